@@ -1,0 +1,65 @@
+package org.nestlm.cli;
+
+import org.nestlm.io.DType;
+
+import java.util.Locale;
+
+/** Small formatting and parsing helpers shared by the commands. */
+final class CliSupport {
+
+    private CliSupport() {
+    }
+
+    /** f32 / bf16 / f16 → the on-disk weight dtype. */
+    static DType weightDType(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "f32", "fp32", "float32" -> DType.F32;
+            case "bf16", "bfloat16" -> DType.BF16;
+            case "f16", "fp16", "float16" -> DType.F16;
+            default -> throw new UserException("--dtype must be f32, bf16 or f16, got '" + s + "'");
+        };
+    }
+
+    /** 7208440 → "7.21 M"; exact digits follow in parentheses where it matters. */
+    static String count(long n) {
+        if (n >= 1_000_000_000L) {
+            return String.format(Locale.ROOT, "%.3f B", n / 1e9);
+        }
+        if (n >= 1_000_000L) {
+            return String.format(Locale.ROOT, "%.2f M", n / 1e6);
+        }
+        if (n >= 1_000L) {
+            return String.format(Locale.ROOT, "%.1f K", n / 1e3);
+        }
+        return Long.toString(n);
+    }
+
+    /** Bytes in binary units: 14.4 MiB. */
+    static String bytes(long b) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+        double v = b;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return u == 0 ? b + " B" : String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+
+    /** Parses "1,2,3" (spaces allowed) into token ids. */
+    static long[] parseIds(String s) {
+        String[] parts = s.trim().split("[,\\s]+");
+        long[] ids = new long[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                ids[i] = Long.parseLong(parts[i]);
+            } catch (NumberFormatException e) {
+                throw new UserException("--ids: '" + parts[i] + "' is not a token id");
+            }
+            if (ids[i] < 0) {
+                throw new UserException("--ids: token id " + ids[i] + " is negative");
+            }
+        }
+        return ids;
+    }
+}

@@ -1,0 +1,98 @@
+package org.nestlm.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Architecture;
+import org.nestlm.model.ConfigJson;
+import org.nestlm.model.LayerKind;
+import org.nestlm.model.LayerSpec;
+import org.nestlm.model.ModelConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code nestlm info}: the architecture of a checkpoint, read from its config and tensor shapes. */
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = "Print a checkpoint's architecture: layers by type, dimensions, parameter counts, weight memory.",
+        footer = {"", "Example:", "  nestlm info tiny"})
+final class InfoCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "MODEL_DIR", description = "Checkpoint directory.")
+    Path model;
+
+    @Option(names = "--json", description = "Print one JSON object instead of a table.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        try (Checkpoint ckpt = Checkpoint.open(model)) {
+            Architecture a = ckpt.architecture();
+            ModelConfig c = a.config();
+            if (json) {
+                System.out.println(ConfigJson.MAPPER.writeValueAsString(toJson(ckpt)));
+                return 0;
+            }
+            System.out.printf("%s  (%s)%n", model, c.modelType());
+            System.out.printf("  layers        %d: %d Mamba-2 (M), %d attention (*), %d MLP (-)   pattern %s%n",
+                    a.layers().size(), a.countLayers(LayerKind.MAMBA), a.countLayers(LayerKind.ATTENTION),
+                    a.countLayers(LayerKind.MLP), c.hybridOverridePattern());
+            System.out.printf("  hidden        %d   vocab %d   norm eps %.0e%n", a.hiddenSize(), c.vocabSize(), c.layerNormEpsilon());
+            System.out.printf("  mamba         groups %d, state %d, conv %d, chunk %d, dt limit [%s, %s]%n", c.nGroups(),
+                    c.ssmStateSize(), c.convKernel(), c.chunkSize(), c.timeStepLimitMin(), c.timeStepLimitMax());
+            System.out.printf("  homogeneous   %s%n", a.isHomogeneous() ? "yes" : "no (per-layer sizes from tensor shapes)");
+            System.out.println();
+            System.out.println("  layer  type       dimensions                          parameters");
+            for (int i = 0; i < a.layers().size(); i++) {
+                System.out.printf("  %5d  %-9s  %-34s  %,d%n", i, a.layers().get(i).kind().name().toLowerCase(),
+                        describe(a.layers().get(i)), a.layerParameterCount(i));
+            }
+            System.out.printf("  %5s  %-9s  %-34s  %,d%n", "", "embed+head", "V x H x 2 + norm_f", a.nonLayerParameterCount());
+            System.out.println();
+            long p = a.parameterCount();
+            System.out.printf("  parameters    %,d (%s)%n", p, CliSupport.count(p));
+            System.out.printf("  weights       %s at F32, %s at BF16; %s as stored%n", CliSupport.bytes(a.weightBytes(4)),
+                    CliSupport.bytes(a.weightBytes(2)), CliSupport.bytes(ckpt.weightBytes()));
+            System.out.printf("  tokenizer     %s%n", ckpt.tokenizer().map(Path::toString).orElse("none (use --ids)"));
+        }
+        return 0;
+    }
+
+    static String describe(LayerSpec s) {
+        return switch (s) {
+            case LayerSpec.Mamba m -> m.heads() + " heads x " + m.headDim() + " (I " + m.innerSize() + ")";
+            case LayerSpec.Attention at -> at.heads() + " q / " + at.kvHeads() + " kv heads x " + at.headDim();
+            case LayerSpec.Mlp f -> f.width() + " neurons";
+        };
+    }
+
+    private static ObjectNode toJson(Checkpoint ckpt) {
+        Architecture a = ckpt.architecture();
+        ObjectNode o = ConfigJson.MAPPER.createObjectNode();
+        o.put("model", ckpt.dir().toString());
+        o.put("pattern", a.config().hybridOverridePattern());
+        o.put("hidden_size", a.hiddenSize());
+        o.put("vocab_size", a.config().vocabSize());
+        o.put("homogeneous", a.isHomogeneous());
+        o.put("parameters", a.parameterCount());
+        o.put("bytes_f32", a.weightBytes(4));
+        o.put("bytes_bf16", a.weightBytes(2));
+        o.put("bytes_stored", ckpt.weightBytes());
+        ArrayNode layers = o.putArray("layers");
+        for (int i = 0; i < a.layers().size(); i++) {
+            ObjectNode l = layers.addObject();
+            LayerSpec s = a.layers().get(i);
+            l.put("type", s.kind().name().toLowerCase());
+            switch (s) {
+                case LayerSpec.Mamba m -> l.put("heads", m.heads()).put("head_dim", m.headDim());
+                case LayerSpec.Attention at -> l.put("heads", at.heads()).put("kv_heads", at.kvHeads()).put("head_dim", at.headDim());
+                case LayerSpec.Mlp f -> l.put("width", f.width());
+            }
+            l.put("parameters", a.layerParameterCount(i));
+        }
+        return o;
+    }
+}

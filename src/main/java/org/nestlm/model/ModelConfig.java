@@ -1,0 +1,197 @@
+package org.nestlm.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Nemotron-H {@code config.json} ({@code model_type = nemotron_h}), one component per key that the
+ * Hugging Face config writes, named after the key (NEMOTRON_H_FORMAT.md §2.1). {@link ConfigJson} binds it
+ * from and back to JSON, accepting the constructor aliases ({@code mamba_n_groups}, {@code attention_head_dim}, …)
+ * and every spelling of infinity in {@code time_step_limit}.
+ *
+ * <p>The global sizes describe a homogeneous model. A sliced checkpoint may differ per layer; its
+ * per-layer sizes come from tensor shapes ({@link Architecture#fromShapes}).
+ *
+ * @param extra keys this record does not model (MoE fields, {@code torch_dtype}, Puzzle {@code block_configs}, …),
+ *              kept so that a config survives a read-write round trip unchanged
+ */
+public record ModelConfig(
+        List<String> architectures,
+        String modelType,
+        int vocabSize,                 // V: rows of embeddings and lm_head
+        int hiddenSize,                // H: residual stream width
+        int numHiddenLayers,           // = hybridOverridePattern.length()
+        String hybridOverridePattern,  // one LayerKind symbol per layer
+        int intermediateSize,          // MLP width
+        String mlpHiddenAct,           // "relu2"
+        boolean mlpBias,
+        int numAttentionHeads,         // nH
+        int numKeyValueHeads,          // nKV
+        int headDim,                   // attention head dim; nH·headDim may differ from H
+        boolean attentionBias,
+        double attentionDropout,
+        double hiddenDropout,
+        int maxPositionEmbeddings,     // informational: attention is NoPE
+        int mambaNumHeads,             // nh
+        int mambaHeadDim,              // hd; I = nh·hd
+        int ssmStateSize,              // N
+        int nGroups,                   // G: B/C groups, nh % G == 0
+        int convKernel,                // K
+        int expand,                    // unused by the forward pass (I comes from heads·head_dim)
+        int chunkSize,                 // SSD chunk length (changes rounding only)
+        String mambaHiddenAct,         // "silu"
+        boolean useConvBias,
+        boolean useBias,               // bias of Mamba in_proj / out_proj
+        boolean mambaProjBias,         // present in configs, read by no implementation
+        double timeStepLimitMin,       // dt clamp, time_step_limit[0]
+        double timeStepLimitMax,       // dt clamp, time_step_limit[1]; +Infinity = no clamp
+        double timeStepMin,            // dt_bias initialisation range
+        double timeStepMax,
+        double timeStepFloor,
+        String mambaSsmCacheDtype,     // "float32"
+        double layerNormEpsilon,
+        boolean residualInFp32,
+        boolean tieWordEmbeddings,
+        boolean rescalePrenormResidual,
+        double initializerRange,
+        boolean useCache,
+        int padTokenId,
+        int bosTokenId,
+        int eosTokenId,
+        Map<String, JsonNode> extra) {
+
+    public static final String MODEL_TYPE = "nemotron_h";
+
+    public ModelConfig {
+        architectures = List.copyOf(architectures);
+        extra = Collections.unmodifiableMap(new java.util.LinkedHashMap<>(extra));
+    }
+
+    /** The layer kinds of {@link #hybridOverridePattern()}, in order. */
+    public List<LayerKind> layerKinds() {
+        List<LayerKind> kinds = new ArrayList<>(hybridOverridePattern.length());
+        for (char c : hybridOverridePattern.toCharArray()) {
+            kinds.add(LayerKind.of(c));
+        }
+        return kinds;
+    }
+
+    /** I = nh·hd for the homogeneous Mamba layer. */
+    public int mambaInnerSize() {
+        return mambaNumHeads * mambaHeadDim;
+    }
+
+    /** Heads per B/C group of the homogeneous Mamba layer. */
+    public int mambaHeadsPerGroup() {
+        return mambaNumHeads / nGroups;
+    }
+
+    /** True when dt is clamped at all (the default {@code [0, +inf]} never changes a softplus output). */
+    public boolean clampsTimeStep() {
+        return timeStepLimitMin > 0.0 || timeStepLimitMax != Double.POSITIVE_INFINITY;
+    }
+
+    /** The homogeneous layer spec for a layer of the given kind. */
+    public LayerSpec defaultLayer(LayerKind kind) {
+        return switch (kind) {
+            case MAMBA -> new LayerSpec.Mamba(mambaNumHeads, mambaHeadDim);
+            case ATTENTION -> new LayerSpec.Attention(numAttentionHeads, numKeyValueHeads, headDim);
+            case MLP -> new LayerSpec.Mlp(intermediateSize);
+            case MOE -> throw new UnsupportedOperationException(
+                    "mixture-of-experts layers ('E', Nemotron-3) are not supported by nestlm");
+        };
+    }
+
+    /** A copy with other global sizes (used by presets and by slicing); the pattern fixes the layer count. */
+    public ModelConfig withSizes(int vocab, int hidden, String pattern, int mlp, int heads, int kvHeads, int attnHeadDim,
+                                 int mHeads, int mHeadDim, int stateSize, int groups, int kernel, int chunk) {
+        return new ModelConfig(architectures, modelType, vocab, hidden, pattern.length(), pattern, mlp, mlpHiddenAct,
+                mlpBias, heads, kvHeads, attnHeadDim, attentionBias, attentionDropout, hiddenDropout,
+                maxPositionEmbeddings, mHeads, mHeadDim, stateSize, groups, kernel, expand, chunk, mambaHiddenAct,
+                useConvBias, useBias, mambaProjBias, timeStepLimitMin, timeStepLimitMax, timeStepMin, timeStepMax,
+                timeStepFloor, mambaSsmCacheDtype, layerNormEpsilon, residualInFp32, tieWordEmbeddings,
+                rescalePrenormResidual, initializerRange, useCache, padTokenId, bosTokenId, eosTokenId, extra);
+    }
+
+    /**
+     * Checks the constraints the forward pass relies on.
+     *
+     * @param source the file the config came from, named in every message
+     * @throws IllegalArgumentException naming the file and the field
+     */
+    public ModelConfig validate(String source) {
+        String where = source + ": ";
+        if (modelType != null && !modelType.equals(MODEL_TYPE) && !modelType.equals("nemotron_h_puzzle")) {
+            throw new IllegalArgumentException(where + "model_type is '" + modelType + "', expected 'nemotron_h'");
+        }
+        if (hybridOverridePattern == null || hybridOverridePattern.isEmpty()) {
+            throw new IllegalArgumentException(where + "hybrid_override_pattern is missing or empty");
+        }
+        for (int i = 0; i < hybridOverridePattern.length(); i++) {
+            char c = hybridOverridePattern.charAt(i);
+            if ("M*-E".indexOf(c) < 0) {
+                throw new IllegalArgumentException(where + "hybrid_override_pattern has unknown layer type '" + c
+                        + "' at layer " + i + " (expected M, *, - or E)");
+            }
+            if (c == 'E') {
+                throw new IllegalArgumentException(where + "hybrid_override_pattern has a mixture-of-experts layer 'E' at layer "
+                        + i + "; Nemotron-3 MoE models are not supported");
+            }
+        }
+        if (numHiddenLayers != hybridOverridePattern.length()) {
+            throw new IllegalArgumentException(where + "num_hidden_layers is " + numHiddenLayers
+                    + " but hybrid_override_pattern has " + hybridOverridePattern.length() + " layers");
+        }
+        positive(where, "vocab_size", vocabSize);
+        positive(where, "hidden_size", hiddenSize);
+        String kinds = hybridOverridePattern;
+        if (kinds.indexOf('M') >= 0) {
+            positive(where, "mamba_num_heads", mambaNumHeads);
+            positive(where, "mamba_head_dim", mambaHeadDim);
+            positive(where, "ssm_state_size", ssmStateSize);
+            positive(where, "n_groups", nGroups);
+            positive(where, "conv_kernel", convKernel);
+            positive(where, "chunk_size", chunkSize);
+            if (mambaNumHeads % nGroups != 0) {
+                throw new IllegalArgumentException(where + "mamba_num_heads " + mambaNumHeads
+                        + " is not divisible by n_groups " + nGroups);
+            }
+            if (mambaHiddenAct != null && !mambaHiddenAct.equals("silu")) {
+                throw new IllegalArgumentException(where + "mamba_hidden_act '" + mambaHiddenAct + "' is not supported (only silu)");
+            }
+            if (!(timeStepLimitMin <= timeStepLimitMax)) {
+                throw new IllegalArgumentException(where + "time_step_limit [" + timeStepLimitMin + ", " + timeStepLimitMax
+                        + "] is not an interval");
+            }
+        }
+        if (kinds.indexOf('*') >= 0) {
+            positive(where, "num_attention_heads", numAttentionHeads);
+            positive(where, "num_key_value_heads", numKeyValueHeads);
+            positive(where, "head_dim", headDim);
+            if (numAttentionHeads % numKeyValueHeads != 0) {
+                throw new IllegalArgumentException(where + "num_attention_heads " + numAttentionHeads
+                        + " is not divisible by num_key_value_heads " + numKeyValueHeads);
+            }
+        }
+        if (kinds.indexOf('-') >= 0) {
+            positive(where, "intermediate_size", intermediateSize);
+            if (mlpHiddenAct != null && !mlpHiddenAct.equals("relu2")) {
+                throw new IllegalArgumentException(where + "mlp_hidden_act '" + mlpHiddenAct + "' is not supported (only relu2)");
+            }
+        }
+        if (!(layerNormEpsilon > 0)) {
+            throw new IllegalArgumentException(where + "layer_norm_epsilon must be positive, got " + layerNormEpsilon);
+        }
+        return this;
+    }
+
+    private static void positive(String where, String field, int value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(where + field + " must be positive, got " + value);
+        }
+    }
+}
