@@ -75,7 +75,15 @@ record SafetensorsHeader(List<Spec> tensors, Map<String, String> metadata) {
                     throw new CheckpointFormatException(file, "duplicate tensor name '" + name + "' in header");
                 }
                 p.nextToken();
-                JsonNode value = MAPPER.readTree(p);
+                JsonNode value;
+                try {
+                    value = MAPPER.readTree(p);
+                } catch (JsonProcessingException e) {
+                    // e.g. a key repeated inside the entry; say which entry.
+                    String what = METADATA_KEY.equals(name) ? "\"" + METADATA_KEY + "\"" : "tensor '" + name + "'";
+                    throw new CheckpointFormatException(file, what + ": header entry is not valid JSON: "
+                            + e.getOriginalMessage(), e);
+                }
                 if (METADATA_KEY.equals(name)) {
                     metadata = parseMetadata(value, file);
                 } else {

@@ -48,7 +48,8 @@ public final class SafetensorsWriter {
     /**
      * Writes {@code tensors} encoded as {@code dtype} (F32, BF16 or F16) to {@code file}, atomically.
      *
-     * @param metadata extra {@code __metadata__} entries (sorted by key in the output; may override "format")
+     * @param metadata extra {@code __metadata__} entries (sorted by key in the output; may override "format");
+     *                 null means none
      * @throws IllegalArgumentException for another dtype, duplicate names or the reserved name "__metadata__"
      */
     public static void write(Path file, List<TensorData> tensors, DType dtype, Map<String, String> metadata)
@@ -185,7 +186,7 @@ public final class SafetensorsWriter {
         ObjectNode root = MAPPER.createObjectNode();
         ObjectNode meta = root.putObject(SafetensorsHeader.METADATA_KEY);
         meta.put("format", "pt");
-        new TreeMap<>(Objects.requireNonNull(metadata, "metadata")).forEach((k, v) ->
+        new TreeMap<>(metadata == null ? Map.<String, String>of() : metadata).forEach((k, v) ->
                 meta.put(k, Objects.requireNonNull(v, () -> "metadata value for key '" + k + "' is null")));
         long offset = 0;
         for (Payload p : sorted) {

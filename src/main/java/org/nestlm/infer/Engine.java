@@ -1,0 +1,390 @@
+package org.nestlm.infer;
+
+import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Architecture;
+import org.nestlm.model.LayerSpec;
+import org.nestlm.model.ModelConfig;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The pure-Java Nemotron-H forward pass (NEMOTRON_H_FORMAT.md §4), fp32 activations over weights read in
+ * place from the checkpoint mapping:
+ * <pre>
+ *   h = E[ids]
+ *   for each layer i:  h = h + mixer_i(RMSNorm(h; layers.i.norm))
+ *   logits = RMSNorm(h; norm_f) · lm_headᵀ
+ * </pre>
+ * One code path serves prefill and decode: a call takes T tokens, runs every projection as one
+ * matrix-times-T-tokens product (batched prefill; T = 1 is decode) and the recurrent parts — Mamba conv and
+ * scan, attention over the KV cache — token by token. The Mamba scan is the sequential recurrence, which
+ * equals the chunked SSD up to rounding (§7). Thread-safe for concurrent calls on different states.
+ */
+public final class Engine implements AutoCloseable {
+
+    /** Longer prompts are run in pieces of this many tokens (state carried), bounding activation memory. */
+    static final int PREFILL_PIECE = 256;
+
+    private final Checkpoint checkpoint;
+    private final boolean ownsCheckpoint;
+    private final Parallel parallel;
+    private final boolean ownsParallel;
+    private final ModelWeights weights;
+    private final ModelConfig config;
+    private final Kernels kernels = Kernels.get();
+
+    private Engine(Checkpoint checkpoint, boolean ownsCheckpoint, Parallel parallel, boolean ownsParallel) throws IOException {
+        this.checkpoint = checkpoint;
+        this.ownsCheckpoint = ownsCheckpoint;
+        this.parallel = parallel;
+        this.ownsParallel = ownsParallel;
+        this.weights = ModelWeights.load(checkpoint);
+        this.config = checkpoint.config();
+    }
+
+    /** Opens a checkpoint directory; the engine owns the mapping and a pool of {@code threads} threads. */
+    public static Engine open(Path dir, int threads) throws IOException {
+        Checkpoint ckpt = Checkpoint.open(dir);
+        try {
+            return new Engine(ckpt, true, new Parallel(threads), true);
+        } catch (IOException | RuntimeException e) {
+            ckpt.close();
+            throw e;
+        }
+    }
+
+    /** An engine over an open checkpoint and pool, both owned by the caller. */
+    public static Engine of(Checkpoint checkpoint, Parallel parallel) throws IOException {
+        return new Engine(checkpoint, false, parallel, false);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Architecture architecture() {
+        return weights.architecture();
+    }
+
+    public Checkpoint checkpoint() {
+        return checkpoint;
+    }
+
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
+    public int threads() {
+        return parallel.threads();
+    }
+
+    /** True when the SIMD kernels are in use (the JVM has {@code jdk.incubator.vector}). */
+    public static boolean vectorized() {
+        return Kernels.vectorized();
+    }
+
+    /** Bytes of weights one decoded token reads (all layer matrices, lm_head, one embedding row). */
+    public long weightBytesPerToken() {
+        return weights.bytesPerToken();
+    }
+
+    /** The longest sequence the model is meant for ({@code max_position_embeddings}; NoPE does not enforce it). */
+    public int contextLimit() {
+        return config.maxPositionEmbeddings() > 0 ? config.maxPositionEmbeddings() : Integer.MAX_VALUE;
+    }
+
+    /** An empty state for one new sequence. */
+    public InferenceState newState() {
+        List<LayerState> layers = new ArrayList<>();
+        for (LayerSpec s : weights.architecture().layers()) {
+            layers.add(switch (s) {
+                case LayerSpec.Mamba m -> new LayerState.Mamba(m.convDim(config), config.convKernel(), m.heads(),
+                        m.headDim(), config.ssmStateSize());
+                case LayerSpec.Attention a -> new LayerState.KeyValue(a.kvHeads() * a.headDim(), 64);
+                case LayerSpec.Mlp m -> LayerState.None.INSTANCE;
+            });
+        }
+        return new InferenceState(layers);
+    }
+
+    /** Decodes one token: logits [V] for the next position; the state advances by one. */
+    public float[] step(InferenceState state, int token) {
+        return forward(state, new int[] {token}, false);
+    }
+
+    /**
+     * Feeds {@code tokens} (prefill, or one token for decode) after what {@code state} has consumed, and
+     * advances it.
+     *
+     * @param allLogits true: logits of every position, [T, V] row-major; false: of the last one only, [V]
+     * @throws IllegalArgumentException for an empty input or a token id outside the vocabulary
+     */
+    public float[] forward(InferenceState state, int[] tokens, boolean allLogits) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("no tokens to run");
+        }
+        int vocab = config.vocabSize();
+        for (int id : tokens) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+            }
+        }
+        float[] logits = new float[(allLogits ? tokens.length : 1) * vocab];
+        for (int start = 0; start < tokens.length; start += PREFILL_PIECE) {
+            int n = Math.min(PREFILL_PIECE, tokens.length - start);
+            boolean last = start + n == tokens.length;
+            float[] h = hidden(state, tokens, start, n);                                   // [n, H]
+            if (allLogits) {
+                head(h, 0, n, logits, start * vocab);
+            } else if (last) {
+                head(h, n - 1, 1, logits, 0);
+            }
+        }
+        return logits;
+    }
+
+    /** The residual stream after the last block for tokens[start, start+n): [n, H]; the state advances. */
+    private float[] hidden(InferenceState state, int[] tokens, int start, int n) {
+        int hs = weights.architecture().hiddenSize();
+        float[] h = new float[n * hs];                                                     // [n, H]
+        for (int t = 0; t < n; t++) {
+            weights.embeddings().row(tokens[start + t], h, t * hs);
+        }
+        float eps = (float) config.layerNormEpsilon();
+        float[] u = new float[n * hs];
+        float[] out = new float[n * hs];
+        for (int i = 0; i < weights.layers().size(); i++) {
+            LayerWeights lw = weights.layers().get(i);
+            for (int t = 0; t < n; t++) {
+                rmsNorm(h, t * hs, hs, lw.norm(), eps, u, t * hs);
+            }
+            switch (lw) {
+                case LayerWeights.Mamba m -> mamba(m, (LayerState.Mamba) state.layer(i), u, n, out);
+                case LayerWeights.Attention a -> attention(a, (LayerState.KeyValue) state.layer(i), u, n, out);
+                case LayerWeights.Mlp m -> mlp(m, u, n, out);
+            }
+            for (int j = 0; j < h.length; j++) {
+                h[j] += out[j];
+            }
+        }
+        state.advance(n);
+        return h;
+    }
+
+    /** logits[outOff + t·V] = RMSNorm(h[from + t]; norm_f) · lm_headᵀ for t in [0, count). */
+    private void head(float[] h, int from, int count, float[] logits, int outOff) {
+        int hs = weights.architecture().hiddenSize();
+        float[] x = new float[count * hs];
+        for (int t = 0; t < count; t++) {
+            rmsNorm(h, (from + t) * hs, hs, weights.normF(), (float) config.layerNormEpsilon(), x, t * hs);
+        }
+        int vocab = config.vocabSize();
+        float[] y = outOff == 0 && logits.length == count * vocab ? logits : new float[count * vocab];
+        weights.lmHead().matmul(x, count, y, parallel);
+        if (y != logits) {
+            System.arraycopy(y, 0, logits, outOff, count * vocab);
+        }
+    }
+
+    /**
+     * Mamba-2 mixer for n tokens (§4.2 as the recurrence of §4.7), steps numbered as in the format document.
+     * u [n, H] → out [n, H]; the conv and SSM state advance by n tokens.
+     */
+    private void mamba(LayerWeights.Mamba w, LayerState.Mamba st, float[] u, int n, float[] out) {
+        LayerSpec.Mamba s = w.spec();
+        int inner = s.innerSize(), nh = s.heads(), hd = s.headDim();
+        int groups = config.nGroups(), ns = config.ssmStateSize(), k = config.convKernel();
+        int gn = groups * ns;
+        int convDim = inner + 2 * gn;                     // x | B | C
+        int rows = 2 * inner + 2 * gn + nh;               // z | x | B | C | dt
+        int headsPerGroup = nh / groups;
+
+        // 1. in_proj for all tokens at once: [n, 2I + 2GN + nh]
+        float[] zx = new float[n * rows];
+        w.inProj().matmul(u, n, zx, parallel);
+        addBias(zx, n, rows, w.inBias());
+
+        float[] y = new float[n * inner];                 // [n, I], gated-normed scan output
+        float[] act = new float[convDim];                 // SiLU(conv(x|B|C)) of the current token
+        float[] dt = new float[nh];
+        for (int t = 0; t < n; t++) {
+            int base = t * rows;
+            // 2. roll the conv window by one input, then the depthwise kernel: Σ_k window[c, k]·w[c, k] + b[c], SiLU
+            float[] conv = st.conv;
+            for (int c = 0; c < convDim; c++) {
+                int o = c * k;
+                System.arraycopy(conv, o + 1, conv, o, k - 1);
+                conv[o + k - 1] = zx[base + inner + c];
+                float acc = 0f;
+                for (int j = 0; j < k; j++) {
+                    acc += conv[o + j] * w.convW()[o + j];
+                }
+                if (w.convB() != null) {
+                    acc += w.convB()[c];
+                }
+                act[c] = silu(acc);
+            }
+            // 3. dt = softplus(dt_raw + dt_bias) (threshold 20), clamped to time_step_limit only when it is a real clamp
+            for (int hh = 0; hh < nh; hh++) {
+                float v = softplus(zx[base + inner + convDim + hh] + w.dtBias()[hh]);
+                if (config.clampsTimeStep()) {
+                    v = (float) Math.min(Math.max(v, config.timeStepLimitMin()), config.timeStepLimitMax());
+                }
+                dt[hh] = v;
+            }
+            // 4. state_h ← exp(dt_h·A_h)·state_h + dt_h·x_h ⊗ B_g(h);  y_h = state_h·C_g(h) + D_h·x_h
+            final int yOff = t * inner;
+            parallel.forRange(nh, 3L * hd * ns, (from, to) -> {
+                float[] ssm = st.ssm;
+                for (int hh = from; hh < to; hh++) {
+                    int g = hh / headsPerGroup;
+                    int bOff = inner + g * ns, cOff = inner + gn + g * ns;
+                    float dA = (float) Math.exp(dt[hh] * w.a()[hh]);
+                    for (int p = 0; p < hd; p++) {
+                        float xv = act[hh * hd + p];
+                        float dx = dt[hh] * xv;
+                        int so = (hh * hd + p) * ns;
+                        float acc = 0f;
+                        for (int q = 0; q < ns; q++) {
+                            float sv = ssm[so + q] * dA + dx * act[bOff + q];
+                            ssm[so + q] = sv;
+                            acc += sv * act[cOff + q];
+                        }
+                        y[yOff + hh * hd + p] = acc + w.d()[hh] * xv;
+                    }
+                }
+            });
+            // 5a. gated RMSNorm: g = y·silu(z), normalised over G groups of I/G channels, times the weight
+            int groupSize = inner / groups;
+            float eps = (float) config.layerNormEpsilon();
+            for (int g = 0; g < groups; g++) {
+                int o = yOff + g * groupSize;
+                double ss = 0;
+                for (int i = 0; i < groupSize; i++) {
+                    float gv = y[o + i] * silu(zx[base + g * groupSize + i]);
+                    y[o + i] = gv;
+                    ss += (double) gv * gv;
+                }
+                float inv = (float) (1.0 / Math.sqrt((float) (ss / groupSize) + eps));
+                for (int i = 0; i < groupSize; i++) {
+                    y[o + i] = y[o + i] * inv * w.gatedNorm()[g * groupSize + i];
+                }
+            }
+        }
+        // 5b. out_proj for all tokens: [n, I] → [n, H]
+        w.outProj().matmul(y, n, out, parallel);
+        addBias(out, n, out.length / n, w.outBias());
+    }
+
+    /**
+     * Causal GQA attention without positional encoding (§4.4): query head j reads KV head j/(nH/nKV), scores
+     * scaled by head_dim^-0.5, softmax over the cached positions plus this piece up to the query.
+     * u [n, H] → out [n, H]; the KV cache grows by n positions.
+     */
+    private void attention(LayerWeights.Attention w, LayerState.KeyValue kv, float[] u, int n, float[] out) {
+        LayerSpec.Attention s = w.spec();
+        int nH = s.heads(), hd = s.headDim(), group = s.groupSize();
+        int qw = nH * hd, kvw = s.kvHeads() * hd;
+        float[] q = new float[n * qw];                    // [n, nH·hd]
+        float[] kk = new float[n * kvw];                  // [n, nKV·hd]
+        float[] vv = new float[n * kvw];
+        w.q().matmul(u, n, q, parallel);
+        w.k().matmul(u, n, kk, parallel);
+        w.v().matmul(u, n, vv, parallel);
+        addBias(q, n, qw, w.qBias());
+        addBias(kk, n, kvw, w.kBias());
+        addBias(vv, n, kvw, w.vBias());
+        kv.reserve(n);
+        int past = kv.length;
+        System.arraycopy(kk, 0, kv.keys, past * kvw, n * kvw);
+        System.arraycopy(vv, 0, kv.values, past * kvw, n * kvw);
+        kv.length += n;
+        float scale = (float) Math.pow(hd, -0.5);
+        float[] att = new float[n * qw];                  // [n, nH·hd], heads concatenated
+        float[] keys = kv.keys, values = kv.values;
+        for (int t = 0; t < n; t++) {
+            final int tt = t, total = past + t + 1;       // query t sees positions [0, past + t]
+            parallel.forRange(nH, 2L * total * hd, (from, to) -> {
+                float[] p = new float[total];
+                for (int j = from; j < to; j++) {
+                    int qo = tt * qw + j * hd, ko = (j / group) * hd;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int pos = 0; pos < total; pos++) {
+                        p[pos] = kernels.dot(q, qo, keys, pos * kvw + ko, hd) * scale;
+                        max = Math.max(max, p[pos]);
+                    }
+                    float sum = 0f;
+                    for (int pos = 0; pos < total; pos++) {
+                        p[pos] = (float) Math.exp(p[pos] - max);
+                        sum += p[pos];
+                    }
+                    float inv = 1f / sum;
+                    for (int pos = 0; pos < total; pos++) {
+                        kernels.axpy(p[pos] * inv, values, pos * kvw + ko, att, qo, hd);
+                    }
+                }
+            });
+        }
+        w.o().matmul(att, n, out, parallel);
+        addBias(out, n, out.length / n, w.oBias());
+    }
+
+    /** relu² MLP (§4.5): out = down(relu(up(u))²). u [n, H] → out [n, H]. */
+    private void mlp(LayerWeights.Mlp w, float[] u, int n, float[] out) {
+        int width = w.spec().width();
+        float[] a = new float[n * width];                 // [n, W]
+        w.up().matmul(u, n, a, parallel);
+        addBias(a, n, width, w.upBias());
+        for (int i = 0; i < a.length; i++) {
+            float r = Math.max(a[i], 0f);
+            a[i] = r * r;
+        }
+        w.down().matmul(a, n, out, parallel);
+        addBias(out, n, out.length / n, w.downBias());
+    }
+
+    /** out = w ⊙ x / sqrt(mean(x²) + eps) over x[off, off+n). */
+    static void rmsNorm(float[] x, int off, int n, float[] w, float eps, float[] out, int outOff) {
+        double ss = 0;
+        for (int i = 0; i < n; i++) {
+            ss += (double) x[off + i] * x[off + i];
+        }
+        float inv = (float) (1.0 / Math.sqrt((float) (ss / n) + eps));
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = x[off + i] * inv * w[i];
+        }
+    }
+
+    private static void addBias(float[] y, int n, int width, float[] bias) {
+        if (bias == null) {
+            return;
+        }
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < width; i++) {
+                y[t * width + i] += bias[i];
+            }
+        }
+    }
+
+    static float silu(float x) {
+        return (float) (x / (1.0 + Math.exp(-x)));
+    }
+
+    /** softplus with the kernels' threshold: v for v > 20, else log1p(exp(v)). */
+    static float softplus(float v) {
+        return v > 20f ? v : (float) Math.log1p(Math.exp(v));
+    }
+
+    @Override
+    public void close() {
+        if (ownsParallel) {
+            parallel.close();
+        }
+        if (ownsCheckpoint) {
+            checkpoint.close();
+        }
+    }
+}

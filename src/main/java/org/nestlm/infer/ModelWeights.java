@@ -1,0 +1,86 @@
+package org.nestlm.infer;
+
+import org.nestlm.io.Checkpoint;
+import org.nestlm.io.CheckpointFormatException;
+import org.nestlm.model.Architecture;
+import org.nestlm.model.LayerSpec;
+import org.nestlm.model.ModelConfig;
+import org.nestlm.model.WeightNames;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Every weight of a checkpoint, bound by canonical name to the engine's layout (the loader, kept apart from
+ * the compute in {@link Engine}). Matrices are views of the checkpoint's mapping and stay valid while the
+ * {@link Checkpoint} is open.
+ *
+ * @param embeddings [V, H]
+ * @param layers     one per layer, in order
+ * @param normF      [H]
+ * @param lmHead     [V, H]; the embedding matrix itself when {@code tie_word_embeddings}
+ */
+record ModelWeights(Architecture architecture, WeightMatrix embeddings, List<LayerWeights> layers, float[] normF,
+                    WeightMatrix lmHead) {
+
+    static ModelWeights load(Checkpoint ckpt) throws CheckpointFormatException {
+        Architecture arch = ckpt.architecture();
+        ModelConfig c = arch.config();
+        int h = arch.hiddenSize();
+        int v = c.vocabSize();
+        WeightMatrix emb = WeightMatrix.of(ckpt.tensor(WeightNames.embeddings()), v, h);
+        List<LayerWeights> layers = new ArrayList<>();
+        for (int i = 0; i < arch.layers().size(); i++) {
+            Binder b = new Binder(ckpt, i);
+            float[] norm = ckpt.floats(WeightNames.layerNorm(i));
+            layers.add(switch (arch.layers().get(i)) {
+                case LayerSpec.Mamba s -> {
+                    float[] aLog = b.vector("A_log");
+                    float[] a = new float[aLog.length];
+                    for (int j = 0; j < a.length; j++) {
+                        a[j] = (float) -Math.exp(aLog[j]);
+                    }
+                    yield new LayerWeights.Mamba(s, norm, b.matrix("in_proj.weight", s.inProjRows(c), h),
+                            c.useBias() ? b.vector("in_proj.bias") : null,
+                            b.vector("conv1d.weight"), c.useConvBias() ? b.vector("conv1d.bias") : null,
+                            b.vector("dt_bias"), a, b.vector("D"), b.vector("norm.weight"),
+                            b.matrix("out_proj.weight", h, s.innerSize()), c.useBias() ? b.vector("out_proj.bias") : null);
+                }
+                case LayerSpec.Attention s -> {
+                    int q = s.heads() * s.headDim(), kv = s.kvHeads() * s.headDim();
+                    boolean bias = c.attentionBias();
+                    yield new LayerWeights.Attention(s, norm, b.matrix("q_proj.weight", q, h), b.matrix("k_proj.weight", kv, h),
+                            b.matrix("v_proj.weight", kv, h), b.matrix("o_proj.weight", h, q),
+                            bias ? b.vector("q_proj.bias") : null, bias ? b.vector("k_proj.bias") : null,
+                            bias ? b.vector("v_proj.bias") : null, bias ? b.vector("o_proj.bias") : null);
+                }
+                case LayerSpec.Mlp s -> new LayerWeights.Mlp(s, norm, b.matrix("up_proj.weight", s.width(), h),
+                        b.matrix("down_proj.weight", h, s.width()),
+                        c.mlpBias() ? b.vector("up_proj.bias") : null, c.mlpBias() ? b.vector("down_proj.bias") : null);
+            });
+        }
+        float[] normF = ckpt.floats(WeightNames.normF());
+        WeightMatrix head = c.tieWordEmbeddings() ? emb : WeightMatrix.of(ckpt.tensor(WeightNames.LM_HEAD), v, h);
+        return new ModelWeights(arch, emb, layers, normF, head);
+    }
+
+    /** Bytes of mapped weights one decoded token reads: every layer's matrices, one embedding row, lm_head. */
+    long bytesPerToken() {
+        long b = lmHead.byteSize() + (long) embeddings.cols() * embeddings.dtype().byteSize();
+        for (LayerWeights l : layers) {
+            b += l.matrixBytes();
+        }
+        return b;
+    }
+
+    /** Resolves the mixer tensors of one layer. */
+    private record Binder(Checkpoint ckpt, int layer) {
+        WeightMatrix matrix(String part, int rows, int cols) throws CheckpointFormatException {
+            return WeightMatrix.of(ckpt.tensor(WeightNames.mixer(layer, part)), rows, cols);
+        }
+
+        float[] vector(String part) {
+            return ckpt.floats(WeightNames.mixer(layer, part));
+        }
+    }
+}

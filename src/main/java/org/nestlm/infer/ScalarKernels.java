@@ -1,0 +1,64 @@
+package org.nestlm.infer;
+
+import org.nestlm.io.DType;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/** Plain-Java kernels: the reference for {@link VectorKernels} and the fallback without the Vector API. */
+final class ScalarKernels implements Kernels {
+
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Element {@code index} of a row-major weight, widened to float. */
+    static float load(MemorySegment w, DType dtype, long byteOffset) {
+        return switch (dtype) {
+            case F32 -> w.get(F32, byteOffset);
+            case BF16 -> Float.intBitsToFloat(w.get(I16, byteOffset) << 16);
+            case F16 -> Float.float16ToFloat(w.get(I16, byteOffset));
+            default -> throw new IllegalArgumentException("weights of dtype " + dtype + " are not supported");
+        };
+    }
+
+    @Override
+    public void rowDots(MemorySegment w, DType dtype, long rowOffset, int cols, float[] x, int xOff, int tokens,
+                        float[] y, int yStride, int yIndex) {
+        rowDotsScalar(w, dtype, rowOffset, cols, x, xOff, tokens, y, yStride, yIndex, 0);
+    }
+
+    /** The columns from {@code fromCol} on, added to what y already holds when {@code fromCol > 0}. */
+    static void rowDotsScalar(MemorySegment w, DType dtype, long rowOffset, int cols, float[] x, int xOff, int tokens,
+                              float[] y, int yStride, int yIndex, int fromCol) {
+        int size = dtype.byteSize();
+        for (int t = 0; t < tokens; t++) {
+            int xo = xOff + t * cols;
+            float acc = 0f;
+            for (int c = fromCol; c < cols; c++) {
+                acc += load(w, dtype, rowOffset + (long) c * size) * x[xo + c];
+            }
+            if (fromCol > 0) {
+                y[t * yStride + yIndex] += acc;
+            } else {
+                y[t * yStride + yIndex] = acc;
+            }
+        }
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        float acc = 0f;
+        for (int i = 0; i < n; i++) {
+            acc += a[aOff + i] * b[bOff + i];
+        }
+        return acc;
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] += alpha * x[xOff + i];
+        }
+    }
+}
