@@ -1,0 +1,128 @@
+package org.nestlm.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import org.nestlm.model.DjlScope;
+import org.nestlm.model.Param;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * AdamW with decoupled weight decay (Loshchilov & Hutter), global-norm gradient clipping and explicit
+ * gradient zeroing, on DJL arrays. Written here rather than taken from DJL because DJL's optimizers clip
+ * element-wise on one side only, apply one weight decay to every parameter, and zero gradients themselves
+ * (JAVA_STACK.md §1.5).
+ *
+ * <p>Update, per parameter w with gradient g (PyTorch's AdamW):
+ * <pre>
+ *   w ← w·(1 − lr·λ)            (λ = weight decay, only for parameters with decay)
+ *   m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²
+ *   w ← w − lr · (m / (1 − β1^t)) / (sqrt(v / (1 − β2^t)) + ε)
+ * </pre>
+ */
+public final class AdamW implements AutoCloseable {
+
+    static final double EPS = 1e-8;
+
+    private final List<Param> params;
+    private final NDManager manager;
+    private final Map<String, NDArray> m = new LinkedHashMap<>();   // first moments, shaped like each param
+    private final Map<String, NDArray> v = new LinkedHashMap<>();   // second moments
+    private final double beta1, beta2, weightDecay;
+    private long t;   // updates applied so far
+
+    public AdamW(List<Param> params, NDManager parent, double beta1, double beta2, double weightDecay) {
+        this.params = List.copyOf(params);
+        this.manager = parent.newSubManager();
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.weightDecay = weightDecay;
+        for (Param p : params) {
+            p.value().setRequiresGradient(true);
+            m.put(p.name(), manager.zeros(p.value().getShape()));
+            v.put(p.name(), manager.zeros(p.value().getShape()));
+        }
+    }
+
+    /**
+     * Clips the summed gradients to a global L2 norm, applies one update with learning rate {@code lr},
+     * then zeroes the gradients (DJL accumulates across backward calls, which gives accumulation for free).
+     *
+     * @return the global gradient norm before clipping
+     */
+    public double step(double lr, double clipNorm) {
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray[] grads = new NDArray[params.size()];
+            double sq = 0;
+            for (int i = 0; i < grads.length; i++) {
+                grads[i] = params.get(i).value().getGradient();
+                grads[i].attach(scope);                       // the handle, not the storage, is freed with the scope
+                sq += grads[i].square().sum().getFloat();
+            }
+            double norm = Math.sqrt(sq);
+            double scale = clipNorm > 0 && norm > clipNorm ? clipNorm / (norm + 1e-6) : 1.0;
+            t++;
+            double c1 = 1 - Math.pow(beta1, t), c2 = 1 - Math.pow(beta2, t);
+            for (int i = 0; i < grads.length; i++) {
+                Param p = params.get(i);
+                NDArray g = scale == 1.0 ? grads[i] : grads[i].mul(scale);
+                NDArray w = p.value();
+                NDArray mi = m.get(p.name()), vi = v.get(p.name());
+                mi.muli(beta1).addi(g.mul(1 - beta1));
+                vi.muli(beta2).addi(g.square().mul(1 - beta2));
+                if (p.decay() && weightDecay > 0) {
+                    w.muli(1 - lr * weightDecay);
+                }
+                // moments are long-lived: results computed from them are moved into this step's scope
+                NDArray denom = DjlScope.with(vi.div(c2), g).sqrt().add(EPS);
+                NDArray update = DjlScope.with(mi.div(denom), g).mul(lr / c1);
+                w.subi(update);
+                grads[i].muli(0);                             // zero in place for the next accumulation
+            }
+            return norm;
+        }
+    }
+
+    /** Discards accumulated gradients without updating (e.g. after a non-finite loss). */
+    public void zeroGradients() {
+        try (NDManager scope = manager.newSubManager()) {
+            for (Param p : params) {
+                NDArray g = p.value().getGradient();
+                g.attach(scope);
+                g.muli(0);
+            }
+        }
+    }
+
+    public long updates() {
+        return t;
+    }
+
+    /** Moments by "m/NAME" and "v/NAME", for checkpoints. */
+    public Map<String, float[]> state() {
+        Map<String, float[]> s = new LinkedHashMap<>();
+        m.forEach((k, a) -> s.put("m/" + k, a.toFloatArray()));
+        v.forEach((k, a) -> s.put("v/" + k, a.toFloatArray()));
+        return s;
+    }
+
+    /** Restores the moments and the update count of a checkpoint. */
+    public void load(Map<String, float[]> state, long updates) {
+        for (Param p : params) {
+            float[] mm = state.get("m/" + p.name()), vv = state.get("v/" + p.name());
+            if (mm == null || vv == null) {
+                throw new IllegalArgumentException("optimizer state has no moments for '" + p.name() + "'");
+            }
+            m.get(p.name()).set(mm);
+            v.get(p.name()).set(vv);
+        }
+        t = updates;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

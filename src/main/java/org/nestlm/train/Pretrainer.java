@@ -1,0 +1,258 @@
+package org.nestlm.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.nestlm.io.AtomicFiles;
+import org.nestlm.io.Checkpoint;
+import org.nestlm.io.DType;
+import org.nestlm.io.SafetensorsWriter;
+import org.nestlm.io.TensorData;
+import org.nestlm.io.TensorStore;
+import org.nestlm.model.Architecture;
+import org.nestlm.model.ConfigJson;
+import org.nestlm.model.ModelConfig;
+import org.nestlm.model.NemotronH;
+import org.nestlm.model.Param;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Pretraining of a parent model: next-token cross-entropy, AdamW with warm-up + cosine, gradient
+ * accumulation, periodic validation and resumable checkpoints.
+ *
+ * <p>The run directory is itself a Nemotron-H checkpoint ({@code config.json}, {@code model.safetensors},
+ * the latest weights) plus {@code train_state/} (fp32 weights, AdamW moments, {@code state.json} with the
+ * step and settings), {@code log.jsonl} and {@code loss.png}. {@code train_state} is written to a
+ * temporary directory and swapped in, so a kill at any moment leaves the last complete checkpoint.
+ * Data order depends only on (seed, step) ({@link WindowSampler}), so a resumed run repeats an
+ * uninterrupted one exactly.
+ */
+public final class Pretrainer {
+
+    static final String STATE_DIR = "train_state";
+
+    private final Path out;
+    private final PretrainConfig config;
+    private final TokenSource train;
+    private final TokenSource validation;
+    private final PrintStream console;
+    private java.util.function.IntConsumer stepListener = step -> { };
+
+    public Pretrainer(Path out, PretrainConfig config, TokenSource train, TokenSource validation, PrintStream console) {
+        this.out = out;
+        this.config = config;
+        this.train = train;
+        this.validation = validation;
+        this.console = console;
+    }
+
+    /** Called after every optimizer step with the number of steps done (progress reporting, tests). */
+    public Pretrainer onStep(java.util.function.IntConsumer listener) {
+        this.stepListener = listener;
+        return this;
+    }
+
+    /** Final figures of a run. */
+    public record Result(int steps, double trainLoss, double valLoss, double valBitsPerByte) {
+    }
+
+    /**
+     * Trains a new model of {@code modelConfig} (or continues {@code out}'s checkpoint when {@code resume})
+     * until the configured token count, or until {@code stopAfter} steps when that is positive (used to
+     * simulate a killed run).
+     */
+    public Result run(ModelConfig modelConfig, boolean resume, int stopAfter) throws IOException {
+        Files.createDirectories(out);
+        TrainLog log = new TrainLog(out);
+        try (NDManager root = NDManager.newBaseManager()) {
+            int startStep = 0;
+            NemotronH model;
+            Map<String, float[]> optimizerState = null;
+            Path stateDir = out.resolve(STATE_DIR);
+            if (resume) {
+                if (!Files.isDirectory(stateDir)) {
+                    throw new IOException(out + ": nothing to resume (no " + STATE_DIR + "/)");
+                }
+                var state = ConfigJson.MAPPER.readTree(stateDir.resolve("state.json").toFile());
+                startStep = state.get("step").asInt();
+                PretrainConfig saved = ConfigJson.MAPPER.treeToValue(state.get("config"), PretrainConfig.class);
+                if (!saved.equals(config)) {
+                    throw new IllegalArgumentException(out + ": --resume with settings that differ from the run's: "
+                            + saved + " vs " + config);
+                }
+                try (Checkpoint ckpt = Checkpoint.open(stateDir)) {
+                    model = NemotronH.load(ckpt, root);
+                }
+                optimizerState = readAll(stateDir.resolve("optimizer.safetensors"));
+                log.truncateAfter(startStep);
+                console.printf("resuming %s at step %d of %d%n", out, startStep, config.totalSteps());
+            } else {
+                if (Files.exists(stateDir)) {
+                    throw new IllegalArgumentException(out + " holds a training run already; pass --resume to continue it "
+                            + "or choose another --out");
+                }
+                model = NemotronH.initialize(Architecture.fromConfig(modelConfig), config.seed(), root);
+            }
+            try (model; AdamW optimizer = new AdamW(new ArrayList<>(model.parameters().values()), root,
+                    config.beta1(), config.beta2(), config.weightDecay())) {
+                if (optimizerState != null) {
+                    optimizer.load(optimizerState, startStep);
+                }
+                return loop(model, optimizer, log, startStep, stopAfter);
+            }
+        }
+    }
+
+    private Result loop(NemotronH model, AdamW optimizer, TrainLog log, int startStep, int stopAfter) throws IOException {
+        int total = config.totalSteps();
+        int end = stopAfter > 0 ? Math.min(total, stopAfter) : total;
+        WindowSampler sampler = new WindowSampler(train, config.seqLen(), config.batchSize(), config.seed());
+        double lastLoss = Double.NaN, lastVal = Double.NaN, lastBpb = Double.NaN;
+        long tokensPerStep = config.tokensPerStep();
+        try (ProgressBar bar = progressBar(total, startStep)) {
+            long started = System.nanoTime();
+            for (int step = startStep; step < end; step++) {
+                double lr = config.learningRate(step);
+                double loss = 0;
+                for (int micro = 0; micro < config.accumulation(); micro++) {
+                    try (NDManager scope = NDManager.newBaseManager();
+                         GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        WindowSampler.Batch b = sampler.batch(scope, step, micro);
+                        NDArray l = Losses.crossEntropy(model.forward(b.inputs()), b.targets());
+                        gc.backward(l.div(config.accumulation()));
+                        loss += l.getFloat() / config.accumulation();
+                    }
+                }
+                if (!Double.isFinite(loss)) {
+                    throw new IllegalStateException("training diverged at step " + step + " (loss " + loss
+                            + "); lower --lr or raise --warmup");
+                }
+                double gradNorm = optimizer.step(lr, config.clipNorm());
+                lastLoss = loss;
+                int done = step + 1;
+                double elapsed = (System.nanoTime() - started) / 1e9;
+                double tps = (done - startStep) * tokensPerStep / Math.max(elapsed, 1e-9);
+                ObjectNode entry = ConfigJson.MAPPER.createObjectNode().put("step", done).put("tokens", done * tokensPerStep)
+                        .put("lr", lr).put("loss", loss).put("grad_norm", gradNorm).put("tokens_per_s", Math.round(tps));
+                if (done % config.evalEvery() == 0 || done == total) {
+                    double[] v = validate(model);
+                    lastVal = v[0];
+                    lastBpb = v[1];
+                    entry.put("val_loss", v[0]).put("val_ppl", Math.exp(v[0])).put("val_bpb", v[1]);
+                }
+                log.append(entry);
+                stepListener.accept(done);
+                if (bar != null) {
+                    bar.stepTo(done * tokensPerStep);
+                    bar.setExtraMessage(String.format(Locale.ROOT, "loss %.3f%s", loss,
+                            Double.isNaN(lastVal) ? "" : String.format(Locale.ROOT, " val %.3f", lastVal)));
+                } else if (done % Math.max(1, config.evalEvery() / 4) == 0 || done == end) {
+                    console.printf(Locale.ROOT, "step %d/%d  tokens %d  loss %.4f  lr %.2e  %.0f tok/s%s%n", done, total,
+                            done * tokensPerStep, loss, lr, tps,
+                            entry.has("val_loss") ? String.format(Locale.ROOT, "  val %.4f (bpb %.3f)", lastVal, lastBpb) : "");
+                }
+                if (done % config.checkpointEvery() == 0 || done == end) {
+                    saveCheckpoint(model, optimizer, done);
+                    log.plot(out.resolve("loss.png"), "pretraining: " + model.config().hybridOverridePattern() + ", "
+                            + model.architecture().parameterCount() + " parameters");
+                }
+            }
+        }
+        return new Result(end, lastLoss, lastVal, lastBpb);
+    }
+
+    /** Mean validation loss (nats/token) and bits per byte over the fixed validation windows. */
+    double[] validate(NemotronH model) {
+        try (NDManager scope = NDManager.newBaseManager()) {
+            List<WindowSampler.Batch> batches = WindowSampler.validation(scope, validation, config.seqLen(),
+                    config.batchSize(), config.evalBatches());
+            double sum = 0;
+            long count = 0;
+            for (WindowSampler.Batch b : batches) {
+                long n = b.targets().getShape().size();
+                sum += Losses.crossEntropy(model.forward(b.inputs()), b.targets()).getFloat() * n;
+                count += n;
+            }
+            double loss = sum / count;
+            double bpb = loss / Math.log(2) / validation.bytesPerToken();
+            return new double[] {loss, bpb};
+        }
+    }
+
+    private void saveCheckpoint(NemotronH model, AdamW optimizer, int step) throws IOException {
+        Path tmp = out.resolve(STATE_DIR + ".tmp");
+        Path state = out.resolve(STATE_DIR);
+        Path old = out.resolve(STATE_DIR + ".old");
+        deleteTree(tmp);
+        model.save(tmp, DType.F32);
+        List<TensorData> moments = new ArrayList<>();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        for (Param p : model.parameters().values()) {
+            shapes.put(p.name(), p.value().getShape().getShape());
+        }
+        for (Map.Entry<String, float[]> e : optimizer.state().entrySet()) {
+            moments.add(new TensorData(e.getKey(), shapes.get(e.getKey().substring(2)), e.getValue()));
+        }
+        SafetensorsWriter.write(tmp.resolve("optimizer.safetensors"), moments, DType.F32, Map.of());
+        ObjectNode s = ConfigJson.MAPPER.createObjectNode();
+        s.put("step", step);
+        s.put("tokens", step * config.tokensPerStep());
+        s.set("config", ConfigJson.MAPPER.valueToTree(config));
+        AtomicFiles.writeString(tmp.resolve("state.json"), ConfigJson.MAPPER.writeValueAsString(s));
+        // swap: the previous state stays complete until the new one is in place
+        deleteTree(old);
+        if (Files.exists(state)) {
+            Files.move(state, old, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.move(tmp, state, StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(old);
+        // the run directory is a usable checkpoint of the latest weights
+        model.save(out, DType.F32);
+    }
+
+    private static Map<String, float[]> readAll(Path file) throws IOException {
+        Map<String, float[]> all = new LinkedHashMap<>();
+        try (TensorStore s = TensorStore.open(file)) {
+            for (String n : s.names()) {
+                all.put(n, s.get(n).toFloatArray());
+            }
+        }
+        return all;
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    /** A bar on an interactive terminal; plain log lines otherwise (CI logs, pipes). */
+    private ProgressBar progressBar(int totalSteps, int startStep) {
+        if (System.console() == null || !System.console().isTerminal()) {
+            return null;
+        }
+        return new ProgressBarBuilder().setTaskName("pretrain").setInitialMax(totalSteps * config.tokensPerStep())
+                .setUnit(" tok", 1).showSpeed().setStyle(ProgressBarStyle.COLORFUL_UNICODE_BAR)
+                .startsFrom(startStep * config.tokensPerStep(), java.time.Duration.ZERO).build();
+    }
+}
