@@ -47,7 +47,8 @@ public final class AttentionMixer implements Mixer {
         return p;
     }
 
-    public NDArray forward(NDArray u, LayerCache cache) {
+    public NDArray forward(NDArray u, LayerCache cache, LayerMask mask,
+                           java.util.function.BiConsumer<ActivationProbe.Site, NDArray> probe) {
         Shape s = u.getShape();
         long b = s.get(0), len = s.get(1);
         int nh = spec.heads(), nkv = spec.kvHeads(), hd = spec.headDim();
@@ -70,9 +71,13 @@ public final class AttentionMixer implements Mixer {
         if (len > 1) {
             scores = scores.add(causalMask(u.getManager(), len, past, total));
         }
-        NDArray out = scores.softmax(-1).matMul(vx)                                         // [b, nH, L, hd]
-                .transpose(0, 2, 1, 3).reshape(b, len, (long) nh * hd);
-        return linear(out, o, oBias);                                                       // [b, L, H]
+        NDArray context = scores.softmax(-1).matMul(vx).transpose(0, 2, 1, 3);              // [b, L, nH, hd]
+        probe.accept(ActivationProbe.Site.ATTENTION_CONTEXT, context);
+        if (mask.heads() != null) {
+            context = context.mul(mask.heads().reshape(nh, 1));                             // query heads within KV groups
+        }
+        NDArray out = linear(context.reshape(b, len, (long) nh * hd), o, oBias);            // [b, L, H]
+        return LayerMask.apply(out, mask.hidden());
     }
 
     public NDArray step(NDArray u, LayerCache cache) {

@@ -76,7 +76,8 @@ public final class Mamba2Mixer implements Mixer {
         return p;
     }
 
-    public NDArray forward(NDArray u, LayerCache cache) {
+    public NDArray forward(NDArray u, LayerCache cache, LayerMask mask,
+                           java.util.function.BiConsumer<ActivationProbe.Site, NDArray> probe) {
         Shape s = u.getShape();
         long b = s.get(0), len = s.get(1);
         int inner = spec.innerSize(), nh = spec.heads(), hd = spec.headDim();
@@ -89,6 +90,7 @@ public final class Mamba2Mixer implements Mixer {
         NDArray z = zxbcdt.get(new NDIndex("..., :{}", inner));                         // [b, L, I]
         NDArray xbc = zxbcdt.get(new NDIndex("..., {}:{}", inner, inner + convDim));   // [b, L, I+2GN]
         NDArray dtRaw = zxbcdt.get(new NDIndex("..., {}:", inner + convDim));          // [b, L, nh]
+        probe.accept(ActivationProbe.Site.MAMBA_X, xbc.get(new NDIndex("..., :{}", inner)).reshape(b, len, nh, hd));
 
         // 2. causal depthwise conv: the cached last K inputs (zeros for a new sequence) are the left context
         NDArray past = mc != null ? DjlScope.with(mc.convState.duplicate(), u)
@@ -98,26 +100,33 @@ public final class Mamba2Mixer implements Mixer {
         NDArray conv = convB == null
                 ? Conv1d.conv1d(window, convW.value(), null, new Shape(1), new Shape(0), new Shape(1), (int) convDim).singletonOrThrow()
                 : Conv1d.conv1d(window, convW.value(), convB.value(), new Shape(1), new Shape(0), new Shape(1), (int) convDim).singletonOrThrow();
+        if (mask.width() != null) {
+            // masked x channels: zero the conv output before SiLU (silu(0) = 0), so the conv bias cannot leak
+            // into them; B and C are never masked (ELASTIC_METHOD.md §3.1 item 2)
+            NDArray ones = u.getManager().ones(new Shape(convDim - inner));
+            conv = conv.mul(mask.width().concat(ones, 0).reshape(convDim, 1));
+        }
         NDArray act = Norms.silu(conv).transpose(0, 2, 1);                              // [b, L, C]
         NDArray x = act.get(new NDIndex("..., :{}", inner)).reshape(b, len, nh, hd);    // [b, L, nh, hd]
         NDArray bm = act.get(new NDIndex("..., {}:{}", inner, inner + (long) g * n)).reshape(b, len, g, n);
         NDArray cm = act.get(new NDIndex("..., {}:", inner + (long) g * n)).reshape(b, len, g, n);
 
         // 3. time step and decay rate
-        NDArray dt = timeStep(dtRaw);                                                   // [b, L, nh]
+        NDArray dt = LayerMask.apply(timeStep(dtRaw), mask.heads());                  // [b, L, nh]; masked heads never update
         NDArray a = minusExpALog(u);                                                    // [nh]
 
         // 4. scan, continuing the cached state
         NDArray init = mc != null ? DjlScope.with(mc.ssmState.duplicate(), u) : null;
         Ssd.Result r = Ssd.chunked(x, dt, a, bm, cm, config.chunkSize(), init);
         NDArray y = r.y().add(x.mul(DjlScope.with(d.value().reshape(nh, 1), u)));     // [b, L, nh, hd]
+        NDArray yFlat = LayerMask.apply(y.reshape(b, len, inner), mask.width());      // re-mask the SSM output
         if (mc != null) {
             mc.update(full.get(new NDIndex(":, :, {}:", len)), r.finalState());       // last K inputs, final state
         }
 
         // 5. gated norm and output projection
-        NDArray gated = Norms.gatedRmsNorm(y.reshape(b, len, inner), z, norm.value(), g, config.layerNormEpsilon());
-        return linear(gated, outProj, outBias);                                         // [b, L, H]
+        NDArray gated = Norms.gatedRmsNorm(yFlat, z, norm.value(), g, config.layerNormEpsilon(), mask.width());
+        return LayerMask.apply(linear(gated, outProj, outBias), mask.hidden());        // [b, L, H]
     }
 
     public NDArray step(NDArray u, LayerCache cache) {

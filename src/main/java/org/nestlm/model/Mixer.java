@@ -17,7 +17,16 @@ public sealed interface Mixer permits Mamba2Mixer, AttentionMixer, MlpMixer {
      * Full or chunked prefill. u [b, L, H] → [b, L, H]. With a cache, the sequence continues the cached one
      * and the cache is advanced past it; with {@code null} the sequence starts from an empty state.
      */
-    NDArray forward(NDArray u, LayerCache cache);
+    default NDArray forward(NDArray u, LayerCache cache) {
+        return forward(u, cache, LayerMask.NONE, (site, a) -> { });
+    }
+
+    /**
+     * Masked prefill (elastic training, importance, nested sub-models from full weights): the layer computes
+     * exactly what the cut-out sub-model computes when the masks are prefix masks over importance-sorted
+     * weights. {@code probe} receives this layer's intermediate activations.
+     */
+    NDArray forward(NDArray u, LayerCache cache, LayerMask mask, java.util.function.BiConsumer<ActivationProbe.Site, NDArray> probe);
 
     /** Recurrent decode of one token per sequence. u [b, H] → [b, H]; the cache is advanced by one token. */
     NDArray step(NDArray u, LayerCache cache);

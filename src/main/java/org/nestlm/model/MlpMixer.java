@@ -38,9 +38,12 @@ public final class MlpMixer implements Mixer {
         return p;
     }
 
-    public NDArray forward(NDArray u, LayerCache cache) {
-        NDArray hidden = Activation.relu(linear(u, up, upBias)).square();      // [..., F]
-        return linear(hidden, down, downBias);                                 // [..., H]
+    public NDArray forward(NDArray u, LayerCache cache, LayerMask mask,
+                           java.util.function.BiConsumer<ActivationProbe.Site, NDArray> probe) {
+        NDArray pre = linear(u, up, upBias);                                   // [..., F]
+        probe.accept(ActivationProbe.Site.MLP_PRE_ACTIVATION, pre);
+        NDArray hidden = LayerMask.apply(Activation.relu(pre).square(), mask.width());
+        return LayerMask.apply(linear(hidden, down, downBias), mask.hidden());  // [..., H]
     }
 
     public NDArray step(NDArray u, LayerCache cache) {

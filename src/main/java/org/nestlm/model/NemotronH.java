@@ -140,7 +140,7 @@ public final class NemotronH implements AutoCloseable {
 
     /** Logits for a whole batch of sequences from an empty state. ids [b, L] (int or long) → [b, L, V]. */
     public NDArray forward(NDArray ids) {
-        return forward(ids, null);
+        return forward(ids, null, null, ActivationProbe.NONE);
     }
 
     /**
@@ -148,16 +148,40 @@ public final class NemotronH implements AutoCloseable {
      * empty state when {@code state} is null. Mamba layers use the chunked scan.
      */
     public NDArray forward(NDArray ids, DecodeState state) {
-        NDArray h = embed(ids);                                                    // [b, L, H]
+        return forward(ids, state, null, ActivationProbe.NONE);
+    }
+
+    /** The masked forward of a nested sub-model (see {@link Masks}); no decode state. */
+    public NDArray forward(NDArray ids, Masks masks) {
+        return forward(ids, null, masks, ActivationProbe.NONE);
+    }
+
+    /**
+     * The general forward pass: optional decode state, optional masks (null: the full model) and a probe that
+     * sees intermediate activations. With masks, the embedding output, every mixer output and every norm use
+     * the hidden mask (norm statistics over active channels), and skipped layers are not computed.
+     */
+    public NDArray forward(NDArray ids, DecodeState state, Masks masks, ActivationProbe probe) {
+        NDArray hiddenMask = masks == null ? null : masks.hidden();
+        NDArray h = LayerMask.apply(embed(ids), hiddenMask);                       // [b, L, H]
         double eps = config().layerNormEpsilon();
         for (int i = 0; i < mixers.size(); i++) {
-            NDArray u = Norms.rmsNorm(h, layerNorms.get(i).value(), eps);
-            h = h.add(mixers.get(i).forward(u, state == null ? null : state.layer(i)));
+            if (masks != null && masks.skipped(i)) {
+                continue;
+            }
+            final int layer = i;
+            LayerMask lm = masks == null ? LayerMask.NONE : masks.layer(i);
+            NDArray u = Norms.rmsNorm(h, layerNorms.get(i).value(), eps, hiddenMask);
+            probe.observe(layer, ActivationProbe.Site.PRE_MIXER_NORM, u);
+            NDArray out = mixers.get(i).forward(u, state == null ? null : state.layer(i), lm,
+                    (site, a) -> probe.observe(layer, site, a));
+            h = h.add(lm.keep() == null ? out : out.mul(lm.keep()));
         }
         if (state != null) {
             state.advance(ids.getShape().get(1));
         }
-        return logits(h);                                                          // [b, L, V]
+        NDArray normed = Norms.rmsNorm(h, normF.value(), eps, hiddenMask);
+        return linear(normed, lmHead, null);                                       // [b, L, V]
     }
 
     /** Recurrent decode of one token per sequence: ids [b] → logits [b, V]; the state advances by one. */
@@ -189,6 +213,10 @@ public final class NemotronH implements AutoCloseable {
 
     private NDArray logits(NDArray h) {
         return linear(Norms.rmsNorm(h, normF.value(), config().layerNormEpsilon()), lmHead, null);
+    }
+
+    public List<Param> layerNorms() {
+        return layerNorms;
     }
 
     /** Copies every weight out as float arrays by canonical name (for saving or for the pure-Java engine). */

@@ -11,8 +11,23 @@ public final class Norms {
 
     /** {@code w ⊙ x / sqrt(mean(x²) + eps)} over the last axis. x [..., H], w [H]. */
     public static NDArray rmsNorm(NDArray x, NDArray w, double eps) {
-        NDArray inv = x.square().mean(new int[] {-1}, true).add(eps).pow(-0.5);
-        return x.mul(inv).mul(w);
+        return rmsNorm(x, w, eps, null);
+    }
+
+    /**
+     * RMSNorm over the active channels only: {@code sqrt(Σ_active x² / n_active + eps)}, then the weight and
+     * the mask. With a prefix mask this is exactly the norm of the sliced model (ELASTIC_METHOD.md §3.1 item 3).
+     *
+     * @param mask [H] 0/1, or null for all channels
+     */
+    public static NDArray rmsNorm(NDArray x, NDArray w, double eps, NDArray mask) {
+        if (mask == null) {
+            NDArray inv = x.square().mean(new int[] {-1}, true).add(eps).pow(-0.5);
+            return x.mul(inv).mul(w);
+        }
+        NDArray xm = x.mul(mask);
+        NDArray meanSq = xm.square().sum(new int[] {-1}, true).div(mask.sum());
+        return xm.mul(meanSq.add(eps).pow(-0.5)).mul(w).mul(mask);
     }
 
     /**
@@ -20,13 +35,30 @@ public final class Norms {
      * {@code I/groups} consecutive channels, then the weight. y, z [..., I], w [I].
      */
     public static NDArray gatedRmsNorm(NDArray y, NDArray z, NDArray w, int groups, double eps) {
+        return gatedRmsNorm(y, z, w, groups, eps, null);
+    }
+
+    /**
+     * Gated RMSNorm whose group statistics count the active (head, channel) pairs only, so that a masked
+     * Mamba layer normalises like the sliced one (group size {@code k·m_d*}).
+     *
+     * @param mask [I] 0/1 over (head, channel), head-major, or null
+     */
+    public static NDArray gatedRmsNorm(NDArray y, NDArray z, NDArray w, int groups, double eps, NDArray mask) {
         NDArray g = y.mul(silu(z));                                  // [..., I]
         Shape s = g.getShape();
         long inner = s.get(s.dimension() - 1);
         Shape grouped = s.slice(0, s.dimension() - 1).add(groups, inner / groups);
         NDArray gg = g.reshape(grouped);                              // [..., G, I/G]
-        NDArray inv = gg.square().mean(new int[] {-1}, true).add(eps).pow(-0.5);
-        return gg.mul(inv).reshape(s).mul(w);
+        NDArray meanSq;
+        if (mask == null) {
+            meanSq = gg.square().mean(new int[] {-1}, true);
+        } else {
+            gg = gg.mul(mask.reshape(groups, inner / groups));
+            NDArray active = mask.reshape(groups, inner / groups).sum(new int[] {-1}, true);   // [G, 1]
+            meanSq = gg.square().sum(new int[] {-1}, true).div(active);
+        }
+        return gg.mul(meanSq.add(eps).pow(-0.5)).reshape(s).mul(w);
     }
 
     /** {@code x·sigmoid(x)}. */

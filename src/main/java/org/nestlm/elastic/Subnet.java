@@ -1,0 +1,358 @@
+package org.nestlm.elastic;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import org.nestlm.model.Architecture;
+import org.nestlm.model.LayerKind;
+import org.nestlm.model.LayerSpec;
+import org.nestlm.model.Masks;
+import org.nestlm.model.ModelConfig;
+import org.nestlm.model.WeightNames;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Which part of the full model a nested sub-model uses (DESIGN.md "the spine"). After the importance
+ * permutation every sub-model is a prefix on every axis, so the index sets follow from the counts alone:
+ * the first {@code hiddenSize} residual channels; per layer the first MLP neurons, the first {@code k} Mamba
+ * heads of every group and the first {@code m_d} channels of every head, the first {@code k} query heads
+ * of every KV group; and which layers are kept.
+ *
+ * <p>Layer {@code i} of {@link #layers()} describes full-model layer {@code i}, in {@link LayerSpec} terms
+ * (total heads, not per group); dropped layers keep their spec but are absent from the sub-model.
+ *
+ * @param hiddenSize d_e*, the residual width
+ * @param layers     per full-model layer, its kept size
+ * @param kept       per full-model layer, whether it is kept (a dropped layer is the identity)
+ */
+public record Subnet(int hiddenSize, List<LayerSpec> layers, List<Boolean> kept) {
+
+    public Subnet {
+        layers = List.copyOf(layers);
+        kept = List.copyOf(kept);
+        if (layers.size() != kept.size()) {
+            throw new IllegalArgumentException("layers and kept flags differ in length");
+        }
+    }
+
+    /** The full model as a sub-model of itself. */
+    public static Subnet full(Architecture arch) {
+        return new Subnet(arch.hiddenSize(), arch.layers(), java.util.Collections.nCopies(arch.layers().size(), true));
+    }
+
+    /**
+     * Checks that this sub-model fits inside {@code full}: every size positive and at most the full size,
+     * Mamba heads a multiple of the groups, query heads a multiple of the KV heads (which are never cut),
+     * head dims of attention unchanged, the same layer kinds.
+     */
+    public Subnet validate(Architecture full) {
+        ModelConfig c = full.config();
+        if (layers.size() != full.layers().size()) {
+            throw new IllegalArgumentException("sub-model has " + layers.size() + " layers, the model " + full.layers().size());
+        }
+        if (hiddenSize < 1 || hiddenSize > full.hiddenSize()) {
+            throw new IllegalArgumentException("hidden size " + hiddenSize + " outside 1.." + full.hiddenSize());
+        }
+        for (int i = 0; i < layers.size(); i++) {
+            LayerSpec s = layers.get(i), f = full.layers().get(i);
+            String at = "layer " + i + ": ";
+            switch (f) {
+                case LayerSpec.Mamba fm -> {
+                    if (!(s instanceof LayerSpec.Mamba sm)) {
+                        throw new IllegalArgumentException(at + "expected a Mamba layer");
+                    }
+                    if (sm.heads() > fm.heads() || sm.heads() % c.nGroups() != 0 || sm.headDim() > fm.headDim()) {
+                        throw new IllegalArgumentException(at + sm.heads() + " x " + sm.headDim() + " Mamba heads do not fit "
+                                + fm.heads() + " x " + fm.headDim() + " in " + c.nGroups() + " groups");
+                    }
+                }
+                case LayerSpec.Attention fa -> {
+                    if (!(s instanceof LayerSpec.Attention sa)) {
+                        throw new IllegalArgumentException(at + "expected an attention layer");
+                    }
+                    if (sa.heads() > fa.heads() || sa.kvHeads() != fa.kvHeads() || sa.headDim() != fa.headDim()) {
+                        throw new IllegalArgumentException(at + sa.heads() + " query heads do not fit " + fa.heads()
+                                + " (KV heads and head_dim are never cut)");
+                    }
+                }
+                case LayerSpec.Mlp ff -> {
+                    if (!(s instanceof LayerSpec.Mlp sf) || sf.width() > ff.width()) {
+                        throw new IllegalArgumentException(at + "MLP width does not fit " + ff.width());
+                    }
+                }
+            }
+        }
+        if (!kept.contains(true)) {
+            throw new IllegalArgumentException("a sub-model must keep at least one layer");
+        }
+        return this;
+    }
+
+    /** The cut-out model: kept layers only, in order, with this sub-model's sizes. */
+    public Architecture architecture(ModelConfig fullConfig) {
+        StringBuilder pattern = new StringBuilder();
+        List<LayerSpec> keptSpecs = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            if (kept.get(i)) {
+                pattern.append(layers.get(i).kind().symbol());
+                keptSpecs.add(layers.get(i));
+            }
+        }
+        ModelConfig c = fullConfig;
+        LayerSpec.Mamba m = first(keptSpecs, LayerSpec.Mamba.class);
+        LayerSpec.Attention a = first(keptSpecs, LayerSpec.Attention.class);
+        LayerSpec.Mlp f = first(keptSpecs, LayerSpec.Mlp.class);
+        ModelConfig sliced = c.withSizes(c.vocabSize(), hiddenSize, pattern.toString(),
+                f != null ? f.width() : c.intermediateSize(),
+                a != null ? a.heads() : c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(),
+                m != null ? m.heads() : c.mambaNumHeads(), m != null ? m.headDim() : c.mambaHeadDim(),
+                c.ssmStateSize(), c.nGroups(), c.convKernel(), c.chunkSize());
+        return new Architecture(sliced, hiddenSize, keptSpecs);
+    }
+
+    private static <T extends LayerSpec> T first(List<LayerSpec> specs, Class<T> type) {
+        return specs.stream().filter(type::isInstance).map(type::cast).findFirst().orElse(null);
+    }
+
+    /** Exact parameter count of the cut-out model (ELASTIC_METHOD.md §1.4). */
+    public long parameterCount(ModelConfig fullConfig) {
+        return architecture(fullConfig).parameterCount();
+    }
+
+    /** Index of the kept query heads: the first {@code sub/kv} of every KV group. */
+    public static int[] attentionHeads(LayerSpec.Attention full, LayerSpec.Attention sub) {
+        int perGroupFull = full.groupSize(), perGroup = sub.heads() / full.kvHeads();
+        int[] idx = new int[sub.heads()];
+        int n = 0;
+        for (int g = 0; g < full.kvHeads(); g++) {
+            for (int j = 0; j < perGroup; j++) {
+                idx[n++] = g * perGroupFull + j;
+            }
+        }
+        return idx;
+    }
+
+    /** Index of the kept Mamba heads: the first {@code k} of every one of the G groups. */
+    public static int[] mambaHeads(LayerSpec.Mamba full, LayerSpec.Mamba sub, int groups) {
+        int perGroupFull = full.heads() / groups, perGroup = sub.heads() / groups;
+        int[] idx = new int[sub.heads()];
+        int n = 0;
+        for (int g = 0; g < groups; g++) {
+            for (int j = 0; j < perGroup; j++) {
+                idx[n++] = g * perGroupFull + j;
+            }
+        }
+        return idx;
+    }
+
+    /** Index of the kept (head, channel) pairs in the flat head-major [nh·hd] layout of z, x and the gated norm. */
+    public static int[] mambaChannels(LayerSpec.Mamba full, LayerSpec.Mamba sub, int groups) {
+        int[] heads = mambaHeads(full, sub, groups);
+        int[] idx = new int[heads.length * sub.headDim()];
+        int n = 0;
+        for (int h : heads) {
+            for (int c = 0; c < sub.headDim(); c++) {
+                idx[n++] = h * full.headDim() + c;
+            }
+        }
+        return idx;
+    }
+
+    /** Hard 0/1 masks of this sub-model over the full model's weights, for the masked forward. */
+    public Masks masks(NDManager m, Architecture full) {
+        Masks.Builder b = Masks.builder(layers.size());
+        if (hiddenSize < full.hiddenSize()) {
+            b.hidden(prefix(m, full.hiddenSize(), hiddenSize));
+        }
+        int groups = full.config().nGroups();
+        for (int i = 0; i < layers.size(); i++) {
+            if (!kept.get(i)) {
+                b.skip(i);
+                continue;
+            }
+            LayerSpec f = full.layers().get(i);
+            LayerSpec s = layers.get(i);
+            if (s.equals(f)) {
+                continue;
+            }
+            switch (f) {
+                case LayerSpec.Mamba fm -> {
+                    LayerSpec.Mamba sm = (LayerSpec.Mamba) s;
+                    b.layer(i, indicator(m, fm.innerSize(), mambaChannels(fm, sm, groups)),
+                            indicator(m, fm.heads(), mambaHeads(fm, sm, groups)), null);
+                }
+                case LayerSpec.Attention fa -> b.layer(i, null,
+                        indicator(m, fa.heads(), attentionHeads(fa, (LayerSpec.Attention) s)), null);
+                case LayerSpec.Mlp ff -> b.layer(i, prefix(m, ff.width(), ((LayerSpec.Mlp) s).width()), null, null);
+            }
+        }
+        return b.build();
+    }
+
+    static NDArray prefix(NDManager m, int size, int keep) {
+        float[] v = new float[size];
+        Arrays.fill(v, 0, keep, 1f);
+        return m.create(v);
+    }
+
+    static NDArray indicator(NDManager m, int size, int[] idx) {
+        float[] v = new float[size];
+        for (int i : idx) {
+            v[i] = 1f;
+        }
+        return m.create(v);
+    }
+
+    /**
+     * Cuts this sub-model's tensors out of the full model's (canonical names, row-major floats): the
+     * standalone checkpoint of the sub-model, with layers renumbered (ELASTIC_METHOD.md §6).
+     */
+    public Map<String, float[]> slice(Architecture full, Function<String, float[]> weights) {
+        validate(full);
+        ModelConfig c = full.config();
+        int hf = full.hiddenSize(), h = hiddenSize;
+        int[] hid = range(h);
+        Map<String, float[]> out = new LinkedHashMap<>();
+        out.put(WeightNames.embeddings(), take(weights.apply(WeightNames.embeddings()), c.vocabSize(), hf, range(c.vocabSize()), hid));
+        int target = 0;
+        int gn = c.nGroups() * c.ssmStateSize();
+        for (int i = 0; i < layers.size(); i++) {
+            if (!kept.get(i)) {
+                continue;
+            }
+            final int src = i, dst = target++;
+            Function<String, float[]> w = part -> weights.apply(WeightNames.mixer(src, part));
+            out.put(WeightNames.layerNorm(dst), take(weights.apply(WeightNames.layerNorm(src)), 1, hf, new int[] {0}, hid));
+            switch (full.layers().get(i)) {
+                case LayerSpec.Mamba fm -> {
+                    LayerSpec.Mamba sm = (LayerSpec.Mamba) layers.get(i);
+                    int inner = fm.innerSize();
+                    int[] ch = mambaChannels(fm, sm, c.nGroups());
+                    int[] heads = mambaHeads(fm, sm, c.nGroups());
+                    int[] rows = concat(ch, shift(ch, inner), shift(range(2 * gn), 2 * inner), shift(heads, 2 * inner + 2 * gn));
+                    int[] convRows = concat(ch, shift(range(2 * gn), inner));
+                    int k = c.convKernel();
+                    out.put(WeightNames.mixer(dst, "in_proj.weight"), take(w.apply("in_proj.weight"), fm.inProjRows(c), hf, rows, hid));
+                    if (c.useBias()) {
+                        out.put(WeightNames.mixer(dst, "in_proj.bias"), take(w.apply("in_proj.bias"), fm.inProjRows(c), 1, rows, new int[] {0}));
+                    }
+                    out.put(WeightNames.mixer(dst, "conv1d.weight"), take(w.apply("conv1d.weight"), fm.convDim(c), k, convRows, range(k)));
+                    if (c.useConvBias()) {
+                        out.put(WeightNames.mixer(dst, "conv1d.bias"), take(w.apply("conv1d.bias"), fm.convDim(c), 1, convRows, new int[] {0}));
+                    }
+                    for (String p : List.of("dt_bias", "A_log", "D")) {
+                        out.put(WeightNames.mixer(dst, p), take(w.apply(p), fm.heads(), 1, heads, new int[] {0}));
+                    }
+                    out.put(WeightNames.mixer(dst, "norm.weight"), take(w.apply("norm.weight"), inner, 1, ch, new int[] {0}));
+                    out.put(WeightNames.mixer(dst, "out_proj.weight"), take(w.apply("out_proj.weight"), hf, inner, hid, ch));
+                    if (c.useBias()) {
+                        out.put(WeightNames.mixer(dst, "out_proj.bias"), take(w.apply("out_proj.bias"), hf, 1, hid, new int[] {0}));
+                    }
+                }
+                case LayerSpec.Attention fa -> {
+                    LayerSpec.Attention sa = (LayerSpec.Attention) layers.get(i);
+                    int hd = fa.headDim();
+                    int[] q = expand(attentionHeads(fa, sa), hd);
+                    int[] kv = range(fa.kvHeads() * hd);
+                    int qRows = fa.heads() * hd;
+                    out.put(WeightNames.mixer(dst, "q_proj.weight"), take(w.apply("q_proj.weight"), qRows, hf, q, hid));
+                    out.put(WeightNames.mixer(dst, "k_proj.weight"), take(w.apply("k_proj.weight"), kv.length, hf, kv, hid));
+                    out.put(WeightNames.mixer(dst, "v_proj.weight"), take(w.apply("v_proj.weight"), kv.length, hf, kv, hid));
+                    out.put(WeightNames.mixer(dst, "o_proj.weight"), take(w.apply("o_proj.weight"), hf, qRows, hid, q));
+                    if (c.attentionBias()) {
+                        out.put(WeightNames.mixer(dst, "q_proj.bias"), take(w.apply("q_proj.bias"), qRows, 1, q, new int[] {0}));
+                        out.put(WeightNames.mixer(dst, "k_proj.bias"), w.apply("k_proj.bias"));
+                        out.put(WeightNames.mixer(dst, "v_proj.bias"), w.apply("v_proj.bias"));
+                        out.put(WeightNames.mixer(dst, "o_proj.bias"), take(w.apply("o_proj.bias"), hf, 1, hid, new int[] {0}));
+                    }
+                }
+                case LayerSpec.Mlp ff -> {
+                    int[] neurons = range(((LayerSpec.Mlp) layers.get(i)).width());
+                    out.put(WeightNames.mixer(dst, "up_proj.weight"), take(w.apply("up_proj.weight"), ff.width(), hf, neurons, hid));
+                    out.put(WeightNames.mixer(dst, "down_proj.weight"), take(w.apply("down_proj.weight"), hf, ff.width(), hid, neurons));
+                    if (c.mlpBias()) {
+                        out.put(WeightNames.mixer(dst, "up_proj.bias"), take(w.apply("up_proj.bias"), ff.width(), 1, neurons, new int[] {0}));
+                        out.put(WeightNames.mixer(dst, "down_proj.bias"), take(w.apply("down_proj.bias"), hf, 1, hid, new int[] {0}));
+                    }
+                }
+            }
+        }
+        out.put(WeightNames.normF(), take(weights.apply(WeightNames.normF()), 1, hf, new int[] {0}, hid));
+        if (!c.tieWordEmbeddings()) {
+            out.put(WeightNames.LM_HEAD, take(weights.apply(WeightNames.LM_HEAD), c.vocabSize(), hf, range(c.vocabSize()), hid));
+        }
+        return out;
+    }
+
+    /** Rows {@code rows} and columns {@code cols} of a row-major [nRows, nCols] matrix. */
+    static float[] take(float[] src, int nRows, int nCols, int[] rows, int[] cols) {
+        if ((long) nRows * nCols != src.length) {
+            throw new IllegalArgumentException("tensor of " + src.length + " values is not " + nRows + " x " + nCols);
+        }
+        float[] out = new float[rows.length * cols.length];
+        for (int r = 0; r < rows.length; r++) {
+            int base = rows[r] * nCols;
+            for (int q = 0; q < cols.length; q++) {
+                out[r * cols.length + q] = src[base + cols[q]];
+            }
+        }
+        return out;
+    }
+
+    static int[] range(int n) {
+        int[] r = new int[n];
+        for (int i = 0; i < n; i++) {
+            r[i] = i;
+        }
+        return r;
+    }
+
+    static int[] shift(int[] idx, int by) {
+        int[] r = new int[idx.length];
+        for (int i = 0; i < idx.length; i++) {
+            r[i] = idx[i] + by;
+        }
+        return r;
+    }
+
+    static int[] concat(int[]... parts) {
+        int n = 0;
+        for (int[] p : parts) {
+            n += p.length;
+        }
+        int[] r = new int[n];
+        int o = 0;
+        for (int[] p : parts) {
+            System.arraycopy(p, 0, r, o, p.length);
+            o += p.length;
+        }
+        return r;
+    }
+
+    /** Head indices to row indices: head j covers rows j·hd … j·hd+hd−1. */
+    static int[] expand(int[] heads, int hd) {
+        int[] r = new int[heads.length * hd];
+        for (int i = 0; i < heads.length; i++) {
+            for (int c = 0; c < hd; c++) {
+                r[i * hd + c] = heads[i] * hd + c;
+            }
+        }
+        return r;
+    }
+
+    /** Number of layers of the given kind that are kept. */
+    public int keptLayers(LayerKind kind) {
+        int n = 0;
+        for (int i = 0; i < layers.size(); i++) {
+            if (kept.get(i) && layers.get(i).kind() == kind) {
+                n++;
+            }
+        }
+        return n;
+    }
+}
