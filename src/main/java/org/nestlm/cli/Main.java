@@ -11,6 +11,12 @@ import picocli.CommandLine.Command;
                 InitCommand.class,
                 InfoCommand.class,
                 ScoreCommand.class,
+                GenerateCommand.class,
+                ChatCommand.class,
+                ServeCommand.class,
+                BenchCommand.class,
+                DataCommand.class,
+                TokenizerCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -121,8 +121,13 @@ public record Architecture(ModelConfig config, int hiddenSize, List<LayerSpec> l
 
     /** Embeddings, final norm and (untied) lm_head: {@code 2·V·H + H}. */
     public long nonLayerParameterCount() {
+        return nonLayerParameterCount(config, hiddenSize);
+    }
+
+    /** Embeddings, final norm and lm_head of a model of this config at residual width {@code hidden}. */
+    public static long nonLayerParameterCount(ModelConfig config, long hidden) {
         long v = config.vocabSize();
-        return v * hiddenSize * (config.tieWordEmbeddings() ? 1 : 2) + hiddenSize;
+        return v * hidden * (config.tieWordEmbeddings() ? 1 : 2) + hidden;
     }
 
     public long layerParameterCount(int layer) {

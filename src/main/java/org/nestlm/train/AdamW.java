@@ -57,7 +57,10 @@ public final class AdamW implements AutoCloseable {
             NDArray[] grads = new NDArray[params.size()];
             double sq = 0;
             for (int i = 0; i < grads.length; i++) {
-                grads[i] = params.get(i).value().getGradient();
+                grads[i] = gradient(params.get(i));
+                if (grads[i] == null) {
+                    continue;                                 // never reached by a backward pass yet: skipped, as PyTorch does
+                }
                 grads[i].attach(scope);                       // the handle, not the storage, is freed with the scope
                 sq += grads[i].square().sum().getFloat();
             }
@@ -66,6 +69,9 @@ public final class AdamW implements AutoCloseable {
             t++;
             double c1 = 1 - Math.pow(beta1, t), c2 = 1 - Math.pow(beta2, t);
             for (int i = 0; i < grads.length; i++) {
+                if (grads[i] == null) {
+                    continue;
+                }
                 Param p = params.get(i);
                 NDArray g = scale == 1.0 ? grads[i] : grads[i].mul(scale);
                 NDArray w = p.value();
@@ -89,10 +95,21 @@ public final class AdamW implements AutoCloseable {
     public void zeroGradients() {
         try (NDManager scope = manager.newSubManager()) {
             for (Param p : params) {
-                NDArray g = p.value().getGradient();
-                g.attach(scope);
-                g.muli(0);
+                NDArray g = gradient(p);
+                if (g != null) {
+                    g.attach(scope);
+                    g.muli(0);
+                }
             }
+        }
+    }
+
+    /** The parameter's gradient, or null before any backward pass has reached it (DJL throws then). */
+    private static NDArray gradient(Param p) {
+        try {
+            return p.value().getGradient();
+        } catch (IllegalStateException e) {
+            return null;
         }
     }
 
@@ -106,6 +123,17 @@ public final class AdamW implements AutoCloseable {
         m.forEach((k, a) -> s.put("m/" + k, a.toFloatArray()));
         v.forEach((k, a) -> s.put("v/" + k, a.toFloatArray()));
         return s;
+    }
+
+    /** Moments as tensors named "m/NAME" and "v/NAME", shaped like their parameters, for a safetensors file. */
+    public List<org.nestlm.io.TensorData> tensors() {
+        List<org.nestlm.io.TensorData> t = new java.util.ArrayList<>();
+        for (Param p : params) {
+            long[] shape = p.value().getShape().getShape();
+            t.add(new org.nestlm.io.TensorData("m/" + p.name(), shape, m.get(p.name()).toFloatArray()));
+            t.add(new org.nestlm.io.TensorData("v/" + p.name(), shape, v.get(p.name()).toFloatArray()));
+        }
+        return t;
     }
 
     /** Restores the moments and the update count of a checkpoint. */

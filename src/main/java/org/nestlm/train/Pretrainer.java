@@ -12,7 +12,6 @@ import org.nestlm.io.AtomicFiles;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.io.SafetensorsWriter;
-import org.nestlm.io.TensorData;
 import org.nestlm.io.TensorStore;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.ConfigJson;
@@ -24,7 +23,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,8 +41,6 @@ import java.util.Map;
  * uninterrupted one exactly.
  */
 public final class Pretrainer {
-
-    static final String STATE_DIR = "train_state";
 
     private final Path out;
     private final PretrainConfig config;
@@ -83,10 +79,11 @@ public final class Pretrainer {
             int startStep = 0;
             NemotronH model;
             Map<String, float[]> optimizerState = null;
-            Path stateDir = out.resolve(STATE_DIR);
+            RunDirectory.recover(out);
+            Path stateDir = RunDirectory.state(out);
             if (resume) {
                 if (!Files.isDirectory(stateDir)) {
-                    throw new IOException(out + ": nothing to resume (no " + STATE_DIR + "/)");
+                    throw new IOException(out + ": nothing to resume (no " + RunDirectory.STATE_DIR + "/)");
                 }
                 var state = ConfigJson.MAPPER.readTree(stateDir.resolve("state.json").toFile());
                 startStep = state.get("step").asInt();
@@ -195,37 +192,20 @@ public final class Pretrainer {
     }
 
     private void saveCheckpoint(NemotronH model, AdamW optimizer, int step) throws IOException {
-        Path tmp = out.resolve(STATE_DIR + ".tmp");
-        Path state = out.resolve(STATE_DIR);
-        Path old = out.resolve(STATE_DIR + ".old");
-        deleteTree(tmp);
-        model.save(tmp, DType.F32);
-        List<TensorData> moments = new ArrayList<>();
-        Map<String, long[]> shapes = new LinkedHashMap<>();
-        for (Param p : model.parameters().values()) {
-            shapes.put(p.name(), p.value().getShape().getShape());
-        }
-        for (Map.Entry<String, float[]> e : optimizer.state().entrySet()) {
-            moments.add(new TensorData(e.getKey(), shapes.get(e.getKey().substring(2)), e.getValue()));
-        }
-        SafetensorsWriter.write(tmp.resolve("optimizer.safetensors"), moments, DType.F32, Map.of());
-        ObjectNode s = ConfigJson.MAPPER.createObjectNode();
-        s.put("step", step);
-        s.put("tokens", step * config.tokensPerStep());
-        s.set("config", ConfigJson.MAPPER.valueToTree(config));
-        AtomicFiles.writeString(tmp.resolve("state.json"), ConfigJson.MAPPER.writeValueAsString(s));
-        // swap: the previous state stays complete until the new one is in place
-        deleteTree(old);
-        if (Files.exists(state)) {
-            Files.move(state, old, StandardCopyOption.ATOMIC_MOVE);
-        }
-        Files.move(tmp, state, StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(old);
+        RunDirectory.save(out, tmp -> {
+            model.save(tmp, DType.F32);
+            SafetensorsWriter.write(tmp.resolve("optimizer.safetensors"), optimizer.tensors(), DType.F32, Map.of());
+            ObjectNode s = ConfigJson.MAPPER.createObjectNode();
+            s.put("step", step);
+            s.put("tokens", step * config.tokensPerStep());
+            s.set("config", ConfigJson.MAPPER.valueToTree(config));
+            AtomicFiles.writeString(tmp.resolve("state.json"), ConfigJson.MAPPER.writeValueAsString(s));
+        });
         // the run directory is a usable checkpoint of the latest weights
         model.save(out, DType.F32);
     }
 
-    private static Map<String, float[]> readAll(Path file) throws IOException {
+    static Map<String, float[]> readAll(Path file) throws IOException {
         Map<String, float[]> all = new LinkedHashMap<>();
         try (TensorStore s = TensorStore.open(file)) {
             for (String n : s.names()) {
@@ -233,17 +213,6 @@ public final class Pretrainer {
             }
         }
         return all;
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 
     /** A bar on an interactive terminal; plain log lines otherwise (CI logs, pipes). */

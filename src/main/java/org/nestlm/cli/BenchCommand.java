@@ -1,0 +1,20 @@
+package org.nestlm.cli;
+
+import org.nestlm.cli.bench.DecodeBenchCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code nestlm bench}: performance measurements (no assertions; numbers to compare and report). */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks of the pure-Java engine.",
+        subcommands = {DecodeBenchCommand.class})
+final class BenchCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+}

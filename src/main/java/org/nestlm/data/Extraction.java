@@ -1,0 +1,56 @@
+package org.nestlm.data;
+
+import java.util.regex.Pattern;
+
+/**
+ * Which files of a package tarball become documents of the fetched corpus, under which name, and how their bytes
+ * become UTF-8 text.
+ */
+public enum Extraction {
+
+    /** {@code package/gutenberg/*.txt}; two books are Latin-1, the rest ASCII (DATA.md §1.1). */
+    GUTENBERG(Pattern.compile("package/gutenberg/([A-Za-z0-9._-]+\\.txt)")) {
+        @Override
+        String text(byte[] raw) {
+            return TextDecoding.utf8OrLatin1(raw);
+        }
+    },
+    /** {@code package/data/*.txt}, one State of the Union address each (the {@code .json} twins are skipped). */
+    SOTU(Pattern.compile("package/data/([A-Za-z0-9._-]+\\.txt)")) {
+        @Override
+        String text(byte[] raw) {
+            return TextDecoding.utf8OrLatin1(raw);
+        }
+    },
+    /** {@code package/c[a-r][0-9][0-9]}, the 500 tagged Brown texts, stored tag-stripped as {@code <name>.txt}. */
+    BROWN(Pattern.compile("package/(c[a-r][0-9][0-9])")) {
+        @Override
+        String text(byte[] raw) {
+            return BrownText.strip(TextDecoding.utf8OrLatin1(raw));
+        }
+
+        @Override
+        String fileName(String base) {
+            return base + ".txt";
+        }
+    };
+
+    private final Pattern entry;
+
+    Extraction(Pattern entry) {
+        this.entry = entry;
+    }
+
+    /** The stored file name for a tar entry, or null when the entry is not part of the corpus. */
+    String nameOf(String entryName) {
+        var m = entry.matcher(entryName);
+        return m.matches() ? fileName(m.group(1)) : null;
+    }
+
+    String fileName(String base) {
+        return base;
+    }
+
+    /** The document text, as UTF-8-ready Java text. */
+    abstract String text(byte[] raw);
+}

@@ -1,0 +1,21 @@
+package org.nestlm.elastic;
+
+import ai.djl.ndarray.NDArray;
+
+import java.util.Map;
+
+/**
+ * One draw of the router for every axis.
+ *
+ * @param probs   Gumbel-softmax probabilities π [groups, choices] per axis (carry the router's gradient)
+ * @param chosen  argmax choice per group, per axis
+ * @param factors straight-through factors [groups] per axis: forward value exactly 1, gradient of π_î
+ */
+public record RouterSample(Map<Router.Axis, NDArray> probs, Map<Router.Axis, int[]> chosen, Map<Router.Axis, NDArray> factors) {
+
+    /** The concrete sub-model choice of this sample. */
+    public ElasticSpace.Choice choice() {
+        return new ElasticSpace.Choice(chosen.get(Router.Axis.HIDDEN)[0], chosen.get(Router.Axis.MLP),
+                chosen.get(Router.Axis.MAMBA)[0], chosen.get(Router.Axis.ATTENTION)[0], chosen.get(Router.Axis.DEPTH)[0]);
+    }
+}

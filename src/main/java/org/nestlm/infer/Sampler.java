@@ -1,0 +1,83 @@
+package org.nestlm.infer;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Picks the next token from logits: greedy when the temperature is 0; otherwise temperature → top-k →
+ * softmax → top-p (nucleus) → a draw from the renormalised distribution. Ties in the argmax go to the
+ * lowest id. One sampler per sequence (it holds the random generator).
+ */
+public final class Sampler {
+
+    private final SamplingParams params;
+    private final SplittableRandom random;
+
+    public Sampler(SamplingParams params) {
+        this.params = params;
+        this.random = params.seed() == null ? new SplittableRandom() : new SplittableRandom(params.seed());
+    }
+
+    /** The next token for logits[off, off+vocab). */
+    public int sample(float[] logits, int off, int vocab) {
+        if (params.isGreedy()) {
+            return argmax(logits, off, vocab);
+        }
+        // Candidates sorted by logit, descending: key = order-preserving float bits in the high half, id in the low half.
+        long[] keys = new long[vocab];
+        for (int i = 0; i < vocab; i++) {
+            int bits = Float.floatToIntBits(logits[off + i]);
+            int sortable = bits >= 0 ? bits : bits ^ 0x7FFFFFFF;     // monotone in the float value
+            keys[i] = ((long) ~sortable << 32) | i;   // ascending sort = descending logit, then ascending id
+        }
+        Arrays.sort(keys);
+        int n = params.topK() > 0 ? Math.min(params.topK(), vocab) : vocab;
+        int[] ids = new int[n];
+        double[] p = new double[n];
+        double max = logits[off + id(keys[0])];
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            ids[i] = id(keys[i]);
+            p[i] = Math.exp((logits[off + ids[i]] - max) / params.temperature());
+            sum += p[i];
+        }
+        // nucleus: the shortest prefix whose probability reaches top_p
+        int keep = n;
+        if (params.topP() < 1) {
+            double cum = 0;
+            for (int i = 0; i < n; i++) {
+                cum += p[i] / sum;
+                if (cum >= params.topP()) {
+                    keep = i + 1;
+                    break;
+                }
+            }
+        }
+        double total = 0;
+        for (int i = 0; i < keep; i++) {
+            total += p[i];
+        }
+        double r = random.nextDouble() * total;
+        for (int i = 0; i < keep; i++) {
+            r -= p[i];
+            if (r < 0) {
+                return ids[i];
+            }
+        }
+        return ids[keep - 1];
+    }
+
+    private static int id(long key) {
+        return (int) (key & 0xFFFFFFFFL);
+    }
+
+    static int argmax(float[] v, int off, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) {
+            if (v[off + i] > v[off + best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}
