@@ -1,13 +1,14 @@
 package org.nestlm.cli;
 
 import org.nestlm.cli.bench.DecodeBenchCommand;
+import org.nestlm.cli.bench.TrainBenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code nestlm bench}: performance measurements (no assertions; numbers to compare and report). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks of the pure-Java engine.",
-        subcommands = {DecodeBenchCommand.class})
+        subcommands = {DecodeBenchCommand.class, TrainBenchCommand.class})
 final class BenchCommand implements Runnable {
 
     @CommandLine.Spec

@@ -39,6 +39,12 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     GenerateCommand.Sampling sampling;
 
+    @picocli.CommandLine.Mixin
+    GenerateCommand.Elastic elastic;
+
+    @Mixin
+    SizeOptions size;
+
     @Option(names = "--threads", defaultValue = "0", description = "Compute threads; 0 = one per processor (default).")
     int threads;
 
@@ -47,7 +53,7 @@ final class ChatCommand implements Callable<Integer> {
         SamplingParams params = sampling.params(ChatFormat.STOPS);
         boolean interactive = System.console() != null;
         PrintStream out = System.out;
-        try (LanguageModel lm = LanguageModel.open(model, tokenizer, GenerateCommand.threads(threads))) {
+        try (LanguageModel lm = elastic.open(model, tokenizer, GenerateCommand.threads(threads), size)) {
             if (!lm.hasTokenizer()) {
                 throw new UserException(model + " has no tokenizer.json; chat needs one (pass --tokenizer FILE)");
             }

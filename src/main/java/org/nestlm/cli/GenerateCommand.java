@@ -50,6 +50,31 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object at the end instead of streaming text.")
     boolean json;
 
+    @Mixin
+    Elastic elastic;
+
+    @Mixin
+    SizeOptions size;
+
+    /** Speculative options shared by generate and chat (the size itself comes from {@link SizeOptions}). */
+    static final class Elastic {
+        @Option(names = "--draft-budget", description = "Decode speculatively with this smaller nested size as draft.")
+        String draftBudget;
+        @Option(names = "--draft-tokens", defaultValue = "4", description = "Draft tokens per speculative round (default ${DEFAULT-VALUE}).")
+        int draftTokens;
+
+        /** Opens {@code model} at {@code size}'s budget or limits (chosen size printed to stderr), with the draft. */
+        LanguageModel open(Path model, Path tokenizer, int threads, SizeOptions size) throws java.io.IOException {
+            String budget = size.budget(model, threads, System.err);
+            if (draftTokens < 1) {
+                throw new UserException("--draft-tokens must be at least 1, got " + draftTokens);
+            }
+            LanguageModel lm = LanguageModel.open(model, tokenizer, threads, budget, draftBudget);
+            lm.draftTokens(draftTokens);
+            return lm;
+        }
+    }
+
     /** Sampling options shared by generate and chat. */
     static final class Sampling {
         @Option(names = "--max-tokens", defaultValue = "64", description = "Most tokens to generate (default ${DEFAULT-VALUE}).")
@@ -87,7 +112,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SamplingParams params = sampling.params(List.of());
-        try (LanguageModel lm = LanguageModel.open(model, tokenizer, threads(threads))) {
+        try (LanguageModel lm = elastic.open(model, tokenizer, threads(threads), size)) {
             int[] prompt;
             if (input.ids != null) {
                 long[] ids = CliSupport.parseIds(input.ids);
@@ -130,19 +155,24 @@ final class GenerateCommand implements Callable<Integer> {
                 throw new UserException(e.getMessage());
             }
             if (json) {
-                writeJson(out, g);
+                writeJson(out, g, lm);
             } else {
                 out.println();
                 System.err.printf(Locale.ROOT, "[%d prompt tokens, %d generated (%s); prefill %.1f tok/s, decode %.1f tok/s, %d threads%s]%n",
                         prompt.length, g.tokens().length, g.finish().name().toLowerCase(Locale.ROOT),
                         g.prefillTokensPerSecond(), g.decodeTokensPerSecond(), lm.engine().threads(),
                         Engine.vectorized() ? ", SIMD" : ", scalar");
+                if (lm.draft() != null) {
+                    System.err.printf(Locale.ROOT, "[speculative: %d of %d draft tokens accepted (%.1f %%), %.2f tokens per target pass]%n",
+                            lm.speculativeStats().accepted(), lm.speculativeStats().proposed(),
+                            100 * lm.speculativeStats().acceptanceRate(), lm.speculativeStats().tokensPerTargetPass());
+                }
             }
         }
         return 0;
     }
 
-    private static void writeJson(PrintStream out, Generation g) throws java.io.IOException {
+    private static void writeJson(PrintStream out, Generation g, LanguageModel lm) throws java.io.IOException {
         JsonGenerator j = ConfigJson.MAPPER.getFactory().createGenerator(out);
         j.writeStartObject();
         j.writeArrayFieldStart("prompt_ids");
@@ -163,6 +193,11 @@ final class GenerateCommand implements Callable<Integer> {
         j.writeNumberField("completion_tokens", g.tokens().length);
         j.writeNumberField("prefill_tokens_per_s", g.prefillTokensPerSecond());
         j.writeNumberField("decode_tokens_per_s", g.decodeTokensPerSecond());
+        j.writeStringField("model", lm.name());
+        if (lm.draft() != null) {
+            j.writeNumberField("draft_accepted", lm.speculativeStats().accepted());
+            j.writeNumberField("draft_proposed", lm.speculativeStats().proposed());
+        }
         j.writeEndObject();
         j.flush();
         out.println();

@@ -2,7 +2,11 @@ package org.nestlm.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.nestlm.elastic.TrainedBudget;
+import org.nestlm.infer.ResidentMemory;
 import org.nestlm.io.Checkpoint;
+import org.nestlm.slice.ElasticBudgets;
+import java.util.List;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.ConfigJson;
 import org.nestlm.model.LayerKind;
@@ -57,8 +61,32 @@ final class InfoCommand implements Callable<Integer> {
             System.out.printf("  weights       %s at F32, %s at BF16; %s as stored%n", CliSupport.bytes(a.weightBytes(4)),
                     CliSupport.bytes(a.weightBytes(2)), CliSupport.bytes(ckpt.weightBytes()));
             System.out.printf("  tokenizer     %s%n", ckpt.tokenizer().map(Path::toString).orElse("none (use --ids)"));
+            System.out.printf("  resident      %s of the mapped weights are in memory now (page cache)%n",
+                    CliSupport.bytes(Math.max(0, ResidentMemory.residentWeightBytes(ckpt))));
+            if (ElasticBudgets.isElastic(model)) {
+                List<TrainedBudget> budgets = ElasticBudgets.trained(model, a);
+                int bytes = storedBytesPerElement(ckpt);
+                System.out.println();
+                System.out.println("  elastic budgets (nested sizes, served from this one mapping):");
+                System.out.println("  budget      parameters         share   hidden  layers  weights");
+                long separate = ckpt.weightBytes();
+                for (TrainedBudget b : budgets) {
+                    Architecture cut = b.subnet().architecture(c);
+                    System.out.printf(java.util.Locale.ROOT, "  %-10s  %,17d  %6.1f %%  %6d  %6d  %s%n", b.budget(), b.parameters(),
+                            100.0 * b.parameters() / p, cut.hiddenSize(), cut.layers().size(),
+                            CliSupport.bytes(b.parameters() * bytes));
+                    separate += b.parameters() * bytes;
+                }
+                System.out.printf("  all %d sizes: %s from this checkpoint; %s as separate sliced checkpoints%n", budgets.size() + 1,
+                        CliSupport.bytes(ckpt.weightBytes()), CliSupport.bytes(separate));
+            }
         }
         return 0;
+    }
+
+    /** Bytes per stored element (from the embedding's dtype; checkpoints are written in one dtype). */
+    static int storedBytesPerElement(Checkpoint ckpt) throws java.io.IOException {
+        return ckpt.tensor(org.nestlm.model.WeightNames.embeddings()).dtype().byteSize();
     }
 
     static String describe(LayerSpec s) {
@@ -81,6 +109,20 @@ final class InfoCommand implements Callable<Integer> {
         o.put("bytes_f32", a.weightBytes(4));
         o.put("bytes_bf16", a.weightBytes(2));
         o.put("bytes_stored", ckpt.weightBytes());
+        o.put("resident_weight_bytes", ResidentMemory.residentWeightBytes(ckpt));
+        if (ElasticBudgets.isElastic(ckpt.dir())) {
+            ArrayNode bs = o.putArray("elastic_budgets");
+            try {
+                int bytes = storedBytesPerElement(ckpt);
+                for (TrainedBudget b : ElasticBudgets.trained(ckpt.dir(), a)) {
+                    Architecture cut = b.subnet().architecture(a.config());
+                    bs.addObject().put("budget", b.budget()).put("parameters", b.parameters()).put("hidden_size", cut.hiddenSize())
+                            .put("layers", cut.layers().size()).put("bytes_stored", b.parameters() * bytes);
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
         ArrayNode layers = o.putArray("layers");
         for (int i = 0; i < a.layers().size(); i++) {
             ObjectNode l = layers.addObject();

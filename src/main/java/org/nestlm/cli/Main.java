@@ -17,6 +17,13 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 DataCommand.class,
                 TokenizerCommand.class,
+                PretrainCommand.class,
+                ImportanceCommand.class,
+                SliceCommand.class,
+                ElastifyCommand.class,
+                ElasticCommand.class,
+                EvalCommand.class,
+                DemoCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -8,9 +8,11 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.model.ConfigJson;
 import org.nestlm.model.NemotronH;
+import org.nestlm.slice.ElasticBudgets;
 import org.nestlm.tokenizer.TextTokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -51,8 +53,13 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--logits", description = "With --json: include the next-token logits of every position (n x vocab).")
     boolean logits;
 
+    /** A nested size of an elastic checkpoint: scored by the masked forward over the full weights. */
+    @Mixin
+    SizeOptions size;
+
     @Override
     public Integer call() throws Exception {
+        String budget = size.budget(model, Runtime.getRuntime().availableProcessors(), System.err);
         try (Checkpoint ckpt = Checkpoint.open(model); NDManager manager = NDManager.newBaseManager()) {
             long[] ids = ids(ckpt);
             int vocab = ckpt.config().vocabSize();
@@ -65,7 +72,10 @@ final class ScoreCommand implements Callable<Integer> {
                 throw new UserException("nothing to score: the input has no tokens");
             }
             try (NemotronH net = NemotronH.load(ckpt, manager)) {
-                NDArray out = net.forward(manager.create(ids, new Shape(1, ids.length)))
+                NDArray x = manager.create(ids, new Shape(1, ids.length));
+                // at a budget: the nested model's hard masks over the full weights = the sliced model (ELASTIC_METHOD.md §3)
+                NDArray out = (budget == null ? net.forward(x)
+                        : net.forward(x, ElasticBudgets.resolve(model, ckpt.architecture(), budget).subnet().masks(manager, ckpt.architecture())))
                         .get(new NDIndex("0"));                                         // [n, V]
                 NDArray logProbs = out.logSoftmax(-1);
                 int n = ids.length;

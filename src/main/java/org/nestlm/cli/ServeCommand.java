@@ -1,8 +1,16 @@
 package org.nestlm.cli;
 
 import org.nestlm.infer.Engine;
+import org.nestlm.infer.ElasticFamily;
 import org.nestlm.infer.LanguageModel;
+import org.nestlm.elastic.Budget;
+import org.nestlm.elastic.ElasticModel;
+import org.nestlm.elastic.LatencyProfile;
+import org.nestlm.elastic.TrainedBudget;
+import org.nestlm.serve.ElasticSizes;
 import org.nestlm.serve.OpenAiServer;
+import org.nestlm.slice.ElasticBudgets;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -39,6 +47,13 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "Compute threads; 0 = one per processor (default).")
     int threads;
 
+    /** The size answering requests that name none (default: the full model), and how request limits count memory. */
+    @Mixin
+    SizeOptions size;
+
+    @Option(names = "--max-open-sizes", defaultValue = "16", description = "Most interpolated sizes opened for requests (default ${DEFAULT-VALUE}).")
+    int maxOpenSizes;
+
     @Option(names = "--grace", defaultValue = "10", description = "Seconds running requests get to finish on shutdown (default ${DEFAULT-VALUE}).")
     int grace;
 
@@ -53,25 +68,76 @@ final class ServeCommand implements Callable<Integer> {
         if (maxQueue < 0) {
             throw new UserException("--max-queue must be ≥ 0, got " + maxQueue);
         }
-        LanguageModel lm = LanguageModel.open(model, tokenizer, GenerateCommand.threads(threads));
+        // every trained size of an elastic checkpoint is served from one mapping of the full weights
+        int n = GenerateCommand.threads(threads);
+        ElasticFamily family = ElasticFamily.open(model, tokenizer, n);
+        LanguageModel lm = family.members().getFirst();
+        ElasticSizes sizes = null;
         OpenAiServer server;
         try {
-            server = new OpenAiServer(lm, host, port, parallel, maxQueue, grace);
-        } catch (java.io.IOException e) {
-            lm.close();
-            throw new UserException("cannot listen on " + host + ":" + port + ": " + e.getMessage());
+            if (ElasticBudgets.isElastic(model)) {
+                // any budget in the trained range and limits per request; interpolated sizes open on first use
+                ElasticModel em = ElasticModel.open(model);
+                LatencyProfile profile = LatencyProfile.readOrEmpty(model);
+                sizes = new ElasticSizes(em, size.memoryModel(em.checkpoint()), profile.points().isEmpty() ? null : profile, n,
+                        t -> openSize(t, n), maxOpenSizes);
+                String chosen = size.budget(model, n, System.err);
+                if (chosen != null) {
+                    lm = sizes.model(em.resolve(Budget.parse(chosen)), family.members());
+                }
+            } else if (size.given()) {
+                throw new UserException(model + " has no elastic.json: --budget and limits need an elastic checkpoint");
+            }
+            server = new OpenAiServer(family.members(), sizes, lm, host, port, parallel, maxQueue, grace);
+        } catch (java.io.IOException | RuntimeException e) {
+            if (sizes != null) {
+                sizes.close();
+            }
+            family.close();
+            if (e instanceof java.net.BindException || e instanceof java.net.SocketException) {
+                throw new UserException("cannot listen on " + host + ":" + port + ": " + e.getMessage());
+            }
+            throw e;
         }
+        ElasticSizes openedSizes = sizes;
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("nestlm serve: shutting down (waiting up to " + grace + " s for running requests)");
             server.close();
-            lm.close();
+            if (openedSizes != null) {
+                openedSizes.close();
+            }
+            family.close();
             stopped.countDown();
         }, "nestlm-serve-shutdown"));
         System.err.printf("nestlm serve: model '%s' at http://%s:%d/v1 (%d threads%s, %d parallel, queue %d%s)%n",
                 lm.name(), server.host(), server.port(), lm.engine().threads(), Engine.vectorized() ? ", SIMD" : ", scalar",
                 parallel, maxQueue, lm.hasTokenizer() ? "" : ", no tokenizer: prompts as token ids only");
+        for (LanguageModel m : family.members()) {
+            System.err.printf("  model '%s': %s parameters%n", m.name(), CliSupport.count(m.engine().parameterCount()));
+        }
+        System.err.printf("  weights: %s mapped once for all %d sizes%n", CliSupport.bytes(family.checkpoint().weightBytes()),
+                family.members().size());
+        if (sizes != null) {
+            System.err.printf("  any budget from %s (router interpolation) and limits max_params, max_memory (%s), max_latency_ms%n",
+                    ElasticModel.percent(sizes.model().minTrainedFraction(), 2) + " to " + ElasticModel.percent(sizes.model().maxTrainedFraction(), 2),
+                    sizes.memory().dtype().name().toLowerCase(java.util.Locale.ROOT) + ", context " + sizes.memory().context()
+                            + ", batch " + sizes.memory().batch());
+        }
         stopped.await();
         return 0;
+    }
+
+    /**
+     * Opens an interpolated size for the server. It maps the checkpoint again and has its own thread pool, since
+     * the family's mapping and pool are not reachable from outside org.nestlm.infer (change request:
+     * ElasticFamily.member(TrainedBudget)); the budget label resolves to the same sub-model again.
+     */
+    private LanguageModel openSize(TrainedBudget t, int threads) {
+        try {
+            return LanguageModel.open(model, tokenizer, threads, t.budget(), null);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }

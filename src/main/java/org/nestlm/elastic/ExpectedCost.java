@@ -92,7 +92,8 @@ public final class ExpectedCost {
      * uses a 5 % dead zone).
      */
     public static NDArray budgetLoss(NDArray expectedParams, long target, double tolerance) {
-        NDArray rel = expectedParams.div((double) target).sub(1).abs();
-        return tolerance > 0 ? rel.sub(tolerance).maximum(0) : rel;
+        // float scalars: a double would promote the 0-d loss to float64
+        NDArray rel = expectedParams.div((float) target).sub(1f).abs();
+        return tolerance > 0 ? rel.sub((float) tolerance).maximum(0f) : rel;
     }
 }

@@ -117,18 +117,30 @@ public final class Router implements AutoCloseable {
      * @param scale logit scale s (raised 1 → 10)
      */
     public RouterSample sample(NDManager m, float[] u, double tau, double scale, SplittableRandom rng) {
+        return sample(m, u, tau, scale, rng, 0, 0);
+    }
+
+    /**
+     * A sample whose concrete sub-model is projected onto the budget: when the Gumbel draw's per-axis argmax is
+     * more than {@code tolerance} away from {@code target} parameters, the most likely configuration of the same
+     * noisy distribution within the tolerance is used instead ({@link Resolution}). Every sub-model trained then
+     * meets its budget, as the deployed ones do; the budget loss still trains the router's expected size.
+     */
+    public RouterSample sample(NDManager m, float[] u, double tau, double scale, SplittableRandom rng, long target,
+                               double tolerance) {
         Map<Axis, NDArray> probs = new EnumMap<>(Axis.class);
         Map<Axis, int[]> chosen = new EnumMap<>(Axis.class);
         Map<Axis, NDArray> factors = new EnumMap<>(Axis.class);
+        double[][][] logp = new double[Axis.values().length][][];
         for (Axis a : Axis.values()) {
             int g = groups(a), c = choices(a);
-            float[] noise = new float[g * c];
-            for (int i = 0; i < noise.length; i++) {
-                double un = Math.max(1e-10, rng.nextDouble());
+            float[] noise = new float[g * c];   // rng == null: no noise, the router's own distribution
+            for (int i = 0; rng != null && i < noise.length; i++) {
+                double un = Math.min(1 - 1e-7, Math.max(1e-10, rng.nextDouble()));
                 noise[i] = (float) -Math.log(-Math.log(un));
             }
-            NDArray z = logits(m, a, u).mul(scale).add(m.create(noise, new Shape(g, c)));
-            NDArray pi = z.div(tau).softmax(-1);                                         // [g, c]
+            NDArray z = logits(m, a, u).mul((float) scale).add(m.create(noise, new Shape(g, c)));
+            NDArray pi = z.div((float) tau).softmax(-1);                                         // [g, c]
             float[] p = pi.toFloatArray();
             int[] idx = new int[g];
             for (int r = 0; r < g; r++) {
@@ -138,31 +150,62 @@ public final class Router implements AutoCloseable {
                     }
                 }
             }
-            NDArray picked = pi.gather(m.create(toLong(idx), new Shape(g, 1)), 1).reshape(g);   // π_î per group
+            logp[a.ordinal()] = new double[g][c];
+            for (int r = 0; r < g; r++) {
+                for (int j = 0; j < c; j++) {
+                    logp[a.ordinal()][r][j] = Math.log(p[r * c + j]);
+                }
+            }
             probs.put(a, pi);
             chosen.put(a, idx);
-            factors.put(a, picked.div(picked.stopGradient()));                                 // exactly 1, gradient of π_î
+        }
+        if (target > 0 && tolerance > 0) {
+            ElasticSpace.Choice c = Resolution.resolve(space, logp, target, tolerance);
+            chosen.put(Axis.HIDDEN, new int[] {c.hidden()});
+            chosen.put(Axis.MLP, c.mlp());
+            chosen.put(Axis.MAMBA, new int[] {c.mamba()});
+            chosen.put(Axis.ATTENTION, new int[] {c.attention()});
+            chosen.put(Axis.DEPTH, new int[] {c.depth()});
+        }
+        for (Axis a : Axis.values()) {
+            int[] idx = chosen.get(a);
+            NDArray picked = probs.get(a).gather(m.create(toLong(idx), new Shape(idx.length, 1)), 1).reshape(idx.length); // π_î
+            // straight-through: exactly 1 in the forward pass, the gradient of π_î backwards; a chosen option whose
+            // probability underflowed to 0 passes no gradient rather than 0/0
+            NDArray safe = picked.stopGradient().maximum(1e-30f);
+            factors.put(a, picked.div(safe).add(picked.stopGradient().div(safe).neg().add(1f)));
         }
         return new RouterSample(probs, chosen, factors);
     }
 
-    /** The router's deterministic choice for input u: argmax of the logits, no noise (deployment, slicing). */
+    /** The router's deterministic choice for input u: per-axis argmax of the logits, no noise. */
     public ElasticSpace.Choice argmax(float[] u) {
+        return Resolution.argmax(space, logProbs(u));
+    }
+
+    /**
+     * The router's most likely sub-model for input u whose size is within {@code tolerance} of {@code target}
+     * (the argmax itself when it is); see {@link Resolution}.
+     */
+    public ElasticSpace.Choice resolve(float[] u, long target, double tolerance) {
+        return Resolution.resolve(space, logProbs(u), target, tolerance);
+    }
+
+    /** Noise-free log-softmax of every axis: [axis][group][choice]. */
+    double[][][] logProbs(float[] u) {
         try (NDManager m = manager.newSubManager()) {
-            int[][] idx = new int[Axis.values().length][];
+            double[][][] out = new double[Axis.values().length][][];
             for (Axis a : Axis.values()) {
-                float[] z = logits(m, a, u).toFloatArray();
+                float[] lp = logits(m, a, u).logSoftmax(-1).toFloatArray();
                 int g = groups(a), c = choices(a);
-                idx[a.ordinal()] = new int[g];
+                out[a.ordinal()] = new double[g][c];
                 for (int r = 0; r < g; r++) {
-                    for (int j = 1; j < c; j++) {
-                        if (z[r * c + j] > z[r * c + idx[a.ordinal()][r]]) {
-                            idx[a.ordinal()][r] = j;
-                        }
+                    for (int j = 0; j < c; j++) {
+                        out[a.ordinal()][r][j] = lp[r * c + j];
                     }
                 }
             }
-            return new ElasticSpace.Choice(idx[0][0], idx[1], idx[2][0], idx[3][0], idx[4][0]);
+            return out;
         }
     }
 

@@ -1,6 +1,8 @@
 package org.nestlm.infer;
 
+import org.nestlm.elastic.Subnet;
 import org.nestlm.io.Checkpoint;
+import org.nestlm.slice.SlicePlan;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.LayerSpec;
 import org.nestlm.model.ModelConfig;
@@ -35,21 +37,32 @@ public final class Engine implements AutoCloseable {
     private final ModelWeights weights;
     private final ModelConfig config;
     private final Kernels kernels = Kernels.get();
+    private final SlicePlan plan;   // null: the whole checkpoint
 
-    private Engine(Checkpoint checkpoint, boolean ownsCheckpoint, Parallel parallel, boolean ownsParallel) throws IOException {
+    private Engine(Checkpoint checkpoint, boolean ownsCheckpoint, Parallel parallel, boolean ownsParallel, Subnet subnet)
+            throws IOException {
         this.checkpoint = checkpoint;
         this.ownsCheckpoint = ownsCheckpoint;
         this.parallel = parallel;
         this.ownsParallel = ownsParallel;
-        this.weights = ModelWeights.load(checkpoint);
-        this.config = checkpoint.config();
+        this.plan = subnet == null ? null : SlicePlan.of(checkpoint.architecture(), subnet);
+        this.weights = ModelWeights.load(checkpoint, plan);
+        this.config = weights.architecture().config();
     }
 
     /** Opens a checkpoint directory; the engine owns the mapping and a pool of {@code threads} threads. */
     public static Engine open(Path dir, int threads) throws IOException {
+        return open(dir, threads, null);
+    }
+
+    /**
+     * Opens a checkpoint directory and runs the nested sub-model {@code subnet} of it (null: the whole model)
+     * from views of the full mapped weights; the engine owns the mapping and the pool.
+     */
+    public static Engine open(Path dir, int threads, Subnet subnet) throws IOException {
         Checkpoint ckpt = Checkpoint.open(dir);
         try {
-            return new Engine(ckpt, true, new Parallel(threads), true);
+            return new Engine(ckpt, true, new Parallel(threads), true, subnet);
         } catch (IOException | RuntimeException e) {
             ckpt.close();
             throw e;
@@ -58,7 +71,29 @@ public final class Engine implements AutoCloseable {
 
     /** An engine over an open checkpoint and pool, both owned by the caller. */
     public static Engine of(Checkpoint checkpoint, Parallel parallel) throws IOException {
-        return new Engine(checkpoint, false, parallel, false);
+        return new Engine(checkpoint, false, parallel, false, null);
+    }
+
+    /**
+     * The nested sub-model {@code subnet} of an open (elastic) checkpoint, read through views of its mapping:
+     * any number of such engines share one copy of the weights. Checkpoint and pool stay the caller's.
+     */
+    public static Engine of(Checkpoint checkpoint, Parallel parallel, Subnet subnet) throws IOException {
+        return new Engine(checkpoint, false, parallel, false, subnet);
+    }
+
+    /** The sub-model this engine runs, or null when it runs the whole checkpoint. */
+    public Subnet subnet() {
+        return plan == null ? null : plan.sub();
+    }
+
+    /** Parameters of the model this engine runs (the sub-model's, at a budget). */
+    public long parameterCount() {
+        return weights.architecture().parameterCount();
+    }
+
+    Parallel parallel() {
+        return parallel;
     }
 
     public ModelConfig config() {
@@ -257,6 +292,9 @@ public final class Engine implements AutoCloseable {
                     }
                 }
             });
+            if (st.convTrace != null) {
+                st.record();
+            }
             // 5a. gated RMSNorm: g = y·silu(z), normalised over G groups of I/G channels, times the weight
             int groupSize = inner / groups;
             float eps = (float) config.layerNormEpsilon();

@@ -12,10 +12,31 @@ public final class Generator {
 
     private final Engine engine;
     private final TokenText text;   // may be null: ids only, no stop strings
+    private final Engine draft;     // may be null: plain decoding
+    private final int draftTokens;
+    private final SpeculativeStats stats;
 
     public Generator(Engine engine, TokenText text) {
+        this(engine, text, null, 0, null);
+    }
+
+    /**
+     * A generator that decodes speculatively: {@code draft} (a nested smaller model) proposes
+     * {@code draftTokens} tokens per round and {@code engine} verifies them ({@link SpeculativeDecoder}).
+     *
+     * @param stats where acceptance counts go; may be null
+     */
+    public Generator(Engine engine, TokenText text, Engine draft, int draftTokens, SpeculativeStats stats) {
         this.engine = engine;
         this.text = text;
+        this.draft = draft;
+        this.draftTokens = draftTokens;
+        this.stats = stats != null ? stats : new SpeculativeStats();
+    }
+
+    /** Acceptance counts of speculative decoding (all zero for plain decoding). */
+    public SpeculativeStats stats() {
+        return stats;
     }
 
     /** Generates from a fresh state. */
@@ -41,7 +62,6 @@ public final class Generator {
         if (!params.stop().isEmpty() && text == null) {
             throw new IllegalArgumentException("stop strings need a tokenizer");
         }
-        int vocab = engine.vocabSize();
         int eos = engine.config().eosTokenId();
         Sampler sampler = new Sampler(params);
         int[] out = new int[Math.min(params.maxTokens(), 1024)];
@@ -56,9 +76,11 @@ public final class Generator {
         if (params.maxTokens() == 0) {
             return new Generation(prompt.clone(), new int[0], finalText, FinishReason.LENGTH, 0, 0);
         }
-        float[] logits = engine.forward(state, prompt, false);
+        Decoder decoder = draft == null ? new Decoder.Plain(engine, state, sampler)
+                : new SpeculativeDecoder(engine, state, draft, sampler, draftTokens, stats);
+        decoder.prefill(prompt);
         while (true) {
-            int token = sampler.sample(logits, 0, vocab);
+            int token = decoder.next();
             if (count == 0) {
                 prefill = System.nanoTime() - t0;
             }
@@ -92,7 +114,6 @@ public final class Generator {
             if (count == params.maxTokens() || state.position() + 1 > limit) {
                 break;
             }
-            logits = engine.step(state, token);
         }
         if (text != null && emitted < finalText.length()) {
             listener(listener, -1, finalText.substring(emitted));

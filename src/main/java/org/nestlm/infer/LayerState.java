@@ -16,6 +16,9 @@ sealed interface LayerState {
         final int convDim, kernel;   // C = I + 2GN, K
         final float[] conv;          // [C, K]: conv[c·K + k], k = K−1 the newest input
         final float[] ssm;           // [nh, hd, N]
+        // While tracing (speculative verification): the state after each consumed token, oldest first, and the
+        // state before the first, so the layer can be put back to any point of the traced span.
+        java.util.List<float[]> convTrace, ssmTrace;
 
         Mamba(int convDim, int kernel, int heads, int headDim, int stateSize) {
             this.convDim = convDim;
@@ -33,6 +36,29 @@ sealed interface LayerState {
 
         public Mamba copy() {
             return new Mamba(this);
+        }
+
+        void beginTrace() {
+            convTrace = new java.util.ArrayList<>();
+            ssmTrace = new java.util.ArrayList<>();
+            record();
+        }
+
+        /** Called by the engine after each token while tracing. */
+        void record() {
+            convTrace.add(conv.clone());
+            ssmTrace.add(ssm.clone());
+        }
+
+        /** Back to the state after {@code tokens} tokens of the traced span (0 = before the first). */
+        void restore(int tokens) {
+            System.arraycopy(convTrace.get(tokens), 0, conv, 0, conv.length);
+            System.arraycopy(ssmTrace.get(tokens), 0, ssm, 0, ssm.length);
+        }
+
+        void endTrace() {
+            convTrace = null;
+            ssmTrace = null;
         }
     }
 

@@ -6,6 +6,7 @@ import org.nestlm.model.Architecture;
 import org.nestlm.model.LayerSpec;
 import org.nestlm.model.ModelConfig;
 import org.nestlm.model.WeightNames;
+import org.nestlm.slice.SlicePlan;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -24,15 +25,25 @@ record ModelWeights(Architecture architecture, WeightMatrix embeddings, List<Lay
                     WeightMatrix lmHead) {
 
     static ModelWeights load(Checkpoint ckpt) throws CheckpointFormatException {
-        Architecture arch = ckpt.architecture();
+        return load(ckpt, null);
+    }
+
+    /**
+     * Binds the weights of the nested sub-model {@code plan} (null: the whole checkpoint). Matrices become views
+     * of the full mapped tensors (row index, column prefix or blocks); the small vectors are gathered. The
+     * result is exactly the sliced checkpoint's weights, read in place.
+     */
+    static ModelWeights load(Checkpoint ckpt, SlicePlan plan) throws CheckpointFormatException {
+        Source src = new Source(ckpt, plan);
+        Architecture arch = plan == null ? ckpt.architecture() : plan.cut();
         ModelConfig c = arch.config();
         int h = arch.hiddenSize();
         int v = c.vocabSize();
-        WeightMatrix emb = WeightMatrix.of(ckpt.tensor(WeightNames.embeddings()), v, h);
+        WeightMatrix emb = src.matrix(WeightNames.embeddings(), v, h);
         List<LayerWeights> layers = new ArrayList<>();
         for (int i = 0; i < arch.layers().size(); i++) {
-            Binder b = new Binder(ckpt, i);
-            float[] norm = ckpt.floats(WeightNames.layerNorm(i));
+            Binder b = new Binder(src, i);
+            float[] norm = src.floats(WeightNames.layerNorm(i));
             layers.add(switch (arch.layers().get(i)) {
                 case LayerSpec.Mamba s -> {
                     float[] aLog = b.vector("A_log");
@@ -59,8 +70,8 @@ record ModelWeights(Architecture architecture, WeightMatrix embeddings, List<Lay
                         c.mlpBias() ? b.vector("up_proj.bias") : null, c.mlpBias() ? b.vector("down_proj.bias") : null);
             });
         }
-        float[] normF = ckpt.floats(WeightNames.normF());
-        WeightMatrix head = c.tieWordEmbeddings() ? emb : WeightMatrix.of(ckpt.tensor(WeightNames.LM_HEAD), v, h);
+        float[] normF = src.floats(WeightNames.normF());
+        WeightMatrix head = c.tieWordEmbeddings() ? emb : src.matrix(WeightNames.LM_HEAD, v, h);
         return new ModelWeights(arch, emb, layers, normF, head);
     }
 
@@ -73,14 +84,38 @@ record ModelWeights(Architecture architecture, WeightMatrix embeddings, List<Lay
         return b;
     }
 
-    /** Resolves the mixer tensors of one layer. */
-    private record Binder(Checkpoint ckpt, int layer) {
-        WeightMatrix matrix(String part, int rows, int cols) throws CheckpointFormatException {
-            return WeightMatrix.of(ckpt.tensor(WeightNames.mixer(layer, part)), rows, cols);
+    /** Tensors by (sub-model) canonical name: the checkpoint's own, or cut out of it by a plan. */
+    private record Source(Checkpoint ckpt, SlicePlan plan) {
+        WeightMatrix matrix(String name, int rows, int cols) throws CheckpointFormatException {
+            if (plan == null) {
+                return WeightMatrix.of(ckpt.tensor(name), rows, cols);
+            }
+            SlicePlan.Cut k = plan.cut(name);
+            WeightMatrix m = WeightMatrix.view(ckpt.tensor(k.source()), k.srcRows(), k.srcCols(), k.rows(), k.cols());
+            if (m.rows() != rows || m.cols() != cols) {
+                throw new IllegalStateException("view of '" + name + "' is " + m.rows() + " x " + m.cols() + ", expected "
+                        + rows + " x " + cols);
+            }
+            return m;
         }
 
-        float[] vector(String part) {
-            return ckpt.floats(WeightNames.mixer(layer, part));
+        float[] floats(String name) throws CheckpointFormatException {
+            if (plan == null) {
+                return ckpt.floats(name);
+            }
+            SlicePlan.Cut k = plan.cut(name);
+            return k.gather(ckpt.tensor(k.source()));
+        }
+    }
+
+    /** Resolves the mixer tensors of one layer. */
+    private record Binder(Source src, int layer) {
+        WeightMatrix matrix(String part, int rows, int cols) throws CheckpointFormatException {
+            return src.matrix(WeightNames.mixer(layer, part), rows, cols);
+        }
+
+        float[] vector(String part) throws CheckpointFormatException {
+            return src.floats(WeightNames.mixer(layer, part));
         }
     }
 }

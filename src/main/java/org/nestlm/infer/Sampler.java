@@ -67,6 +67,88 @@ public final class Sampler {
         return ids[keep - 1];
     }
 
+    /** True when {@link #sample} takes the argmax. */
+    public boolean greedy() {
+        return params.isGreedy();
+    }
+
+    /**
+     * The distribution {@link #sample} draws from, as dense probabilities over the vocabulary: temperature,
+     * top-k and top-p applied, renormalised; zero outside the kept candidates. Speculative sampling compares
+     * these for the draft and the target model.
+     */
+    public double[] distribution(float[] logits, int off, int vocab) {
+        double[] dense = new double[vocab];
+        if (params.isGreedy()) {
+            dense[argmax(logits, off, vocab)] = 1;
+            return dense;
+        }
+        long[] keys = new long[vocab];
+        for (int i = 0; i < vocab; i++) {
+            int bits = Float.floatToIntBits(logits[off + i]);
+            int sortable = bits >= 0 ? bits : bits ^ 0x7FFFFFFF;
+            keys[i] = ((long) ~sortable << 32) | i;
+        }
+        Arrays.sort(keys);
+        int n = params.topK() > 0 ? Math.min(params.topK(), vocab) : vocab;
+        double[] p = new double[n];
+        double max = logits[off + id(keys[0])];
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            p[i] = Math.exp((logits[off + id(keys[i])] - max) / params.temperature());
+            sum += p[i];
+        }
+        int keep = n;
+        if (params.topP() < 1) {
+            double cum = 0;
+            for (int i = 0; i < n; i++) {
+                cum += p[i] / sum;
+                if (cum >= params.topP()) {
+                    keep = i + 1;
+                    break;
+                }
+            }
+        }
+        double total = 0;
+        for (int i = 0; i < keep; i++) {
+            total += p[i];
+        }
+        for (int i = 0; i < keep; i++) {
+            dense[id(keys[i])] = p[i] / total;
+        }
+        return dense;
+    }
+
+    /** A uniform draw in [0, 1) from this sampler's generator. */
+    public double uniform() {
+        return random.nextDouble();
+    }
+
+    /** A draw from dense probabilities {@code p} (summing to about 1). */
+    public int draw(double[] p) {
+        return draw(p, uniform());
+    }
+
+    /** The inverse-CDF pick of {@code u·Σp} in {@code p}; the last non-zero entry absorbs rounding. */
+    static int draw(double[] p, double u) {
+        double total = 0;
+        int last = 0;
+        for (int i = 0; i < p.length; i++) {
+            total += p[i];
+            if (p[i] > 0) {
+                last = i;
+            }
+        }
+        double r = u * total;
+        for (int i = 0; i < p.length; i++) {
+            r -= p[i];
+            if (r < 0 && p[i] > 0) {
+                return i;
+            }
+        }
+        return last;
+    }
+
     private static int id(long key) {
         return (int) (key & 0xFFFFFFFFL);
     }

@@ -4,15 +4,29 @@ import org.nestlm.io.DType;
 import org.nestlm.io.TensorEntry;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A row-major weight matrix {@code [rows, cols]} used in place from the checkpoint mapping: every product
  * reads the mapped bytes (F32, BF16 or F16) directly; nothing is copied into Java arrays.
  *
- * @param name  canonical tensor name, for messages
- * @param data  {@code rows·cols·dtype.byteSize()} little-endian bytes
+ * <p>A matrix may be a <em>view</em> of a larger mapped matrix {@code [srcRows, srcCols]} (a nested elastic
+ * sub-model read from the full weights): row {@code r} of the view is source row {@code rowIndex[r]}, and its
+ * columns are the concatenation of column blocks {@code [colStarts[b], colStarts[b] + colLengths[b])} of that
+ * row. Prefix views (d_e* input channels, the first MLP neurons) have one block starting at 0 and cost nothing
+ * extra; blocked views (Mamba out_proj over the kept heads' channels, attention o_proj over the kept query
+ * heads) dot each block with its part of the activations.
+ *
+ * @param name       canonical tensor name, for messages
+ * @param data       the whole source tensor's bytes (little-endian)
+ * @param rowIndex   source row of each view row; null: row r is source row r
+ * @param rowBytes   bytes of one source row ({@code srcCols · dtype size})
+ * @param colStarts  first source column of each block; null: one block [0, cols)
+ * @param colLengths columns of each block (sum = cols); null with colStarts
  */
-public record WeightMatrix(String name, int rows, int cols, DType dtype, MemorySegment data) {
+public record WeightMatrix(String name, int rows, int cols, DType dtype, MemorySegment data, int[] rowIndex, long rowBytes,
+                           int[] colStarts, int[] colLengths) {
 
     /** Activations of at most this many bytes per token tile stay in L2 while a row range streams past. */
     private static final int TILE_BYTES = 256 * 1024;
@@ -22,10 +36,44 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
             throw new IllegalArgumentException("tensor '" + name + "' has dtype " + dtype
                     + "; the engine reads F32, BF16 and F16 weights");
         }
-        if (data.byteSize() != (long) rows * cols * dtype.byteSize()) {
-            throw new IllegalArgumentException("tensor '" + name + "': " + data.byteSize() + " bytes for [" + rows + ", "
-                    + cols + "] of " + dtype);
+        long size = dtype.byteSize();
+        if (rowIndex == null && colStarts == null && rowBytes == (long) cols * size) {
+            if (data.byteSize() != (long) rows * cols * size) {
+                throw new IllegalArgumentException("tensor '" + name + "': " + data.byteSize() + " bytes for [" + rows + ", "
+                        + cols + "] of " + dtype);
+            }
+        } else {
+            long srcRows = data.byteSize() / rowBytes;
+            if (rowIndex != null && rowIndex.length != rows) {
+                throw new IllegalArgumentException("tensor '" + name + "': " + rowIndex.length + " row indices for " + rows + " rows");
+            }
+            int maxRow = rows == 0 ? -1 : rowIndex == null ? rows - 1 : java.util.Arrays.stream(rowIndex).max().getAsInt();
+            if (maxRow >= srcRows) {
+                throw new IllegalArgumentException("tensor '" + name + "': view row " + maxRow + " outside " + srcRows + " rows");
+            }
+            int sum = 0;
+            if (colStarts != null) {
+                for (int b = 0; b < colStarts.length; b++) {
+                    sum += colLengths[b];
+                    if ((colStarts[b] + (long) colLengths[b]) * size > rowBytes) {
+                        throw new IllegalArgumentException("tensor '" + name + "': column block outside the row");
+                    }
+                }
+            } else {
+                sum = cols;
+                if ((long) cols * size > rowBytes) {
+                    throw new IllegalArgumentException("tensor '" + name + "': " + cols + " columns exceed the row");
+                }
+            }
+            if (sum != cols) {
+                throw new IllegalArgumentException("tensor '" + name + "': column blocks cover " + sum + " of " + cols + " columns");
+            }
         }
+    }
+
+    /** A dense matrix over all of {@code data}. */
+    public WeightMatrix(String name, int rows, int cols, DType dtype, MemorySegment data) {
+        this(name, rows, cols, dtype, data, null, (long) cols * dtype.byteSize(), null, null);
     }
 
     /** A 2-D tensor of the checkpoint, checked against the expected shape. */
@@ -39,9 +87,59 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
         return new WeightMatrix(e.name(), rows, cols, e.dtype(), e.data());
     }
 
-    /** Bytes one full product reads: the whole matrix. */
+    /**
+     * A view of source tensor {@code e} seen as {@code [srcRows, srcCols]}: rows {@code rows} and columns
+     * {@code cols} (both in view order). Runs of consecutive columns become blocks; nothing is copied.
+     */
+    public static WeightMatrix view(TensorEntry e, int srcRows, int srcCols, int[] rows, int[] cols) {
+        if (e.numel() != (long) srcRows * srcCols) {
+            throw new IllegalArgumentException((e.file() == null ? "" : e.file() + ": ") + "tensor '" + e.name()
+                    + "' has shape " + java.util.Arrays.toString(e.shape()) + ", expected " + srcRows + " x " + srcCols + " elements");
+        }
+        boolean allRows = rows.length == srcRows && isRange(rows);
+        boolean allCols = cols.length == srcCols && isRange(cols);
+        if (allRows && allCols) {
+            return of(e, srcRows, srcCols);
+        }
+        List<int[]> runs = new ArrayList<>();   // {start, length}
+        for (int i = 0; i < cols.length; ) {
+            int j = i + 1;
+            while (j < cols.length && cols[j] == cols[j - 1] + 1) {
+                j++;
+            }
+            runs.add(new int[] {cols[i], j - i});
+            i = j;
+        }
+        int[] starts = null, lengths = null;
+        if (!(runs.size() == 1 && runs.getFirst()[0] == 0)) {
+            starts = runs.stream().mapToInt(r -> r[0]).toArray();
+            lengths = runs.stream().mapToInt(r -> r[1]).toArray();
+        }
+        return new WeightMatrix(e.name(), rows.length, cols.length, e.dtype(), e.data(), allRows ? null : rows.clone(),
+                (long) srcCols * e.dtype().byteSize(), starts, lengths);
+    }
+
+    private static boolean isRange(int[] idx) {
+        for (int i = 0; i < idx.length; i++) {
+            if (idx[i] != i) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Bytes one full product reads: the viewed elements only. */
     public long byteSize() {
-        return data.byteSize();
+        return (long) rows * cols * dtype.byteSize();
+    }
+
+    /** True when this matrix reads part of a larger mapped tensor. */
+    public boolean isView() {
+        return rowIndex != null || colStarts != null || rowBytes != (long) cols * dtype.byteSize();
+    }
+
+    private long rowOffset(int r) {
+        return (rowIndex == null ? r : rowIndex[r]) * rowBytes;
     }
 
     /**
@@ -50,14 +148,54 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
      * weight row is widened once per four tokens.
      */
     public void matmul(float[] x, int tokens, float[] y, Parallel parallel) {
+        if (colStarts != null) {
+            blockedMatmul(x, tokens, y, parallel);
+            return;
+        }
         Kernels k = Kernels.get();
-        long rowBytes = (long) cols * dtype.byteSize();
         int tile = Math.max(4, Math.min(tokens, TILE_BYTES / Math.max(1, cols * 4)));
         parallel.forRange(rows, (long) cols * tokens, (from, to) -> {
             for (int t0 = 0; t0 < tokens; t0 += tile) {
                 int n = Math.min(tile, tokens - t0);
                 for (int r = from; r < to; r++) {
-                    k.rowDots(data, dtype, r * rowBytes, cols, x, t0 * cols, n, y, rows, t0 * rows + r);
+                    k.rowDots(data, dtype, rowOffset(r), cols, x, t0 * cols, n, y, rows, t0 * rows + r);
+                }
+            }
+        });
+    }
+
+    /**
+     * The blocked view: activations are regrouped block-major, xb[b] = x[:, block b] as [tokens, len_b], so each
+     * block is a contiguous dot with its weight run; partial sums of the blocks add up per output.
+     */
+    private void blockedMatmul(float[] x, int tokens, float[] y, Parallel parallel) {
+        Kernels k = Kernels.get();
+        int blocks = colStarts.length;
+        int[] xOff = new int[blocks];            // offset of block b in xb
+        float[] xb = new float[tokens * cols];
+        int o = 0, colOff = 0;
+        for (int b = 0; b < blocks; b++) {
+            xOff[b] = o;
+            int len = colLengths[b];
+            for (int t = 0; t < tokens; t++) {
+                System.arraycopy(x, t * cols + colOff, xb, o + t * len, len);
+            }
+            o += tokens * len;
+            colOff += len;
+        }
+        long size = dtype.byteSize();
+        parallel.forRange(rows, (long) cols * tokens, (from, to) -> {
+            float[] part = new float[tokens];
+            for (int r = from; r < to; r++) {
+                long base = rowOffset(r);
+                for (int t = 0; t < tokens; t++) {
+                    y[t * rows + r] = 0f;
+                }
+                for (int b = 0; b < blocks; b++) {
+                    k.rowDots(data, dtype, base + colStarts[b] * size, colLengths[b], xb, xOff[b], tokens, part, 1, 0);
+                    for (int t = 0; t < tokens; t++) {
+                        y[t * rows + r] += part[t];
+                    }
                 }
             }
         });
@@ -65,9 +203,19 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
 
     /** Row {@code r} widened to float into {@code out[off, off+cols)} (embedding lookup). */
     public void row(int r, float[] out, int off) {
-        long base = (long) r * cols * dtype.byteSize();
-        for (int c = 0; c < cols; c++) {
-            out[off + c] = ScalarKernels.load(data, dtype, base + (long) c * dtype.byteSize());
+        long base = rowOffset(r);
+        long size = dtype.byteSize();
+        if (colStarts == null) {
+            for (int c = 0; c < cols; c++) {
+                out[off + c] = ScalarKernels.load(data, dtype, base + c * size);
+            }
+            return;
+        }
+        int n = off;
+        for (int b = 0; b < colStarts.length; b++) {
+            for (int c = 0; c < colLengths[b]; c++) {
+                out[n++] = ScalarKernels.load(data, dtype, base + (colStarts[b] + (long) c) * size);
+            }
         }
     }
 }

@@ -138,13 +138,23 @@ public final class Checkpoint implements AutoCloseable {
         ConfigJson.write(dir, config);
     }
 
+    /** Copies a tokenizer file into {@code targetDir} as {@code tokenizer.json}, atomically. */
+    public static void copyTokenizerFile(Path file, Path targetDir) throws IOException {
+        Path target = targetDir.resolve(TOKENIZER_FILE);
+        if (file.toAbsolutePath().normalize().equals(target.toAbsolutePath().normalize())) {
+            return;
+        }
+        Files.createDirectories(targetDir);
+        Path tmp = Files.createTempFile(targetDir, ".tokenizer", ".tmp");
+        Files.copy(file, tmp, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
     /** Copies {@code tokenizer.json} from {@code source} into {@code target} when there is one. */
     public static void copyTokenizer(Path source, Path target) throws IOException {
         Path t = source.resolve(TOKENIZER_FILE);
-        if (Files.isRegularFile(t) && !t.equals(target.resolve(TOKENIZER_FILE))) {
-            Path tmp = Files.createTempFile(target, ".tokenizer", ".tmp");
-            Files.copy(t, tmp, StandardCopyOption.REPLACE_EXISTING);
-            Files.move(tmp, target.resolve(TOKENIZER_FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        if (Files.isRegularFile(t)) {
+            copyTokenizerFile(t, target);
         }
     }
 

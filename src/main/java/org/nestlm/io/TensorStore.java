@@ -229,4 +229,15 @@ public final class TensorStore implements AutoCloseable {
     public String toString() {
         return "TensorStore[" + root + ", " + tensors.size() + " tensors in " + files.size() + " file(s)]";
     }
+
+    /** Every tensor of a file or checkpoint converted to fp32, by name (optimizer and training state). */
+    public static Map<String, float[]> readFloats(Path dirOrFile) throws IOException {
+        Map<String, float[]> all = new LinkedHashMap<>();
+        try (TensorStore s = open(dirOrFile)) {
+            for (String n : s.names()) {
+                all.put(n, s.get(n).toFloatArray());
+            }
+        }
+        return all;
+    }
 }

@@ -24,16 +24,7 @@ record CompletionRequest(boolean chat, int[] prompt, SamplingParams params, bool
         if (body == null || !body.isObject()) {
             throw ApiException.badField(null, "the request body must be a JSON object");
         }
-        JsonNode model = body.get("model");
-        if (model != null && !model.isNull()) {
-            if (!model.isTextual()) {
-                throw ApiException.badField("model", "'model' must be a string");
-            }
-            if (!model.asText().equals(lm.name())) {
-                throw new ApiException(404, "model '" + model.asText() + "' does not exist; this server serves '"
-                        + lm.name() + "'", "model", "model_not_found");
-            }
-        }
+        // 'model', 'budget' and 'elastic' pick the answering model before parsing (OpenAiServer.select)
         int[] prompt = chat ? chatPrompt(body, lm) : completionPrompt(body, lm);
         int limit = lm.engine().contextLimit();
         String promptField = chat ? "messages" : "prompt";

@@ -8,13 +8,20 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import org.nestlm.infer.Generation;
+import org.nestlm.elastic.Budget;
+import org.nestlm.elastic.ElasticModel;
+import org.nestlm.elastic.MemoryModel;
+import org.nestlm.elastic.SizeChoice;
 import org.nestlm.infer.LanguageModel;
+import org.nestlm.infer.ResidentMemory;
+import org.nestlm.io.Checkpoint;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -40,7 +47,11 @@ public final class OpenAiServer implements AutoCloseable {
     /** Largest request body read (a prompt of this size is far beyond any context limit anyway). */
     private static final int MAX_BODY_BYTES = 8 << 20;
 
-    private final LanguageModel lm;
+    private final LanguageModel lm;                // the default model (the largest unless chosen otherwise)
+    private final LanguageModel full;              // the whole checkpoint: budgets are fractions of its size
+    private final List<LanguageModel> models;      // every fixed model offered, largest first
+    private final ElasticSizes sizes;              // interpolated and constrained sizes, or null
+    private final int parallel;
     private final HttpServer http;
     private final ExecutorService executor;
     private final RequestQueue queue;
@@ -58,7 +69,35 @@ public final class OpenAiServer implements AutoCloseable {
      */
     public OpenAiServer(LanguageModel lm, String host, int port, int parallel, int maxQueue, int graceSeconds)
             throws IOException {
-        this.lm = lm;
+        this(List.of(lm), host, port, parallel, maxQueue, graceSeconds);
+    }
+
+    /**
+     * Serves several models (the sizes of one elastic checkpoint, {@link org.nestlm.infer.ElasticFamily}), each
+     * under its own id; the first, the largest, answers requests that name none.
+     */
+    public OpenAiServer(List<LanguageModel> models, String host, int port, int parallel, int maxQueue, int graceSeconds)
+            throws IOException {
+        this(models, null, null, host, port, parallel, maxQueue, graceSeconds);
+    }
+
+    /**
+     * Serves the fixed sizes of an elastic checkpoint and, through {@code sizes}, any budget in its trained range
+     * and the largest size under a request's limits ({@link SizeRequest}).
+     *
+     * @param sizes        interpolated and constrained sizes, or null for the fixed models only
+     * @param defaultModel the model answering requests that name no size; null for the first (largest)
+     */
+    public OpenAiServer(List<LanguageModel> models, ElasticSizes sizes, LanguageModel defaultModel, String host, int port,
+                        int parallel, int maxQueue, int graceSeconds) throws IOException {
+        if (models.isEmpty()) {
+            throw new IllegalArgumentException("no model to serve");
+        }
+        this.models = List.copyOf(models);
+        this.full = models.getFirst();
+        this.lm = defaultModel != null ? defaultModel : full;
+        this.sizes = sizes;
+        this.parallel = parallel;
         this.queue = new RequestQueue(parallel, maxQueue);
         this.capacity = parallel + maxQueue;
         this.graceSeconds = graceSeconds;
@@ -105,13 +144,41 @@ public final class OpenAiServer implements AutoCloseable {
                 requireMethod(method, "GET");
                 ObjectNode o = JSON.createObjectNode().put("status", closed.get() ? "stopping" : "ok").put("model", lm.name());
                 o.put("requests", queue.load(capacity));
+                o.put("models", models.size());
+                // one mapping shared by every size: report it once
+                Checkpoint ckpt = lm.engine().checkpoint();
+                o.put("weight_bytes", ckpt.weightBytes());
+                o.put("resident_weight_bytes", ResidentMemory.residentWeightBytes(ckpt));
+                o.put("process_rss_bytes", ResidentMemory.processRss());
                 sendJson(ex, 200, o);
             }
             case "/v1/models" -> {
                 requireMethod(method, "GET");
                 ObjectNode o = JSON.createObjectNode().put("object", "list");
-                o.putArray("data").addObject().put("id", lm.name()).put("object", "model").put("created", created)
-                        .put("owned_by", "nestlm");
+                ArrayNode data = o.putArray("data");
+                for (LanguageModel m : models) {
+                    ObjectNode d = data.addObject().put("id", m.name()).put("object", "model").put("created", created)
+                            .put("owned_by", "nestlm").put("parameters", m.engine().parameterCount());
+                    if (m.budget() != null) {
+                        d.put("budget", m.budget().budget()).put("parent", full.name());
+                    }
+                    d.put("kind", kind(m));
+                }
+                if (sizes != null) {
+                    // every budget in this range is served too, by interpolating the router input (ELASTIC_METHOD.md §6)
+                    ObjectNode r = o.putObject("interpolation").put("parent", full.name())
+                            .put("min_budget", ElasticModel.percent(sizes.model().minTrainedFraction(), 2))
+                            .put("max_budget", ElasticModel.percent(sizes.model().maxTrainedFraction(), 2))
+                            .put("min_fraction", sizes.model().minTrainedFraction())
+                            .put("max_fraction", sizes.model().maxTrainedFraction());
+                    ArrayNode fields = r.putArray("request_fields");
+                    for (String f : List.of("budget", "max_params", "max_memory", "max_latency_ms")) {
+                        fields.add(f);
+                    }
+                    MemoryModel mm = sizes.memory();
+                    r.putObject("max_memory_counts").put("dtype", mm.dtype().name().toLowerCase(java.util.Locale.ROOT))
+                            .put("context", mm.context()).put("batch", mm.batch());
+                }
                 sendJson(ex, 200, o);
             }
             case "/v1/completions" -> {
@@ -134,6 +201,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void complete(HttpExchange ex, boolean chat) throws IOException {
         JsonNode body = readJson(ex);
+        LanguageModel lm = select(body);
         CompletionRequest req = CompletionRequest.parse(body, chat, lm);
         if (closed.get()) {
             throw new ApiException(503, "the server is shutting down", null, "shutting_down");
@@ -147,11 +215,12 @@ public final class OpenAiServer implements AutoCloseable {
             queue.awaitTurn();
             turn = true;
             String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
+            LanguageModel answering = elastic(body, lm);
             if (req.stream()) {
-                stream(ex, req, id);
+                stream(ex, req, id, answering);
             } else {
-                Generation g = lm.generator().generate(req.prompt(), req.params(), null);
-                sendJson(ex, 200, completion(req, id, g));
+                Generation g = answering.generator().generate(req.prompt(), req.params(), null);
+                sendJson(ex, 200, completion(req, id, g, answering));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -162,8 +231,8 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /** The whole answer as one JSON object (non-streaming). */
-    private ObjectNode completion(CompletionRequest req, String id, Generation g) {
-        ObjectNode o = header(id, req.chat() ? "chat.completion" : "text_completion");
+    private ObjectNode completion(CompletionRequest req, String id, Generation g, LanguageModel lm) {
+        ObjectNode o = header(id, req.chat() ? "chat.completion" : "text_completion", lm);
         ObjectNode choice = o.putArray("choices").addObject().put("index", 0);
         String text = g.text() == null ? "" : g.text();
         if (req.chat()) {
@@ -175,18 +244,19 @@ public final class OpenAiServer implements AutoCloseable {
         choice.put("finish_reason", g.finish().openAi());
         o.putObject("usage").put("prompt_tokens", g.prompt().length).put("completion_tokens", g.tokens().length)
                 .put("total_tokens", g.prompt().length + g.tokens().length);
+        size(o, lm);
         return o;
     }
 
     /** Server-sent events: one chunk per token (with the text that became final), then the finish, then [DONE]. */
-    private void stream(HttpExchange ex, CompletionRequest req, String id) throws IOException {
+    private void stream(HttpExchange ex, CompletionRequest req, String id, LanguageModel lm) throws IOException {
         ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
         ex.getResponseHeaders().set("Cache-Control", "no-cache");
         ex.sendResponseHeaders(200, 0);
         OutputStream out = ex.getResponseBody();
         String object = req.chat() ? "chat.completion.chunk" : "text_completion";
         if (req.chat()) {
-            ObjectNode first = header(id, object);
+            ObjectNode first = header(id, object, lm);
             ObjectNode choice = first.putArray("choices").addObject().put("index", 0);
             choice.putObject("delta").put("role", "assistant").put("content", "");
             choice.putNull("finish_reason");
@@ -195,7 +265,7 @@ public final class OpenAiServer implements AutoCloseable {
         Generation g;
         try {
             g = lm.generator().generate(req.prompt(), req.params(), (token, delta) -> {
-                ObjectNode c = header(id, object);
+                ObjectNode c = header(id, object, lm);
                 ObjectNode choice = c.putArray("choices").addObject().put("index", 0);
                 String text = delta == null ? "" : delta;
                 if (req.chat()) {
@@ -221,7 +291,7 @@ public final class OpenAiServer implements AutoCloseable {
             event(out, err);
             return;
         }
-        ObjectNode last = header(id, object);
+        ObjectNode last = header(id, object, lm);
         ObjectNode choice = last.putArray("choices").addObject().put("index", 0);
         if (req.chat()) {
             choice.putObject("delta");
@@ -231,6 +301,7 @@ public final class OpenAiServer implements AutoCloseable {
         choice.put("finish_reason", g.finish().openAi());
         last.putObject("usage").put("prompt_tokens", g.prompt().length).put("completion_tokens", g.tokens().length)
                 .put("total_tokens", g.prompt().length + g.tokens().length);
+        size(last, lm);
         event(out, last);
         out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
         out.flush();
@@ -243,9 +314,131 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    private ObjectNode header(String id, String object) {
+    /** Which size answered: {@code "size": {"budget", "parameters", "kind"}} (kind: full, trained, interpolated). */
+    private void size(ObjectNode o, LanguageModel m) {
+        o.putObject("size").put("budget", m.budget() == null ? "100%" : m.budget().budget())
+                .put("parameters", m.engine().parameterCount()).put("kind", kind(m));
+    }
+
+    private String kind(LanguageModel m) {
+        if (m.budget() == null) {
+            return SizeChoice.Kind.FULL.label();
+        }
+        if (sizes != null) {
+            return sizes.kindOf(m.budget()).label();
+        }
+        return (m.budget().trained() ? SizeChoice.Kind.TRAINED : SizeChoice.Kind.INTERPOLATED).label();
+    }
+
+    private ObjectNode header(String id, String object, LanguageModel lm) {
         return JSON.createObjectNode().put("id", id).put("object", object).put("created", System.currentTimeMillis() / 1000)
                 .put("model", lm.name());
+    }
+
+    /**
+     * The model a request asks for: {@code "model"} by id, or {@code "budget"} (a trained budget's text such as
+     * {@code "50%"}, any budget that resolves to the same parameter target, or with {@link ElasticSizes} any budget
+     * in the trained range), or limits ({@link SizeRequest}); the default model otherwise.
+     */
+    private LanguageModel select(JsonNode body) {
+        if (body == null || !body.isObject()) {
+            return lm;
+        }
+        LanguageModel chosen = lm;
+        JsonNode model = body.get("model");
+        if (model != null && !model.isNull()) {
+            if (!model.isTextual()) {
+                throw ApiException.badField("model", "'model' must be a string");
+            }
+            chosen = null;
+            for (LanguageModel m : models) {
+                if (m.name().equals(model.asText())) {
+                    chosen = m;
+                }
+            }
+            String prefix = full.name() + "@";
+            if (chosen == null && sizes != null && model.asText().startsWith(prefix)) {
+                // an interpolated size by id ("el@60%"): the same as asking for its budget
+                chosen = sizes.model(sizes.resolve(new SizeRequest(model.asText().substring(prefix.length()), -1, -1, Double.NaN)).size(), models);
+            }
+            if (chosen == null) {
+                throw new ApiException(404, "model '" + model.asText() + "' does not exist; this server serves "
+                        + names(), "model", "model_not_found");
+            }
+        }
+        SizeRequest size = SizeRequest.parse(body);
+        boolean named = model != null && !model.isNull();
+        if (size.budget() != null) {
+            String text = size.budget();
+            long fullParams = full.engine().parameterCount();
+            long target;
+            try {
+                target = Budget.parse(text).target(fullParams);
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badField("budget", e.getMessage());
+            }
+            LanguageModel byBudget = null;
+            for (LanguageModel m : models) {
+                boolean same = m.budget() == null ? target == fullParams
+                        : m.budget().budget().equals(text) || m.budget().target() == target;
+                if (same) {
+                    byBudget = m;
+                    break;
+                }
+            }
+            if (byBudget == null && sizes != null) {
+                byBudget = sizes.model(sizes.resolve(size).size(), models);   // interpolated: opened on first use
+            }
+            if (byBudget == null) {
+                throw new ApiException(404, "no model for budget '" + text + "'; this server serves " + names(), "budget",
+                        "model_not_found");
+            }
+            if (named && byBudget != chosen) {
+                throw ApiException.badField("budget", "'budget' " + text + " and 'model' " + model.asText() + " name different sizes");
+            }
+            chosen = byBudget;
+        } else if (size.constrained()) {
+            String field = size.firstLimitField();
+            if (sizes == null) {
+                throw ApiException.badField(field, "'" + field + "' needs an elastic checkpoint; this server serves " + names());
+            }
+            if (named) {
+                throw ApiException.badField(field, "give 'model' or limits ('max_params', 'max_memory', 'max_latency_ms'), not both");
+            }
+            chosen = sizes.model(sizes.resolve(size).size(), models);
+        }
+        return chosen;
+    }
+
+    /**
+     * With {@code "elastic": true} a request accepts a smaller nested size while the server is busy: one size
+     * down for every {@code parallel} requests waiting behind the running ones (never below the smallest). The
+     * response's {@code model} names the size that answered.
+     */
+    private LanguageModel elastic(JsonNode body, LanguageModel requested) {
+        JsonNode e = body.get("elastic");
+        if (e == null || !e.asBoolean(false) || models.size() == 1) {
+            return requested;
+        }
+        if (!models.contains(requested)) {
+            return requested;   // an interpolated or chosen size: asked for by size, so not traded down
+        }
+        int waiting = Math.max(0, queue.load(capacity) - parallel);
+        return models.get(elasticIndex(models.indexOf(requested), waiting, parallel, models.size()));
+    }
+
+    /** Index of the answering size: {@code requested} stepped down once per {@code parallel} waiting requests. */
+    static int elasticIndex(int requested, int waiting, int parallel, int sizes) {
+        int steps = waiting <= 0 ? 0 : 1 + (waiting - 1) / parallel;
+        return Math.min(sizes - 1, requested + steps);
+    }
+
+    private String names() {
+        StringBuilder sb = new StringBuilder();
+        for (LanguageModel m : models) {
+            sb.append(sb.isEmpty() ? "" : ", ").append('\'').append(m.name()).append('\'');
+        }
+        return sb.toString();
     }
 
     private static void ids(ArrayNode a, int[] ids) {

@@ -62,9 +62,13 @@ public final class AdamW implements AutoCloseable {
                     continue;                                 // never reached by a backward pass yet: skipped, as PyTorch does
                 }
                 grads[i].attach(scope);                       // the handle, not the storage, is freed with the scope
-                sq += grads[i].square().sum().getFloat();
+                double n = grads[i].norm().getFloat();              // norm first: a sum of squares can overflow fp32
+                sq += n * n;
             }
             double norm = Math.sqrt(sq);
+            if (!Double.isFinite(norm)) {
+                throw new IllegalStateException("non-finite gradient in " + nonFinite(grads) + "; the update was not applied");
+            }
             double scale = clipNorm > 0 && norm > clipNorm ? clipNorm / (norm + 1e-6) : 1.0;
             t++;
             double c1 = 1 - Math.pow(beta1, t), c2 = 1 - Math.pow(beta2, t);
@@ -89,6 +93,17 @@ public final class AdamW implements AutoCloseable {
             }
             return norm;
         }
+    }
+
+    /** Names of the parameters whose gradient holds inf or NaN (for the error message). */
+    private String nonFinite(NDArray[] grads) {
+        List<String> bad = new java.util.ArrayList<>();
+        for (int i = 0; i < grads.length; i++) {
+            if (grads[i] != null && !Float.isFinite(grads[i].abs().max().getFloat())) {
+                bad.add(params.get(i).name());
+            }
+        }
+        return bad.size() > 6 ? bad.subList(0, 6) + " and " + (bad.size() - 6) + " more" : bad.toString();
     }
 
     /** Discards accumulated gradients without updating (e.g. after a non-finite loss). */

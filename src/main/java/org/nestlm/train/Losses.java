@@ -18,4 +18,17 @@ public final class Losses {
         NDArray logProbs = logits.logSoftmax(-1);                                  // [b, L, V]
         return logProbs.gather(targets.expandDims(-1), -1).mean().neg();
     }
+
+    /**
+     * Forward KL(teacher ‖ student) = Σ_v p_t·(log p_t − log p_s), summed over the vocabulary and averaged over
+     * tokens (PyTorch's {@code kl_div(s_logp, t_logp, reduction="batchmean", log_target=True)} on [b·L, V] rows).
+     *
+     * @param teacherLogProbs [b, L, V] log-probabilities of the frozen teacher (no gradient)
+     * @param studentLogits   [b, L, V] logits of the student
+     */
+    public static NDArray forwardKl(NDArray teacherLogProbs, NDArray studentLogits) {
+        NDArray studentLogProbs = studentLogits.logSoftmax(-1);
+        long rows = teacherLogProbs.getShape().size() / teacherLogProbs.getShape().tail();
+        return teacherLogProbs.exp().mul(teacherLogProbs.sub(studentLogProbs)).sum().div(rows);
+    }
 }

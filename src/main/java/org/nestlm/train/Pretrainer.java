@@ -1,9 +1,7 @@
 package org.nestlm.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -48,6 +46,7 @@ public final class Pretrainer {
     private final TokenSource validation;
     private final PrintStream console;
     private java.util.function.IntConsumer stepListener = step -> { };
+    private ObjectNode runInfo;
 
     public Pretrainer(Path out, PretrainConfig config, TokenSource train, TokenSource validation, PrintStream console) {
         this.out = out;
@@ -60,6 +59,15 @@ public final class Pretrainer {
     /** Called after every optimizer step with the number of steps done (progress reporting, tests). */
     public Pretrainer onStep(java.util.function.IntConsumer listener) {
         this.stepListener = listener;
+        return this;
+    }
+
+    /**
+     * Extra facts about the run (corpus, tokenizer, model source) stored under {@code "run"} in
+     * {@code train_state/state.json}, so that {@code nestlm pretrain --resume} needs no flags repeated.
+     */
+    public Pretrainer withRunInfo(ObjectNode info) {
+        this.runInfo = info;
         return this;
     }
 
@@ -95,7 +103,7 @@ public final class Pretrainer {
                 try (Checkpoint ckpt = Checkpoint.open(stateDir)) {
                     model = NemotronH.load(ckpt, root);
                 }
-                optimizerState = readAll(stateDir.resolve("optimizer.safetensors"));
+                optimizerState = TensorStore.readFloats(stateDir.resolve("optimizer.safetensors"));
                 log.truncateAfter(startStep);
                 console.printf("resuming %s at step %d of %d%n", out, startStep, config.totalSteps());
             } else {
@@ -127,13 +135,9 @@ public final class Pretrainer {
                 double lr = config.learningRate(step);
                 double loss = 0;
                 for (int micro = 0; micro < config.accumulation(); micro++) {
-                    try (NDManager scope = NDManager.newBaseManager();
-                         GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        WindowSampler.Batch b = sampler.batch(scope, step, micro);
-                        NDArray l = Losses.crossEntropy(model.forward(b.inputs()), b.targets());
-                        gc.backward(l.div(config.accumulation()));
-                        loss += l.getFloat() / config.accumulation();
-                    }
+                    int st = step, mi = micro;
+                    loss += Steps.crossEntropy(model, scope -> sampler.batch(scope, st, mi), config.accumulation())
+                            / config.accumulation();
                 }
                 if (!Double.isFinite(loss)) {
                     throw new IllegalStateException("training diverged at step " + step + " (loss " + loss
@@ -199,21 +203,15 @@ public final class Pretrainer {
             s.put("step", step);
             s.put("tokens", step * config.tokensPerStep());
             s.set("config", ConfigJson.MAPPER.valueToTree(config));
+            if (runInfo != null) {
+                s.set("run", runInfo);
+            }
             AtomicFiles.writeString(tmp.resolve("state.json"), ConfigJson.MAPPER.writeValueAsString(s));
         });
         // the run directory is a usable checkpoint of the latest weights
         model.save(out, DType.F32);
     }
 
-    static Map<String, float[]> readAll(Path file) throws IOException {
-        Map<String, float[]> all = new LinkedHashMap<>();
-        try (TensorStore s = TensorStore.open(file)) {
-            for (String n : s.names()) {
-                all.put(n, s.get(n).toFloatArray());
-            }
-        }
-        return all;
-    }
 
     /** A bar on an interactive terminal; plain log lines otherwise (CI logs, pipes). */
     private ProgressBar progressBar(int totalSteps, int startStep) {

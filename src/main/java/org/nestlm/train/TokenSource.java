@@ -19,6 +19,33 @@ public record TokenSource(IntBuffer ids, long bytes) {
         return new TokenSource(IntBuffer.wrap(ids), bytes);
     }
 
+    /**
+     * A view of a memory-mapped token cache (no copy into the heap); valid while {@code ids} is open. The byte
+     * count is the UTF-8 size of the split's text, so bits per byte count the separators as free.
+     */
+    public static TokenSource of(org.nestlm.data.TokenIds ids) {
+        return new TokenSource(ids.buffer(), ids.info().bytes());
+    }
+
+    /** Unigram entropy of the ids in nats per token: the loss of the best model that ignores context. */
+    public double unigramEntropy() {
+        int max = 0;
+        for (int i = 0; i < size(); i++) {
+            max = Math.max(max, ids.get(i));
+        }
+        long[] c = new long[max + 1];
+        for (int i = 0; i < size(); i++) {
+            c[ids.get(i)]++;
+        }
+        double h = 0, n = size();
+        for (long k : c) {
+            if (k > 0) {
+                h -= k / n * Math.log(k / n);
+            }
+        }
+        return h;
+    }
+
     public int size() {
         return ids.limit();
     }

@@ -2,21 +2,18 @@ package org.nestlm.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 import org.nestlm.io.AtomicFiles;
 import org.nestlm.model.ConfigJson;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code log.jsonl}: one JSON object per logged step ({@code {"step", "tokens", "lr", "loss", "grad_norm",
@@ -86,18 +83,9 @@ public final class TrainLog {
                 vy.add(e.get("val_loss").asDouble());
             }
         }
-        if (tx.isEmpty()) {
-            return;
-        }
-        System.setProperty("java.awt.headless", "true");
-        XYChart chart = new XYChartBuilder().width(800).height(500).title(title)
-                .xAxisTitle("tokens").yAxisTitle("loss (nats / token)").build();
-        chart.addSeries("train", tx, ty).setMarker(SeriesMarkers.NONE);
-        if (!vx.isEmpty()) {
-            chart.addSeries("validation", vx, vy).setMarker(SeriesMarkers.CIRCLE);
-        }
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        BitmapEncoder.saveBitmap(chart, bytes, BitmapEncoder.BitmapFormat.PNG);
-        AtomicFiles.writeBytes(png, bytes.toByteArray());
+        Map<String, Charts.Series> series = new LinkedHashMap<>();
+        series.put("train", new Charts.Series(tx, ty, false));
+        series.put("validation", new Charts.Series(vx, vy, true));
+        Charts.lines(png, title, "tokens", "loss (nats / token)", series);
     }
 }

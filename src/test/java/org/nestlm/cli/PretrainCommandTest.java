@@ -1,0 +1,203 @@
+package org.nestlm.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nestlm.data.Corpora;
+import org.nestlm.data.Split;
+import org.nestlm.data.TokenCache;
+import org.nestlm.data.TokenIds;
+import org.nestlm.model.ConfigJson;
+import org.nestlm.tokenizer.TextTokenizer;
+import org.nestlm.train.TrainLog;
+import org.nestlm.util.DjlRuntime;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code nestlm pretrain} end to end through the CLI: a tokenizer trained by the CLI on a small generated corpus, a
+ * tiny model pretrained on it (the preset's vocab_size follows the tokenizer), the run directory checked, and
+ * kill-and-resume giving the losses of an uninterrupted run.
+ */
+class PretrainCommandTest {
+
+    static {
+        DjlRuntime.configure();
+    }
+
+    @TempDir
+    static Path dir;
+    static Path corpus, tokenizer, cache;
+
+    record Run(int code, String out, String err) {
+    }
+
+    static synchronized Run run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Main.run(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    /** Sentences of a small grammar: word order is fixed, words within a slot are random, so context predicts a lot. */
+    static String text(long seed, int sentences) {
+        String[][] slots = {
+                {"the", "a", "every", "one"},
+                {"old", "young", "quiet", "bright", "tired", "clever", "small", "green"},
+                {"sailor", "captain", "whale", "king", "farmer", "poet", "river", "city", "bird", "horse"},
+                {"saw", "found", "followed", "remembered", "carried", "praised"},
+                {"the", "a"},
+                {"ship", "letter", "garden", "storm", "lamp", "bridge", "crown", "song"},
+                {"at dawn.", "in silence.", "with great care.", "before the winter.", "near the sea."},
+        };
+        Random r = new Random(seed);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < sentences; i++) {
+            for (int s = 0; s < slots.length; s++) {
+                sb.append(s == 0 && i % 7 != 0 ? capital(slots[s][r.nextInt(slots[s].length)]) : slots[s][r.nextInt(slots[s].length)]);
+                sb.append(s == slots.length - 1 ? "" : " ");
+            }
+            sb.append(i % 5 == 4 ? "\n" : " ");
+        }
+        return sb.toString();
+    }
+
+    private static String capital(String w) {
+        return Character.toUpperCase(w.charAt(0)) + w.substring(1);
+    }
+
+    @BeforeAll
+    static void corpusAndTokenizer() throws Exception {
+        corpus = dir.resolve("corpus.txt");
+        Files.writeString(corpus, text(1, 6000), StandardCharsets.UTF_8);     // ~300 KB, one document
+        tokenizer = dir.resolve("tok.json");
+        cache = dir.resolve("cache");
+        Run r = run("tokenizer", "train", "--vocab", "320", "--corpus", corpus.toString(), "--out", tokenizer.toString(),
+                "--threads", "2", "--quiet", "--dir", cache.toString());
+        assertEquals(0, r.code(), r.err());
+    }
+
+    static List<String> args(Path out, String... more) {
+        List<String> a = new ArrayList<>(List.of("pretrain", "--preset", "tiny", "--corpus", corpus.toString(), "--tokenizer",
+                tokenizer.toString(), "--out", out.toString(), "--dir", cache.toString(), "--quiet", "--seq-len", "32",
+                "--batch", "8", "--lr", "1e-2", "--warmup", "5", "--eval-batches", "4", "--seed", "3"));
+        a.addAll(List.of(more));
+        return a;
+    }
+
+    @Test
+    void pretrainsATinyModelBelowTheUnigramEntropy() throws Exception {
+        Path out = dir.resolve("run");
+        Run r = run(args(out, "--tokens", Integer.toString(32 * 8 * 80), "--eval-every", "20", "--checkpoint-every", "40")
+                .toArray(String[]::new));
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("vocab_size 512 -> 320"), r.out());   // the preset follows the tokenizer
+        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "log.jsonl", "loss.png",
+                "train_state/state.json", "train_state/model.safetensors", "train_state/optimizer.safetensors")) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f + " missing; output:\n" + r.out());
+        }
+        assertEquals(320, ConfigJson.read(out.resolve("config.json")).vocabSize());
+        assertEquals(Files.readString(tokenizer), Files.readString(out.resolve("tokenizer.json")));
+        JsonNode state = ConfigJson.MAPPER.readTree(out.resolve("train_state/state.json").toFile());
+        assertEquals(80, state.get("step").asInt());
+        assertEquals(corpus.toString(), state.get("run").get("corpus").get(0).asText());
+
+        List<JsonNode> vals = new TrainLog(out).entries().stream().filter(e -> e.has("val_loss")).toList();
+        assertEquals(4, vals.size());                                     // steps 20, 40, 60, 80
+        double val = vals.getLast().get("val_loss").asDouble();
+        double unigram;
+        try (TextTokenizer tok = TextTokenizer.load(tokenizer);
+             TokenIds ids = TokenCache.ids(cache, Corpora.open(List.of(corpus.toString()), cache), Split.VALIDATION, tok, false)) {
+            unigram = unigramEntropy(ids);
+        }
+        assertTrue(val < unigram - 0.3, "validation loss " + val + " should be well below the unigram entropy " + unigram);
+        assertTrue(vals.getLast().get("val_bpb").asDouble() > 0);
+        assertTrue(vals.getFirst().get("val_loss").asDouble() > val, "validation loss should fall: " + vals);
+    }
+
+    @Test
+    void killedRunResumesWithSavedSettingsAndSameLosses() throws Exception {
+        String[] common = {"--tokens", Integer.toString(32 * 8 * 12), "--eval-every", "4", "--checkpoint-every", "4"};
+        Path whole = dir.resolve("whole");
+        assertEquals(0, run(args(whole, common).toArray(String[]::new)).code());
+
+        Path killed = dir.resolve("killed");
+        List<String> first = args(killed, common);
+        first.addAll(List.of("--stop-after", "6"));                    // "killed" after step 6; last checkpoint at 4
+        Run a = run(first.toArray(String[]::new));
+        assertEquals(0, a.code(), a.err());
+        assertTrue(a.out().contains("--resume"), a.out());
+
+        Run wrong = run("pretrain", "--out", killed.toString(), "--resume", "--lr", "0.5", "--dir", cache.toString());
+        assertEquals(2, wrong.code());
+        assertTrue(wrong.err().contains("--lr"), wrong.err());
+        Run again = run(args(killed, common).toArray(String[]::new));   // without --resume: refused, nothing touched
+        assertEquals(2, again.code());
+        assertTrue(again.err().contains("--resume"), again.err());
+
+        Run b = run("pretrain", "--out", killed.toString(), "--resume", "--dir", cache.toString(), "--quiet");
+        assertEquals(0, b.code(), b.err() + b.out());
+        assertTrue(b.out().contains("resuming"), b.out());
+        assertSameLosses(new TrainLog(whole).trainLosses(), new TrainLog(killed).trainLosses());
+        List<Double> valWhole = new TrainLog(whole).entries().stream().filter(e -> e.has("val_loss"))
+                .map(e -> e.get("val_loss").asDouble()).toList();
+        List<Double> valKilled = new TrainLog(killed).entries().stream().filter(e -> e.has("val_loss"))
+                .map(e -> e.get("val_loss").asDouble()).toList();
+        assertSameLosses(valWhole, valKilled);
+    }
+
+    /**
+     * The same loss sequence, step for step (a resumed run repeats no step and skips none). Within 1e-4 relative:
+     * the state is restored bit for bit, but libtorch's CPU kernels (MKL) may round differently from one process
+     * or allocation to the next; a wrong step, learning rate or data position moves a loss by 1e-2 or more.
+     */
+    static void assertSameLosses(List<Double> expected, List<Double> actual) {
+        assertEquals(expected.size(), actual.size(), "number of logged steps: " + expected + " vs " + actual);
+        for (int i = 0; i < expected.size(); i++) {
+            assertEquals(expected.get(i), actual.get(i), 1e-4 * Math.abs(expected.get(i)), "loss of step " + (i + 1));
+        }
+    }
+
+    @Test
+    void vocabularyMismatchWithAConfigIsAClearError() throws Exception {
+        Path cfg = dir.resolve("cfg");
+        assertEquals(0, run("init", "--preset", "tiny", "--out", cfg.toString()).code());   // vocab 512
+        Path out = dir.resolve("mismatch");
+        Run r = run("pretrain", "--config", cfg.resolve("config.json").toString(), "--corpus", corpus.toString(),
+                "--tokenizer", tokenizer.toString(), "--tokens", "100000", "--out", out.toString(), "--dir", cache.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("vocab_size is 512") && r.err().contains("320"), r.err());
+    }
+
+    static double unigramEntropy(TokenIds ids) {
+        long[] counts = new long[1 << 16];
+        for (long i = 0; i < ids.size(); i++) {
+            counts[ids.get(i)]++;
+        }
+        double h = 0, n = ids.size();
+        for (long c : counts) {
+            if (c > 0) {
+                h -= c / n * Math.log(c / n);
+            }
+        }
+        return h;
+    }
+}

@@ -1,0 +1,42 @@
+package org.nestlm.demo;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class AcceptanceTest {
+
+    @Test
+    void checksEachCondition() {
+        FamilyCost cost = new FamilyCost(100, 300, 5000, 2);
+        List<Acceptance.Check> ok = Acceptance.evaluate(List.of(new Acceptance.Size("0.5", 3.0, 3.5, 2.95, 3.2)), cost);
+        assertEquals(3, ok.size());
+        assertTrue(Acceptance.all(ok));
+        // 6 % worse than (b): fails the tolerance
+        List<Acceptance.Check> far = Acceptance.evaluate(List.of(new Acceptance.Size("0.5", 3.18, 3.5, 3.0, 3.2)), cost);
+        assertFalse(far.get(1).pass());
+        assertTrue(far.get(0).pass());
+        // worse than the untrained cut
+        assertFalse(Acceptance.evaluate(List.of(new Acceptance.Size("0.5", 3.6, 3.5, 3.5, 3.2)), cost).getFirst().pass());
+        // more tokens than (b)
+        assertFalse(Acceptance.evaluate(List.of(), new FamilyCost(400, 300, 1, 2)).getFirst().pass());
+    }
+
+    @Test
+    void familyCostAndMemory() {
+        DemoPlan q = DemoPlan.quick();
+        FamilyCost c = FamilyCost.of(q);
+        long step = (long) q.seqLen() * q.batch();
+        assertEquals(0, c.elastic() % step);
+        assertTrue(c.elastic() <= q.elastifyTokens());
+        assertEquals(2 * (q.minitronTokens() / step) * step, c.minitron());
+        FamilyCost.Memory m = FamilyCost.memory(List.of(1000L, 750L, 500L), 10);
+        assertEquals(2000, m.elasticBytes());
+        assertEquals(4500, m.separateBytes());
+        assertEquals(1 - 2010.0 / 4500, m.saving(), 1e-12);
+    }
+}

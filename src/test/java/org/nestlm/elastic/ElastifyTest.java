@@ -1,0 +1,122 @@
+package org.nestlm.elastic;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nestlm.model.Architecture;
+import org.nestlm.model.ModelConfig;
+import org.nestlm.model.NemotronH;
+import org.nestlm.model.Presets;
+import org.nestlm.train.TokenSource;
+import org.nestlm.train.TrainLog;
+import org.nestlm.util.DjlRuntime;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Elastic distillation on the tiny preset: budgets resolve on target, KD is exact, resume reproduces. */
+class ElastifyTest {
+
+    static {
+        DjlRuntime.configure();
+    }
+
+    static final ModelConfig TINY = Presets.get("tiny");
+    static NDManager manager;
+    static NemotronH teacher;
+    static final List<Integer> REMOVAL = List.of(5, 1, 3, 0, 4);   // non-attention layers, least important first
+
+    @BeforeAll
+    static void build() {
+        manager = NDManager.newBaseManager();
+        teacher = NemotronH.initialize(Architecture.fromConfig(TINY), 1, manager);
+    }
+
+    @AfterAll
+    static void close() {
+        teacher.close();
+        manager.close();
+    }
+
+    static TokenSource data(int n, long seed) {
+        Random r = new Random(seed);
+        int[] ids = new int[n];
+        for (int i = 1; i < n; i++) {
+            ids[i] = r.nextInt(8) == 0 ? r.nextInt(512) : (ids[i - 1] * 31 + 7) % 512;
+        }
+        return TokenSource.of(ids, 3L * n);
+    }
+
+    static ElastifyConfig config(long tokens, int checkpointEvery) {
+        ElastifyConfig d = ElastifyConfig.defaults(List.of("1.0", "0.75", "0.5"), tokens);
+        return new ElastifyConfig(d.budgets(), tokens, 0.75, 32, 2, 4, 1, 1e-3, 5e-2, 5, 0.0, 1.0, d.stage2Probs(),
+                1.0, 0.05, 1.0, 10.0, 0.0, 0.0, 0.02, false, 64, 20, 2, checkpointEvery, 3);
+    }
+
+    static Elastify elastify(Path out, ElastifyConfig c) {
+        return new Elastify(out, c, data(20_000, 1), data(3_000, 2), new PrintStream(new ByteArrayOutputStream()));
+    }
+
+    @Test
+    void everyResolvedBudgetLiesWithinTwoPercentOfItsTarget(@TempDir Path out) throws IOException {
+        ElastifyConfig c = config(32 * 4 * 60, 1000);   // 45 stage-1 + 7 stage-2 steps
+        Elastify.Result r = elastify(out, c).run(teacher, REMOVAL, false, 0);
+        for (TrainedBudget b : r.budgets()) {
+            assertTrue(Math.abs(b.deviation()) <= 0.02, b.budget() + ": " + b.parameters() + " parameters for a target of "
+                    + b.target() + " (" + String.format("%+.2f%%", 100 * b.deviation()) + ")");
+        }
+        assertTrue(Files.exists(out.resolve("elastic.json")) && Files.exists(out.resolve("model.safetensors")));
+        assertTrue(Files.exists(out.resolve("kd.png")) && Files.exists(out.resolve("log.jsonl")));
+        try (ElasticModel em = ElasticModel.open(out)) {
+            assertEquals(3, em.trainedBudgets().size());
+            assertEquals(r.budgets().get(2).subnet(), em.resolve(Budget.parse("0.5")).subnet());
+        }
+    }
+
+    @Test
+    void resumeReproducesTheLossSequence(@TempDir Path dir) throws IOException {
+        ElastifyConfig c = config(32 * 4 * 10, 4);
+        elastify(dir.resolve("whole"), c).run(teacher, REMOVAL, false, 0);
+        List<Double> whole = new TrainLog(dir.resolve("whole")).trainLosses();
+        Path killed = dir.resolve("killed");
+        elastify(killed, c).run(teacher, REMOVAL, false, 6);    // last checkpoint at step 4
+        elastify(killed, c).run(teacher, REMOVAL, true, 0);
+        org.nestlm.train.PretrainerTest.assertSameLosses(whole, new TrainLog(killed).trainLosses());
+    }
+
+    @Test
+    void kdIsZeroWhenStudentEqualsTeacher() {
+        try (NDManager m = manager.newSubManager()) {
+            NDArray ids = m.create(new long[] {1, 2, 3, 4, 5, 6, 7, 8}, new Shape(2, 4));
+            NDArray logits = teacher.forward(ids);
+            assertEquals(0.0, Distillation.forwardKl(logits, logits).getFloat(), 1e-7);
+            assertEquals(0.0, Distillation.forwardKl(logits, logits.add(3.0)).getFloat(), 1e-6);   // shift-invariant
+            assertTrue(Distillation.forwardKl(logits, logits.mul(2)).getFloat() > 0);
+        }
+    }
+
+    @Test
+    void schedulesFollowTheMethod() {
+        ElastifyConfig c = config(32 * 4 * 100, 1000);
+        int s1 = c.stage1Steps();
+        assertEquals(1.0, c.tau(0), 1e-12);
+        assertEquals(0.05, c.tau(s1), 1e-12);
+        assertEquals(0.05, c.tau(c.totalSteps() - 1), 1e-12);          // held in stage 2
+        assertEquals(Math.sqrt(0.05), c.tau(s1 / 2), 1e-2);             // exponential
+        assertEquals(1.0, c.scale(0), 1e-12);
+        assertEquals(10.0, c.scale(c.totalSteps() - 1), 1e-12);
+        assertEquals(List.of(0.5, 0.3, 0.2), ElastifyConfig.defaultStage2Probs(3));
+    }
+}

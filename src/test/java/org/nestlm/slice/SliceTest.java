@@ -1,0 +1,156 @@
+package org.nestlm.slice;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nestlm.elastic.Subnet;
+import org.nestlm.infer.Engine;
+import org.nestlm.infer.InferTestModels;
+import org.nestlm.io.Checkpoint;
+import org.nestlm.io.DType;
+import org.nestlm.model.Architecture;
+import org.nestlm.model.ConfigJson;
+import org.nestlm.model.NemotronH;
+import org.nestlm.util.DjlRuntime;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Slicing an elastic checkpoint: the sliced checkpoint is the nested model (DJL masked forward on the full
+ * weights = DJL forward of the slice = pure-Java engine on the slice = pure-Java engine on views of the full
+ * mapping), its size is the predicted one, and its config is stock unless the layers differ in size.
+ */
+class SliceTest {
+
+    static {
+        DjlRuntime.configure();
+    }
+
+    @TempDir
+    static Path tmp;
+    static Path elastic;
+    static Checkpoint full;
+    static NDManager manager;
+    static NemotronH net;
+
+    @BeforeAll
+    static void build() throws Exception {
+        elastic = ElasticFixtures.write(tmp.resolve("elastic"), DType.F32, 7);
+        full = Checkpoint.open(elastic);
+        manager = NDManager.newBaseManager();
+        net = NemotronH.load(full, manager);
+    }
+
+    @AfterAll
+    static void close() {
+        net.close();
+        manager.close();
+        full.close();
+    }
+
+    static Subnet subnet(int which) {
+        return which < 2 ? ElasticFixtures.subnet(which) : ElasticFixtures.custom();
+    }
+
+    @ParameterizedTest(name = "sub-model {0}")
+    @ValueSource(ints = {0, 1, 2})
+    void planEqualsSubnetSlice(int which) {
+        Subnet s = subnet(which);
+        Architecture arch = full.architecture();
+        Map<String, float[]> expected = s.slice(arch, full::floats);
+        SlicePlan plan = SlicePlan.of(arch, s);
+        assertEquals(expected.keySet(), plan.cuts().keySet());
+        for (SlicePlan.Cut k : plan.cuts().values()) {
+            assertArrayEquals(expected.get(k.target()), k.gather(full.floats(k.source())), k.target());
+        }
+        assertEquals(s.parameterCount(arch.config()), plan.parameterCount());
+    }
+
+    @ParameterizedTest(name = "sub-model {0}")
+    @ValueSource(ints = {0, 1, 2})
+    void slicedCheckpointIsTheNestedModel(int which) throws Exception {
+        Subnet s = subnet(which);
+        Path out = tmp.resolve("sliced-" + which);
+        Slicer.write(full, s, "test", out, DType.F32);
+        int[] ids = InferTestModels.ids(29, full.config().vocabSize(), 11 + which);
+        long[] lids = java.util.Arrays.stream(ids).asLongStream().toArray();
+        try (Checkpoint sliced = Checkpoint.open(out); NDManager m = manager.newSubManager();
+             NemotronH small = NemotronH.load(sliced, m);
+             Engine onSlice = Engine.open(out, 2);
+             Engine onViews = Engine.open(elastic, 2, s)) {
+            assertEquals(s.architecture(full.config()).layers(), sliced.architecture().layers());
+            assertEquals(s.parameterCount(full.config()), sliced.architecture().parameterCount(), "predicted parameter count");
+            long elements = sliced.store().tensors().values().stream().mapToLong(t -> t.numel()).sum();
+            assertEquals(sliced.architecture().parameterCount(), elements, "tensor elements");
+            float[] masked = net.forward(m.create(lids, new Shape(1, ids.length)), s.masks(m, full.architecture())).toFloatArray();
+            float[] djlSlice = small.forward(m.create(lids, new Shape(1, ids.length))).toFloatArray();
+            double d = InferTestModels.maxAbsDiff(masked, djlSlice);
+            assertTrue(d <= 1e-5, "DJL: masked vs sliced " + d);
+            float[] e1 = onSlice.forward(onSlice.newState(), ids, true);
+            float[] e2 = onViews.forward(onViews.newState(), ids, true);
+            assertTrue(InferTestModels.maxAbsDiff(e1, e2) <= 1e-5, "engine: slice vs views " + InferTestModels.maxAbsDiff(e1, e2));
+            assertTrue(InferTestModels.maxAbsDiff(masked, e2) <= 1e-4, "engine views vs DJL masked " + InferTestModels.maxAbsDiff(masked, e2));
+            assertEquals(s.parameterCount(full.config()), onViews.parameterCount());
+        }
+    }
+
+    @Test
+    void configIsStockWhenHomogeneousAndListsLayersOtherwise() throws Exception {
+        Path homo = tmp.resolve("cfg-homo"), hetero = tmp.resolve("cfg-hetero");
+        Slicer.write(full, ElasticFixtures.subnet(1), "50%", homo, DType.BF16);
+        Slicer.write(full, ElasticFixtures.subnet(0), "75%", hetero, DType.BF16);
+        JsonNode h = ConfigJson.MAPPER.readTree(homo.resolve("config.json").toFile());
+        assertFalse(h.has(SlicedConfig.LAYERS_FIELD));
+        assertEquals(24, h.get("hidden_size").asInt());
+        assertEquals("M*--*M", h.get("hybrid_override_pattern").asText(), "layer 3 (Mamba) dropped");
+        assertEquals(24, h.get("intermediate_size").asInt());
+        assertEquals(2, h.get("mamba_num_heads").asInt());
+        assertEquals(2, h.get("num_attention_heads").asInt());
+        assertEquals("50%", h.get(SlicedConfig.SLICE_FIELD).get("budget").asText());
+        JsonNode x = ConfigJson.MAPPER.readTree(hetero.resolve("config.json").toFile());
+        JsonNode layers = x.get(SlicedConfig.LAYERS_FIELD);
+        assertEquals(7, layers.size());
+        assertEquals(36, layers.get(2).get("width").asInt());
+        assertEquals(24, layers.get(4).get("width").asInt());
+        try (Checkpoint c = Checkpoint.open(hetero)) {
+            assertEquals(DType.BF16, c.tensor("lm_head.weight").dtype());
+        }
+    }
+
+    @Test
+    void shardsWhenLarge() throws Exception {
+        Path out = tmp.resolve("sharded");
+        Slicer.write(full, ElasticFixtures.subnet(0), "75%", out, DType.F32, 2000);
+        assertTrue(Files.exists(out.resolve("model.safetensors.index.json")));
+        try (Checkpoint c = Checkpoint.open(out); Engine a = Engine.open(out, 1); Engine b = Engine.open(elastic, 1, ElasticFixtures.subnet(0))) {
+            int[] ids = InferTestModels.ids(9, 64, 1);
+            assertTrue(InferTestModels.maxAbsDiff(a.forward(a.newState(), ids, true), b.forward(b.newState(), ids, true)) <= 1e-5);
+            assertEquals(ElasticFixtures.subnet(0).parameterCount(full.config()), c.architecture().parameterCount());
+        }
+    }
+
+    @Test
+    void refusesAnExistingDirectoryAndLeavesNoTemporary() throws Exception {
+        Path out = Files.createDirectories(tmp.resolve("busy"));
+        Files.writeString(out.resolve("x"), "x");
+        assertThrows(java.nio.file.FileAlreadyExistsException.class,
+                () -> Slicer.write(full, ElasticFixtures.subnet(1), "50%", out, DType.F32));
+        try (var s = Files.list(tmp)) {
+            assertTrue(s.noneMatch(p -> p.getFileName().toString().contains(".slicing-")));
+        }
+    }
+}
