@@ -36,14 +36,7 @@ final class CliSupport {
 
     /** Bytes in binary units: 14.4 MiB. */
     static String bytes(long b) {
-        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
-        double v = b;
-        int u = 0;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return u == 0 ? b + " B" : String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+        return org.nestlm.util.Units.bytes(b, 1);
     }
 
     /** Parses "1,2,3" (spaces allowed) into token ids. */

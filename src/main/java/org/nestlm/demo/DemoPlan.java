@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The sizes of every stage of a demo run. {@link #standard()} is sized for about 15 minutes on 2 cores from
- * measured throughput (tiny preset: pretraining about 5–10 k tokens/s, distillation about 0.5–0.7 k tokens/s);
+ * The sizes of every stage of a demo run. {@link #standard()} is sized for well under 15 minutes on 2 cores from
+ * measured throughput (tiny preset, 2 threads, quiet machine: pretraining about 8 k tokens/s, distillation about
+ * 5–8 k tokens/s);
  * {@link #quick()} for about 2 minutes on the built-in corpus (CI).
  *
  * @param name              {@code default} or {@code quick}
@@ -33,8 +34,8 @@ public record DemoPlan(String name, boolean builtinOnly, int vocab, String prese
                        int distillWarmup, int distillEvalEvery, long minitronTokens, long evalTokens, int blimpPairs) {
 
     public static DemoPlan standard() {
-        return new DemoPlan("default", false, 512, "tiny", 300_000, 128, 8, 50, 30, 32, List.of("1.0", "0.75", "0.5"),
-                48_000, 1e-3, 10, 20, 48_000, 20_000, 50);
+        return new DemoPlan("default", false, 512, "tiny", 1_000_000, 128, 8, 100, 30, 64, List.of("1.0", "0.75", "0.5"),
+                240_000, 1e-3, 10, 40, 150_000, 40_000, 100);
     }
 
     public static DemoPlan quick() {

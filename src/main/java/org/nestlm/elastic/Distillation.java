@@ -1,6 +1,7 @@
 package org.nestlm.elastic;
 
 import ai.djl.ndarray.NDArray;
+import org.nestlm.train.Losses;
 
 /** Knowledge-distillation losses. */
 public final class Distillation {
@@ -16,8 +17,6 @@ public final class Distillation {
      * @param student [b, L, V] logits
      */
     public static NDArray forwardKl(NDArray teacher, NDArray student) {
-        NDArray lt = teacher.logSoftmax(-1);
-        NDArray ls = student.logSoftmax(-1);
-        return lt.exp().mul(lt.sub(ls)).sum(new int[] {-1}).mean();
+        return Losses.forwardKl(teacher.logSoftmax(-1), student);
     }
 }

@@ -22,6 +22,7 @@ import org.nestlm.model.Param;
 import org.nestlm.train.AdamW;
 import org.nestlm.train.Charts;
 import org.nestlm.train.Losses;
+import org.nestlm.train.NonFiniteGradientException;
 import org.nestlm.train.RunDirectory;
 import org.nestlm.train.TokenSource;
 import org.nestlm.train.TrainLog;
@@ -54,6 +55,9 @@ import java.util.SplittableRandom;
  * {@code train_state/}; data order, budget draws and Gumbel noise depend only on (seed, step, micro).
  */
 public final class Elastify {
+
+    /** Consecutive non-finite steps tolerated before a run is declared diverged. */
+    static final int MAX_SKIPPED_STEPS = 5;
 
     private final Path out;
     private final ElastifyConfig config;
@@ -174,6 +178,8 @@ public final class Elastify {
             return targets[b] == fullParams;
         }
 
+        int skipped;   // consecutive optimizer steps skipped for non-finite gradients
+
         Map<String, Double> loop(int start, int end) throws IOException {
             Map<String, Double> lastVal = new LinkedHashMap<>();
             int s1 = config.stage1Steps();
@@ -224,8 +230,20 @@ public final class Elastify {
                         }
                     }
                     double lr = config.modelLr() * warm;
-                    modelOpt.step(lr, config.clipNorm());
-                    routerOpt.step(config.routerLr() * warm, 0);
+                    try {
+                        modelOpt.step(lr, config.clipNorm());
+                        routerOpt.step(config.routerLr() * warm, 0);
+                        skipped = 0;
+                    } catch (NonFiniteGradientException e) {
+                        // a rare overflow in one draw; skip it as mixed-precision trainers do, but never silently forever
+                        modelOpt.zeroGradients();
+                        routerOpt.zeroGradients();
+                        if (++skipped > MAX_SKIPPED_STEPS) {
+                            throw new IllegalStateException("elastify diverged at step " + done(step) + ": " + e.getMessage()
+                                    + " for " + skipped + " steps in a row; lower --lr or --router-lr", e);
+                        }
+                        console.printf(Locale.ROOT, "warning: step %d skipped: %s%n", done(step), e.getMessage());
+                    }
                     int done = step + 1;
                     tokensDone += (stage1 ? config.stage1TokensPerStep() : config.stage2TokensPerStep());
                     ObjectNode entry = ConfigJson.MAPPER.createObjectNode().put("step", done).put("stage", stage1 ? 1 : 2)

@@ -112,15 +112,8 @@ public record MemoryModel(DType dtype, int context, int batch) {
         return Math.round(v * scale);
     }
 
-    /** Bytes in binary units: "14.4 MiB". */
+    /** Bytes in binary units: "14.41 MiB". */
     public static String formatBytes(long b) {
-        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
-        double v = b;
-        int u = 0;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return u == 0 ? b + " B" : String.format(Locale.ROOT, "%.2f %s", v, units[u]);
+        return org.nestlm.util.Units.bytes(b, 2);
     }
 }

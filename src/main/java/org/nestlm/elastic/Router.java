@@ -1,6 +1,7 @@
 package org.nestlm.elastic;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
@@ -170,10 +171,13 @@ public final class Router implements AutoCloseable {
         for (Axis a : Axis.values()) {
             int[] idx = chosen.get(a);
             NDArray picked = probs.get(a).gather(m.create(toLong(idx), new Shape(idx.length, 1)), 1).reshape(idx.length); // π_î
-            // straight-through: exactly 1 in the forward pass, the gradient of π_î backwards; a chosen option whose
-            // probability underflowed to 0 passes no gradient rather than 0/0
-            NDArray safe = picked.stopGradient().maximum(1e-30f);
-            factors.put(a, picked.div(safe).add(picked.stopGradient().div(safe).neg().add(1f)));
+            // straight-through: exactly 1 in the forward pass, the gradient of π_î backwards. A projected choice whose
+            // probability underflowed carries no gradient (1/π_î would overflow): its factor is the constant 1.
+            NDArray held = picked.stopGradient();
+            NDArray alive = held.gt(1e-12f);
+            NDArray straight = picked.div(held.maximum(1e-12f));
+            NDArray factor = NDArrays.where(alive, straight, m.ones(held.getShape()));
+            factors.put(a, factor);
         }
         return new RouterSample(probs, chosen, factors);
     }

@@ -7,7 +7,6 @@ import org.nestlm.model.LayerKind;
 import org.nestlm.model.LayerSpec;
 import org.nestlm.model.Masks;
 import org.nestlm.model.ModelConfig;
-import org.nestlm.model.WeightNames;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -210,139 +209,15 @@ public record Subnet(int hiddenSize, List<LayerSpec> layers, List<Boolean> kept)
 
     /**
      * Cuts this sub-model's tensors out of the full model's (canonical names, row-major floats): the
-     * standalone checkpoint of the sub-model, with layers renumbered (ELASTIC_METHOD.md §6).
+     * standalone checkpoint of the sub-model, with layers renumbered (ELASTIC_METHOD.md §6). The index sets are
+     * those of {@link org.nestlm.slice.SlicePlan}, the one place that knows them.
      */
     public Map<String, float[]> slice(Architecture full, Function<String, float[]> weights) {
-        validate(full);
-        ModelConfig c = full.config();
-        int hf = full.hiddenSize(), h = hiddenSize;
-        int[] hid = range(h);
         Map<String, float[]> out = new LinkedHashMap<>();
-        out.put(WeightNames.embeddings(), take(weights.apply(WeightNames.embeddings()), c.vocabSize(), hf, range(c.vocabSize()), hid));
-        int target = 0;
-        int gn = c.nGroups() * c.ssmStateSize();
-        for (int i = 0; i < layers.size(); i++) {
-            if (!kept.get(i)) {
-                continue;
-            }
-            final int src = i, dst = target++;
-            Function<String, float[]> w = part -> weights.apply(WeightNames.mixer(src, part));
-            out.put(WeightNames.layerNorm(dst), take(weights.apply(WeightNames.layerNorm(src)), 1, hf, new int[] {0}, hid));
-            switch (full.layers().get(i)) {
-                case LayerSpec.Mamba fm -> {
-                    LayerSpec.Mamba sm = (LayerSpec.Mamba) layers.get(i);
-                    int inner = fm.innerSize();
-                    int[] ch = mambaChannels(fm, sm, c.nGroups());
-                    int[] heads = mambaHeads(fm, sm, c.nGroups());
-                    int[] rows = concat(ch, shift(ch, inner), shift(range(2 * gn), 2 * inner), shift(heads, 2 * inner + 2 * gn));
-                    int[] convRows = concat(ch, shift(range(2 * gn), inner));
-                    int k = c.convKernel();
-                    out.put(WeightNames.mixer(dst, "in_proj.weight"), take(w.apply("in_proj.weight"), fm.inProjRows(c), hf, rows, hid));
-                    if (c.useBias()) {
-                        out.put(WeightNames.mixer(dst, "in_proj.bias"), take(w.apply("in_proj.bias"), fm.inProjRows(c), 1, rows, new int[] {0}));
-                    }
-                    out.put(WeightNames.mixer(dst, "conv1d.weight"), take(w.apply("conv1d.weight"), fm.convDim(c), k, convRows, range(k)));
-                    if (c.useConvBias()) {
-                        out.put(WeightNames.mixer(dst, "conv1d.bias"), take(w.apply("conv1d.bias"), fm.convDim(c), 1, convRows, new int[] {0}));
-                    }
-                    for (String p : List.of("dt_bias", "A_log", "D")) {
-                        out.put(WeightNames.mixer(dst, p), take(w.apply(p), fm.heads(), 1, heads, new int[] {0}));
-                    }
-                    out.put(WeightNames.mixer(dst, "norm.weight"), take(w.apply("norm.weight"), inner, 1, ch, new int[] {0}));
-                    out.put(WeightNames.mixer(dst, "out_proj.weight"), take(w.apply("out_proj.weight"), hf, inner, hid, ch));
-                    if (c.useBias()) {
-                        out.put(WeightNames.mixer(dst, "out_proj.bias"), take(w.apply("out_proj.bias"), hf, 1, hid, new int[] {0}));
-                    }
-                }
-                case LayerSpec.Attention fa -> {
-                    LayerSpec.Attention sa = (LayerSpec.Attention) layers.get(i);
-                    int hd = fa.headDim();
-                    int[] q = expand(attentionHeads(fa, sa), hd);
-                    int[] kv = range(fa.kvHeads() * hd);
-                    int qRows = fa.heads() * hd;
-                    out.put(WeightNames.mixer(dst, "q_proj.weight"), take(w.apply("q_proj.weight"), qRows, hf, q, hid));
-                    out.put(WeightNames.mixer(dst, "k_proj.weight"), take(w.apply("k_proj.weight"), kv.length, hf, kv, hid));
-                    out.put(WeightNames.mixer(dst, "v_proj.weight"), take(w.apply("v_proj.weight"), kv.length, hf, kv, hid));
-                    out.put(WeightNames.mixer(dst, "o_proj.weight"), take(w.apply("o_proj.weight"), hf, qRows, hid, q));
-                    if (c.attentionBias()) {
-                        out.put(WeightNames.mixer(dst, "q_proj.bias"), take(w.apply("q_proj.bias"), qRows, 1, q, new int[] {0}));
-                        out.put(WeightNames.mixer(dst, "k_proj.bias"), w.apply("k_proj.bias"));
-                        out.put(WeightNames.mixer(dst, "v_proj.bias"), w.apply("v_proj.bias"));
-                        out.put(WeightNames.mixer(dst, "o_proj.bias"), take(w.apply("o_proj.bias"), hf, 1, hid, new int[] {0}));
-                    }
-                }
-                case LayerSpec.Mlp ff -> {
-                    int[] neurons = range(((LayerSpec.Mlp) layers.get(i)).width());
-                    out.put(WeightNames.mixer(dst, "up_proj.weight"), take(w.apply("up_proj.weight"), ff.width(), hf, neurons, hid));
-                    out.put(WeightNames.mixer(dst, "down_proj.weight"), take(w.apply("down_proj.weight"), hf, ff.width(), hid, neurons));
-                    if (c.mlpBias()) {
-                        out.put(WeightNames.mixer(dst, "up_proj.bias"), take(w.apply("up_proj.bias"), ff.width(), 1, neurons, new int[] {0}));
-                        out.put(WeightNames.mixer(dst, "down_proj.bias"), take(w.apply("down_proj.bias"), hf, 1, hid, new int[] {0}));
-                    }
-                }
-            }
-        }
-        out.put(WeightNames.normF(), take(weights.apply(WeightNames.normF()), 1, hf, new int[] {0}, hid));
-        if (!c.tieWordEmbeddings()) {
-            out.put(WeightNames.LM_HEAD, take(weights.apply(WeightNames.LM_HEAD), c.vocabSize(), hf, range(c.vocabSize()), hid));
+        for (org.nestlm.slice.SlicePlan.Cut cut : org.nestlm.slice.SlicePlan.of(full, this).cuts().values()) {
+            out.put(cut.target(), cut.gather(weights.apply(cut.source())));
         }
         return out;
-    }
-
-    /** Rows {@code rows} and columns {@code cols} of a row-major [nRows, nCols] matrix. */
-    static float[] take(float[] src, int nRows, int nCols, int[] rows, int[] cols) {
-        if ((long) nRows * nCols != src.length) {
-            throw new IllegalArgumentException("tensor of " + src.length + " values is not " + nRows + " x " + nCols);
-        }
-        float[] out = new float[rows.length * cols.length];
-        for (int r = 0; r < rows.length; r++) {
-            int base = rows[r] * nCols;
-            for (int q = 0; q < cols.length; q++) {
-                out[r * cols.length + q] = src[base + cols[q]];
-            }
-        }
-        return out;
-    }
-
-    static int[] range(int n) {
-        int[] r = new int[n];
-        for (int i = 0; i < n; i++) {
-            r[i] = i;
-        }
-        return r;
-    }
-
-    static int[] shift(int[] idx, int by) {
-        int[] r = new int[idx.length];
-        for (int i = 0; i < idx.length; i++) {
-            r[i] = idx[i] + by;
-        }
-        return r;
-    }
-
-    static int[] concat(int[]... parts) {
-        int n = 0;
-        for (int[] p : parts) {
-            n += p.length;
-        }
-        int[] r = new int[n];
-        int o = 0;
-        for (int[] p : parts) {
-            System.arraycopy(p, 0, r, o, p.length);
-            o += p.length;
-        }
-        return r;
-    }
-
-    /** Head indices to row indices: head j covers rows j·hd … j·hd+hd−1. */
-    static int[] expand(int[] heads, int hd) {
-        int[] r = new int[heads.length * hd];
-        for (int i = 0; i < heads.length; i++) {
-            for (int c = 0; c < hd; c++) {
-                r[i * hd + c] = heads[i] * hd + c;
-            }
-        }
-        return r;
     }
 
     /** Number of layers of the given kind that are kept. */

@@ -51,6 +51,8 @@ public final class AdamW implements AutoCloseable {
      * then zeroes the gradients (DJL accumulates across backward calls, which gives accumulation for free).
      *
      * @return the global gradient norm before clipping
+     * @throws NonFiniteGradientException when a gradient holds inf or NaN (nothing is updated; the gradients stay
+     *                                    until {@link #zeroGradients()})
      */
     public double step(double lr, double clipNorm) {
         try (NDManager scope = manager.newSubManager()) {
@@ -67,7 +69,7 @@ public final class AdamW implements AutoCloseable {
             }
             double norm = Math.sqrt(sq);
             if (!Double.isFinite(norm)) {
-                throw new IllegalStateException("non-finite gradient in " + nonFinite(grads) + "; the update was not applied");
+                throw new NonFiniteGradientException("non-finite gradient in " + nonFinite(grads) + "; the update was not applied");
             }
             double scale = clipNorm > 0 && norm > clipNorm ? clipNorm / (norm + 1e-6) : 1.0;
             t++;

@@ -45,6 +45,9 @@ public final class Pretrainer {
     private final TokenSource train;
     private final TokenSource validation;
     private final PrintStream console;
+    /** Consecutive non-finite steps tolerated before a run is declared diverged. */
+    static final int MAX_SKIPPED_STEPS = 5;
+    private int skipped;
     private java.util.function.IntConsumer stepListener = step -> { };
     private ObjectNode runInfo;
 
@@ -143,7 +146,20 @@ public final class Pretrainer {
                     throw new IllegalStateException("training diverged at step " + step + " (loss " + loss
                             + "); lower --lr or raise --warmup");
                 }
-                double gradNorm = optimizer.step(lr, config.clipNorm());
+                double gradNorm;
+                try {
+                    gradNorm = optimizer.step(lr, config.clipNorm());
+                    skipped = 0;
+                } catch (NonFiniteGradientException e) {
+                    // a rare overflow: skip the step (as mixed-precision trainers do), but never silently forever
+                    optimizer.zeroGradients();
+                    if (++skipped > MAX_SKIPPED_STEPS) {
+                        throw new IllegalStateException("training diverged at step " + (step + 1) + ": " + e.getMessage()
+                                + " for " + skipped + " steps in a row; lower --lr or raise --warmup", e);
+                    }
+                    console.printf(Locale.ROOT, "warning: step %d skipped: %s%n", step + 1, e.getMessage());
+                    gradNorm = Double.NaN;
+                }
                 lastLoss = loss;
                 int done = step + 1;
                 double elapsed = (System.nanoTime() - started) / 1e9;

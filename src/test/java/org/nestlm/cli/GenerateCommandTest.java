@@ -1,5 +1,8 @@
 package org.nestlm.cli;
 
+import org.nestlm.cli.CliRun.Run;
+import static org.nestlm.cli.CliRun.runWithInput;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,11 +16,6 @@ import org.nestlm.infer.SamplingParams;
 import org.nestlm.io.DType;
 import org.nestlm.util.DjlRuntime;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,25 +33,7 @@ class GenerateCommandTest {
     static Path model;      // with tokenizer.json
     static Path idsOnly;    // without
 
-    record Run(int code, String out, String err) {
-    }
 
-    static synchronized Run run(String stdin, String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        InputStream oldIn = System.in;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-            System.setIn(oldIn);
-        }
-    }
 
     @BeforeAll
     static void models() throws Exception {
@@ -64,7 +44,7 @@ class GenerateCommandTest {
 
     @Test
     void idsJsonIsTheGreedyContinuation() throws Exception {
-        Run r = run("", "generate", "--model", idsOnly.toString(), "--ids", "1,2,3", "--max-tokens", "7", "--json",
+        Run r = runWithInput("", "generate", "--model", idsOnly.toString(), "--ids", "1,2,3", "--max-tokens", "7", "--json",
                 "--ignore-eos", "--threads", "2");
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
@@ -83,7 +63,7 @@ class GenerateCommandTest {
 
     @Test
     void idsWithoutTokenizerStreamIds() {
-        Run r = run("", "generate", "--model", idsOnly.toString(), "--ids", "4 5", "--max-tokens", "3", "--ignore-eos");
+        Run r = runWithInput("", "generate", "--model", idsOnly.toString(), "--ids", "4 5", "--max-tokens", "3", "--ignore-eos");
         assertEquals(0, r.code(), r.err());
         assertEquals(3, r.out().trim().split("\\s+").length, r.out());
         assertTrue(r.err().contains("decode"), r.err());
@@ -91,19 +71,19 @@ class GenerateCommandTest {
 
     @Test
     void promptStreamsTextAndHonoursStopAndSeed() {
-        Run a = run("", "generate", "--model", model.toString(), "--prompt", "hello", "--max-tokens", "12",
+        Run a = runWithInput("", "generate", "--model", model.toString(), "--prompt", "hello", "--max-tokens", "12",
                 "--temperature", "0.8", "--top-k", "20", "--top-p", "0.9", "--seed", "3", "--ignore-eos");
-        Run b = run("", "generate", "--model", model.toString(), "--prompt", "hello", "--max-tokens", "12",
+        Run b = runWithInput("", "generate", "--model", model.toString(), "--prompt", "hello", "--max-tokens", "12",
                 "--temperature", "0.8", "--top-k", "20", "--top-p", "0.9", "--seed", "3", "--ignore-eos");
         assertEquals(0, a.code(), a.err());
         String text = a.out().stripTrailing().replace("\n", "");
         assertEquals(a.out(), b.out());
         assertTrue(a.out().length() >= 12, a.out());
         // a stop string taken from the free text cuts it there
-        String free = run("", "generate", "--model", model.toString(), "--prompt", "hello", "--max-tokens", "12",
+        String free = runWithInput("", "generate", "--model", model.toString(), "--prompt", "hello", "--max-tokens", "12",
                 "--ignore-eos").out();
         String stop = free.substring(4, 6);
-        Run s = run("", "generate", "--model", model.toString(), "--prompt", "hello", "--max-tokens", "12",
+        Run s = runWithInput("", "generate", "--model", model.toString(), "--prompt", "hello", "--max-tokens", "12",
                 "--ignore-eos", "--stop", stop);
         assertEquals(0, s.code(), s.err());
         assertEquals(free.substring(0, free.indexOf(stop)), s.out().substring(0, s.out().length() - 1));
@@ -112,26 +92,26 @@ class GenerateCommandTest {
 
     @Test
     void chatReadsLinesFromAPipe() {
-        Run r = run("hi\n/reset\nhow are you\n", "chat", "--model", model.toString(), "--max-tokens", "5", "--ignore-eos");
+        Run r = runWithInput("hi\n/reset\nhow are you\n", "chat", "--model", model.toString(), "--max-tokens", "5", "--ignore-eos");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("(conversation cleared)"), r.out());
-        Run none = run("hi\n", "chat", "--model", idsOnly.toString());
+        Run none = runWithInput("hi\n", "chat", "--model", idsOnly.toString());
         assertEquals(2, none.code());
         assertTrue(none.err().contains("no tokenizer.json"), none.err());
     }
 
     @Test
     void badInputIsNamed() {
-        Run r = run("", "generate", "--model", model.toString(), "--ids", "1,99999");
+        Run r = runWithInput("", "generate", "--model", model.toString(), "--ids", "1,99999");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("outside the vocabulary"), r.err());
-        r = run("", "generate", "--model", idsOnly.toString(), "--prompt", "hi");
+        r = runWithInput("", "generate", "--model", idsOnly.toString(), "--prompt", "hi");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("no tokenizer.json"), r.err());
-        r = run("", "generate", "--model", model.toString(), "--ids", "1", "--top-p", "0");
+        r = runWithInput("", "generate", "--model", model.toString(), "--ids", "1", "--top-p", "0");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--top-p"), r.err());
-        r = run("", "generate", "--model", dir.resolve("missing").toString(), "--ids", "1");
+        r = runWithInput("", "generate", "--model", dir.resolve("missing").toString(), "--ids", "1");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("missing"), r.err());
     }

@@ -1,5 +1,7 @@
 package org.nestlm.cli;
 
+import org.nestlm.cli.CliRun.Run;
+import static org.nestlm.cli.CliRun.run;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -13,8 +15,6 @@ import org.nestlm.tokenizer.TextTokenizer;
 import org.nestlm.train.TrainLog;
 import org.nestlm.util.DjlRuntime;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,22 +40,7 @@ class PretrainCommandTest {
     static Path dir;
     static Path corpus, tokenizer, cache;
 
-    record Run(int code, String out, String err) {
-    }
 
-    static synchronized Run run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     /** Sentences of a small grammar: word order is fixed, words within a slot are random, so context predicts a lot. */
     static String text(long seed, int sentences) {

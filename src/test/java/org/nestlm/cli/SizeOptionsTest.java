@@ -33,21 +33,21 @@ class SizeOptionsTest {
         elastic = ElasticFixtures.write(dir.resolve("el"), DType.BF16, 7);
     }
 
-    static GenerateCommandTest.Run run(String... args) {
-        return GenerateCommandTest.run("", args);
+    static CliRun.Run run(String... args) {
+        return CliRun.runWithInput("", args);
     }
 
     @Test
     void interpolatedBudgetRunsInGenerateScoreAndSlice() {
-        GenerateCommandTest.Run g = run("generate", "--model", elastic.toString(), "--ids", "1,2,3", "--max-tokens", "3",
+        CliRun.Run g = run("generate", "--model", elastic.toString(), "--ids", "1,2,3", "--max-tokens", "3",
                 "--ignore-eos", "--json", "--budget", "60%");
         assertEquals(0, g.code(), g.err());
         assertTrue(g.out().contains("\"model\":\"el@60%\""), g.out());
-        GenerateCommandTest.Run s = run("score", "--model", elastic.toString(), "--ids", "1,2,3,4", "--json", "--budget", "0.6");
+        CliRun.Run s = run("score", "--model", elastic.toString(), "--ids", "1,2,3,4", "--json", "--budget", "0.6");
         assertEquals(0, s.code(), s.err());
-        GenerateCommandTest.Run c = run("slice", "--model", elastic.toString(), "--budget", "60%", "--out", dir.resolve("s60").toString());
+        CliRun.Run c = run("slice", "--model", elastic.toString(), "--budget", "60%", "--out", dir.resolve("s60").toString());
         assertEquals(0, c.code(), c.err());
-        GenerateCommandTest.Run p = run("elastic", "plan", "--model", elastic.toString(), "--budgets", "60%");
+        CliRun.Run p = run("elastic", "plan", "--model", elastic.toString(), "--budgets", "60%");
         assertEquals(0, p.code(), p.err());
         assertTrue(p.out().contains("trained") && p.out().contains("interpolated") && p.out().contains("60%"), p.out());
     }
@@ -60,15 +60,15 @@ class SizeOptionsTest {
             TrainedBudget t75 = em.resolve(Budget.parse("75%"));
             limit = mem.of(t75.subnet(), ElasticFixtures.config()).total();
         }
-        GenerateCommandTest.Run g = run("generate", "--model", elastic.toString(), "--ids", "1,2,3", "--max-tokens", "2",
+        CliRun.Run g = run("generate", "--model", elastic.toString(), "--ids", "1,2,3", "--max-tokens", "2",
                 "--ignore-eos", "--json", "--max-memory", Long.toString(limit), "--context", "512", "--batch", "2", "--dtype", "bf16");
         assertEquals(0, g.code(), g.err());
         assertTrue(g.err().contains("size: ") && g.err().contains("context 512, batch 2"), g.err());
         // impossible: names the smallest size and its figure
-        GenerateCommandTest.Run bad = run("slice", "--model", elastic.toString(), "--max-memory", "1KiB", "--out", dir.resolve("x").toString());
+        CliRun.Run bad = run("slice", "--model", elastic.toString(), "--max-memory", "1KiB", "--out", dir.resolve("x").toString());
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("smallest, 50%") && bad.err().contains("max-memory 1.00 KiB"), bad.err());
-        GenerateCommandTest.Run both = run("score", "--model", elastic.toString(), "--ids", "1,2", "--budget", "50%", "--max-params", "3M");
+        CliRun.Run both = run("score", "--model", elastic.toString(), "--ids", "1,2", "--budget", "50%", "--max-params", "3M");
         assertEquals(2, both.code());
         assertTrue(both.err().contains("either --budget or limits"), both.err());
     }
@@ -76,20 +76,20 @@ class SizeOptionsTest {
     @Test
     void maxLatencyReadsTheProfileThatBenchDecodeWrites() throws Exception {
         Path m = ElasticFixtures.write(dir.resolve("lat"), DType.BF16, 9);
-        GenerateCommandTest.Run missing = run("generate", "--model", m.toString(), "--ids", "1,2", "--max-tokens", "1", "--max-latency-ms", "5");
+        CliRun.Run missing = run("generate", "--model", m.toString(), "--ids", "1,2", "--max-tokens", "1", "--max-latency-ms", "5");
         assertEquals(2, missing.code());
         assertTrue(missing.err().contains(LatencyProfile.FILE_NAME), missing.err());
-        GenerateCommandTest.Run b = run("bench", "decode", "--model", m.toString(), "--all-sizes", "--threads", "1",
+        CliRun.Run b = run("bench", "decode", "--model", m.toString(), "--all-sizes", "--threads", "1",
                 "--tokens", "8", "--prompt-tokens", "8", "--bandwidth-mib", "0");
         assertEquals(0, b.code(), b.err());
         LatencyProfile p = LatencyProfile.read(m);
         assertEquals(3, p.points().size(), "full, 75 %, 50 %");
         double slowest = p.points().stream().mapToDouble(LatencyProfile.Point::msPerToken).max().orElseThrow();
-        GenerateCommandTest.Run g = run("generate", "--model", m.toString(), "--ids", "1,2", "--max-tokens", "1", "--threads", "1",
+        CliRun.Run g = run("generate", "--model", m.toString(), "--ids", "1,2", "--max-tokens", "1", "--threads", "1",
                 "--json", "--max-latency-ms", Double.toString(slowest * 2));
         assertEquals(0, g.code(), g.err());
         assertTrue(g.err().contains("ms/token"), g.err());
-        GenerateCommandTest.Run none = run("generate", "--model", m.toString(), "--ids", "1,2", "--max-tokens", "1", "--threads", "1",
+        CliRun.Run none = run("generate", "--model", m.toString(), "--ids", "1,2", "--max-tokens", "1", "--threads", "1",
                 "--max-latency-ms", "0.0000001");
         assertEquals(2, none.code());
         assertTrue(none.err().contains("smallest, 50%"), none.err());
