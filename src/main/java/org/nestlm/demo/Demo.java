@@ -51,7 +51,10 @@ import java.util.Map;
 public final class Demo {
 
     /** Methods compared in the report, in table order. */
-    public static final String ELASTIC = "elastic", CUT = "cut", MINITRON = "minitron", SCRATCH = "scratch", PARENT = "parent";
+    public static final String ELASTIC = "elastic", CUT = "cut", MINITRON = "minitron", SCRATCH = "scratch", PARENT = "parent",
+            INTERPOLATED = "interpolated";
+    /** Untrained budgets evaluated between the smallest and largest trained one (router interpolation, issue 8). */
+    static final int INTERPOLATED_POINTS = 6;
 
     private final Path out;
     private final DemoPlan plan;
@@ -232,6 +235,16 @@ public final class Demo {
         rows.add(new Row(PARENT, plan.budgets().getFirst(), "parent", dir("permuted"), null));
         for (String b : plan.budgets()) {
             rows.add(new Row(ELASTIC, b, "elastic-" + b, dir("elastic"), b));
+        }
+        double lo = Double.MAX_VALUE, hi = 0;
+        for (String b : plan.budgets()) {
+            double f = org.nestlm.elastic.Budget.parse(b).fraction();
+            lo = Math.min(lo, f);
+            hi = Math.max(hi, f);
+        }
+        for (int k = 1; hi > lo && k <= INTERPOLATED_POINTS; k++) {
+            String b = org.nestlm.elastic.ElasticModel.percent(lo + (hi - lo) * k / (INTERPOLATED_POINTS + 1), 2);
+            rows.add(new Row(INTERPOLATED, b, "interpolated-" + b, dir("elastic"), b));
         }
         for (String b : plan.derived()) {
             rows.add(new Row(CUT, b, "cut-" + b, dir("baselines/cut-" + b), null));

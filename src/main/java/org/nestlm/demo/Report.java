@@ -76,7 +76,7 @@ public final class Report {
         boolean ok = Acceptance.all(checks);
         // --- plots
         Map<String, Charts.Series> lvp = new LinkedHashMap<>();
-        for (String method : List.of(Demo.ELASTIC, Demo.CUT, Demo.MINITRON, Demo.SCRATCH, Demo.PARENT)) {
+        for (String method : List.of(Demo.ELASTIC, Demo.INTERPOLATED, Demo.CUT, Demo.MINITRON, Demo.SCRATCH, Demo.PARENT)) {
             List<Double> x = new ArrayList<>(), y = new ArrayList<>();
             for (Demo.Row r : rows) {
                 if (r.method().equals(method)) {
@@ -177,6 +177,7 @@ public final class Report {
     static String label(String method) {
         return switch (method) {
             case Demo.ELASTIC -> "elastic";
+            case Demo.INTERPOLATED -> "elastic, interpolated (untrained budget)";
             case Demo.CUT -> "(a) cut";
             case Demo.MINITRON -> "(b) Minitron-style";
             case Demo.SCRATCH -> "(c) from scratch";
