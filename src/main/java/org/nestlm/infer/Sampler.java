@@ -23,48 +23,15 @@ public final class Sampler {
         if (params.isGreedy()) {
             return argmax(logits, off, vocab);
         }
-        // Candidates sorted by logit, descending: key = order-preserving float bits in the high half, id in the low half.
-        long[] keys = new long[vocab];
-        for (int i = 0; i < vocab; i++) {
-            int bits = Float.floatToIntBits(logits[off + i]);
-            int sortable = bits >= 0 ? bits : bits ^ 0x7FFFFFFF;     // monotone in the float value
-            keys[i] = ((long) ~sortable << 32) | i;   // ascending sort = descending logit, then ascending id
-        }
-        Arrays.sort(keys);
-        int n = params.topK() > 0 ? Math.min(params.topK(), vocab) : vocab;
-        int[] ids = new int[n];
-        double[] p = new double[n];
-        double max = logits[off + id(keys[0])];
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            ids[i] = id(keys[i]);
-            p[i] = Math.exp((logits[off + ids[i]] - max) / params.temperature());
-            sum += p[i];
-        }
-        // nucleus: the shortest prefix whose probability reaches top_p
-        int keep = n;
-        if (params.topP() < 1) {
-            double cum = 0;
-            for (int i = 0; i < n; i++) {
-                cum += p[i] / sum;
-                if (cum >= params.topP()) {
-                    keep = i + 1;
-                    break;
-                }
-            }
-        }
-        double total = 0;
-        for (int i = 0; i < keep; i++) {
-            total += p[i];
-        }
-        double r = random.nextDouble() * total;
-        for (int i = 0; i < keep; i++) {
-            r -= p[i];
+        Candidates c = candidates(logits, off, vocab);
+        double r = random.nextDouble() * c.total();
+        for (int i = 0; i < c.ids().length; i++) {
+            r -= c.weights()[i];
             if (r < 0) {
-                return ids[i];
+                return c.ids()[i];
             }
         }
-        return ids[keep - 1];
+        return c.ids()[c.ids().length - 1];
     }
 
     /** True when {@link #sample} takes the argmax. */
@@ -83,19 +50,35 @@ public final class Sampler {
             dense[argmax(logits, off, vocab)] = 1;
             return dense;
         }
+        Candidates c = candidates(logits, off, vocab);
+        for (int i = 0; i < c.ids().length; i++) {
+            dense[c.ids()[i]] = c.weights()[i] / c.total();
+        }
+        return dense;
+    }
+
+    /** The kept tokens, most likely first, with unnormalised weights exp((logit − max)/T) and their sum. */
+    private record Candidates(int[] ids, double[] weights, double total) {
+    }
+
+    /** Temperature → top-k → softmax → top-p (the shortest prefix whose probability reaches top_p). */
+    private Candidates candidates(float[] logits, int off, int vocab) {
+        // sorted by logit, descending: key = order-preserving float bits in the high half, id in the low half
         long[] keys = new long[vocab];
         for (int i = 0; i < vocab; i++) {
             int bits = Float.floatToIntBits(logits[off + i]);
-            int sortable = bits >= 0 ? bits : bits ^ 0x7FFFFFFF;
-            keys[i] = ((long) ~sortable << 32) | i;
+            int sortable = bits >= 0 ? bits : bits ^ 0x7FFFFFFF;     // monotone in the float value
+            keys[i] = ((long) ~sortable << 32) | i;   // ascending sort = descending logit, then ascending id
         }
         Arrays.sort(keys);
         int n = params.topK() > 0 ? Math.min(params.topK(), vocab) : vocab;
+        int[] ids = new int[n];
         double[] p = new double[n];
         double max = logits[off + id(keys[0])];
         double sum = 0;
         for (int i = 0; i < n; i++) {
-            p[i] = Math.exp((logits[off + id(keys[i])] - max) / params.temperature());
+            ids[i] = id(keys[i]);
+            p[i] = Math.exp((logits[off + ids[i]] - max) / params.temperature());
             sum += p[i];
         }
         int keep = n;
@@ -113,10 +96,7 @@ public final class Sampler {
         for (int i = 0; i < keep; i++) {
             total += p[i];
         }
-        for (int i = 0; i < keep; i++) {
-            dense[id(keys[i])] = p[i] / total;
-        }
-        return dense;
+        return new Candidates(Arrays.copyOf(ids, keep), Arrays.copyOf(p, keep), total);
     }
 
     /** A uniform draw in [0, 1) from this sampler's generator. */
