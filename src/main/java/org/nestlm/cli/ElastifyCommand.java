@@ -96,6 +96,11 @@ final class ElastifyCommand implements Callable<Integer> {
     @Option(names = "--ce-weight", defaultValue = "0", description = "Weight of an extra next-token CE term (default ${DEFAULT-VALUE}: KD only).")
     double ceWeight;
 
+    @Option(names = "--interpolation-draws", defaultValue = "0",
+            description = "Share of micro-batches trained at a random budget between two adjacent trained ones, router "
+                    + "input interpolated as at deployment (default ${DEFAULT-VALUE}).")
+    double interpolationDraws;
+
     @Option(names = "--hetero-mlp", description = "Let the router choose a width per MLP layer.")
     boolean heteroMlp;
 
@@ -115,7 +120,7 @@ final class ElastifyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ElastifyConfig config = new ElastifyConfig(budgets, tokens, stage1Fraction, seqLen, stage2Multiplier, batch, accumulation,
                 lr, routerLr, warmup, 0.0, 1.0, ElastifyConfig.defaultStage2Probs(budgets.size()), 1.0, 0.05, 1.0, 10.0,
-                ceWeight, 0.0, 0.02, heteroMlp, Router.DEFAULT_WIDTH, evalEvery, 4, checkpointEvery, seed);
+                ceWeight, 0.0, 0.02, interpolationDraws, heteroMlp, Router.DEFAULT_WIDTH, evalEvery, 4, checkpointEvery, seed);
         if (config.totalSteps() < 1) {
             throw new UserException("--tokens " + tokens + " is less than one optimizer step (" + config.stage1TokensPerStep() + " tokens)");
         }

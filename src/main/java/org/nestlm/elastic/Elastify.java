@@ -178,7 +178,7 @@ public final class Elastify {
             return targets[b] == fullParams;
         }
 
-        int skipped;   // consecutive optimizer steps skipped for non-finite gradients
+        int skipped;        // consecutive optimizer steps skipped for non-finite gradients
 
         Map<String, Double> loop(int start, int end) throws IOException {
             Map<String, Double> lastVal = new LinkedHashMap<>();
@@ -194,29 +194,49 @@ public final class Elastify {
                     double tau = config.tau(step), scale = config.scale(step), warm = config.warmup(step);
                     double[] kd = new double[budgets.size()];
                     int[] draws = new int[budgets.size()];
+                    double kdBetween = 0;   // draws at interpolated budgets
+                    int drawsBetween = 0;
                     double budgetLoss = 0, expectedFraction = 0;
                     int routed = 0;
                     for (int micro = 0; micro < config.accumulation(); micro++) {
                         SplittableRandom rng = new SplittableRandom(config.seed() * 0x9E3779B97F4A7C15L + step * 1024L + micro);
                         int b = drawBudget(rng, stage1);
+                        float[] input = router.oneHot(b);
+                        long target = targets[b];
+                        boolean between = config.interpolationDraws() > 0 && !isFull(b) && budgets.size() > 1
+                                && rng.nextDouble() < config.interpolationDraws();
+                        if (between) {
+                            // a budget between two adjacent trained ones, routed as an untrained budget is at deployment
+                            int hi = rng.nextInt(budgets.size() - 1);
+                            double w = rng.nextDouble();
+                            input = new float[budgets.size()];
+                            input[hi] = (float) w;
+                            input[hi + 1] = (float) (1 - w);
+                            target = Math.round((w * targets[hi] + (1 - w) * targets[hi + 1]));
+                        }
                         try (NDManager scope = NDManager.newBaseManager()) {
                             WindowSampler.Batch batch = (stage1 ? shortWindows : longWindows).batch(scope, step, micro);
                             NDArray teacherLogits = teacher.forward(batch.inputs());            // no autograd: outside the collector
                             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                                RouterSample sample = router.sample(scope, router.oneHot(b), tau, scale, rng,
-                                        isFull(b) ? 0 : targets[b], config.resolveTolerance());
+                                RouterSample sample = router.sample(scope, input, tau, scale, rng,
+                                        isFull(b) ? 0 : target, config.resolveTolerance());
                                 Masks masks = isFull(b) ? null : RouterMasks.of(scope, space, sample);
                                 NDArray logits = masks == null ? student.forward(batch.inputs()) : student.forward(batch.inputs(), masks);
                                 NDArray loss = Distillation.forwardKl(teacherLogits, logits);
-                                kd[b] += loss.getFloat();
-                                draws[b]++;
+                                if (between) {
+                                    kdBetween += loss.getFloat();
+                                    drawsBetween++;
+                                } else {
+                                    kd[b] += loss.getFloat();
+                                    draws[b]++;
+                                }
                                 if (config.ceWeight() > 0) {
                                     loss = loss.add(Losses.crossEntropy(logits, batch.targets()).mul((float) config.ceWeight()));
                                 }
                                 // the router learns every budget's size, the full one too (so interpolation above the
                                 // largest routed budget is meaningful); the full budget's forward pass is never masked
                                 NDArray expected = ExpectedCost.expectedParameters(scope, space, sample);
-                                NDArray bl = ExpectedCost.budgetLoss(expected, targets[b], config.budgetTolerance());
+                                NDArray bl = ExpectedCost.budgetLoss(expected, target, config.budgetTolerance());
                                 budgetLoss += bl.getFloat();
                                 expectedFraction += expected.getFloat() / fullParams;
                                 routed++;
@@ -256,6 +276,10 @@ public final class Elastify {
                             entry.put("kd_" + budgets.get(b).text(), kd[b] / draws[b]);
                             total += kd[b];
                         }
+                    }
+                    if (drawsBetween > 0) {
+                        entry.put("kd_interpolated", kdBetween / drawsBetween);
+                        total += kdBetween;
                     }
                     entry.put("loss", total / config.accumulation());
                     entry.put("tokens", done * config.stage1TokensPerStep());

@@ -29,6 +29,8 @@ import java.util.List;
  * @param budgetTolerance  dead zone of the budget loss (0; Megatron-LM uses 0.05)
  * @param resolveTolerance a budget resolves to the router's most likely sub-model within this relative distance
  *                         of its target ({@link Resolution}; 0.02)
+ * @param interpolationDraws share of micro-batches (below 100 %) trained at a random budget between two adjacent
+ *                         trained ones, with the router input interpolated as at deployment (0: only trained budgets)
  * @param heterogeneousMlp one MLP width choice per layer
  * @param routerWidth      router hidden width (paper: 256)
  * @param evalEvery        optimizer steps between validations
@@ -40,7 +42,7 @@ public record ElastifyConfig(List<String> budgets, long tokens, double stage1Fra
                              int batchSize, int accumulation, double modelLr, double routerLr, int warmupSteps,
                              double weightDecay, double clipNorm, List<Double> stage2Probs, double tauStart, double tauEnd,
                              double scaleStart, double scaleEnd, double ceWeight, double budgetTolerance, double resolveTolerance,
-                             boolean heterogeneousMlp, int routerWidth, int evalEvery, int evalBatches, int checkpointEvery,
+                             double interpolationDraws, boolean heterogeneousMlp, int routerWidth, int evalEvery, int evalBatches, int checkpointEvery,
                              long seed) {
 
     public ElastifyConfig {
@@ -60,7 +62,7 @@ public record ElastifyConfig(List<String> budgets, long tokens, double stage1Fra
     /** Defaults for the given budgets and token count. */
     public static ElastifyConfig defaults(List<String> budgets, long tokens) {
         return new ElastifyConfig(budgets, tokens, 0.6, 128, 4, 8, 1, 1e-3, 1e-1, 20, 0.0, 1.0,
-                defaultStage2Probs(budgets.size()), 1.0, 0.05, 1.0, 10.0, 0.0, 0.0, 0.02, false, Router.DEFAULT_WIDTH, 50, 4, 100, 0);
+                defaultStage2Probs(budgets.size()), 1.0, 0.05, 1.0, 10.0, 0.0, 0.0, 0.02, 0.0, false, Router.DEFAULT_WIDTH, 50, 4, 100, 0);
     }
 
     /** 0.5 / 0.3 / 0.2 for three budgets (the paper's); otherwise weights n, n−1, …, 1 normalised. */

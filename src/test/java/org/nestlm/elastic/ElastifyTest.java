@@ -62,7 +62,7 @@ class ElastifyTest {
     static ElastifyConfig config(long tokens, int checkpointEvery) {
         ElastifyConfig d = ElastifyConfig.defaults(List.of("1.0", "0.75", "0.5"), tokens);
         return new ElastifyConfig(d.budgets(), tokens, 0.75, 32, 2, 4, 1, 1e-3, 5e-2, 5, 0.0, 1.0, d.stage2Probs(),
-                1.0, 0.05, 1.0, 10.0, 0.0, 0.0, 0.02, false, 64, 20, 2, checkpointEvery, 3);
+                1.0, 0.05, 1.0, 10.0, 0.0, 0.0, 0.02, 0.0, false, 64, 20, 2, checkpointEvery, 3);
     }
 
     static Elastify elastify(Path out, ElastifyConfig c) {
