@@ -62,6 +62,9 @@ final class GenerateCommand implements Callable<Integer> {
         String draftBudget;
         @Option(names = "--draft-tokens", defaultValue = "4", description = "Draft tokens per speculative round (default ${DEFAULT-VALUE}).")
         int draftTokens;
+        @Option(names = "--quantize", description = "Quantise the weights at load: q8 (int8, groups of 32 columns with one scale each; "
+                + "about 0.56× the BF16 bytes per token) or none (default).")
+        String quantize;
 
         /** Opens {@code model} at {@code size}'s budget or limits (chosen size printed to stderr), with the draft. */
         LanguageModel open(Path model, Path tokenizer, int threads, SizeOptions size) throws java.io.IOException {
@@ -69,7 +72,16 @@ final class GenerateCommand implements Callable<Integer> {
             if (draftTokens < 1) {
                 throw new UserException("--draft-tokens must be at least 1, got " + draftTokens);
             }
-            LanguageModel lm = LanguageModel.open(model, tokenizer, threads, budget, draftBudget);
+            boolean q8 = quantize(quantize);
+            LanguageModel lm;
+            try {
+                lm = LanguageModel.open(model, tokenizer, threads, budget, draftBudget, q8);
+            } catch (IllegalArgumentException e) {
+                if (q8 && e.getMessage() != null && e.getMessage().startsWith("--quantize")) {
+                    throw new UserException(e.getMessage());
+                }
+                throw e;
+            }
             lm.draftTokens(draftTokens);
             return lm;
         }
@@ -102,6 +114,17 @@ final class GenerateCommand implements Callable<Integer> {
                         .replace("top_p", "--top-p").replace("temperature", "--temperature"));
             }
         }
+    }
+
+    /** {@code --quantize}: null or none → false (weights read in place), q8 → true. */
+    public static boolean quantize(String value) {
+        if (value == null || value.equalsIgnoreCase("none")) {
+            return false;
+        }
+        if (value.equalsIgnoreCase("q8")) {
+            return true;
+        }
+        throw new UserException("--quantize must be q8 or none, got '" + value + "'");
     }
 
     /** 0 or negative → one thread per processor. */

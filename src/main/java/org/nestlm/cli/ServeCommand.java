@@ -44,6 +44,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-queue", defaultValue = "16", description = "Requests allowed to wait; beyond that the answer is 429 (default ${DEFAULT-VALUE}).")
     int maxQueue;
 
+    @Option(names = "--quantize", description = "Quantise the weights at load: q8 (int8, groups of 32 columns) or none (default); "
+            + "not for elastic checkpoints.")
+    String quantize;
+
     @Option(names = "--threads", defaultValue = "0", description = "Compute threads; 0 = one per processor (default).")
     int threads;
 
@@ -70,7 +74,12 @@ final class ServeCommand implements Callable<Integer> {
         }
         // every trained size of an elastic checkpoint is served from one mapping of the full weights
         int n = GenerateCommand.threads(threads);
-        ElasticFamily family = ElasticFamily.open(model, tokenizer, n);
+        boolean q8 = GenerateCommand.quantize(quantize);
+        if (q8 && ElasticBudgets.isElastic(model)) {
+            throw new UserException("--quantize q8 is not supported for elastic checkpoints (" + model
+                    + " has elastic.json): their nested sizes are read as views of the mapped weights");
+        }
+        ElasticFamily family = ElasticFamily.open(model, tokenizer, n, q8);
         LanguageModel lm = family.members().getFirst();
         ElasticSizes sizes = null;
         OpenAiServer server;

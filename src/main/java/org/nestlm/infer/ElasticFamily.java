@@ -31,6 +31,15 @@ public final class ElasticFamily implements AutoCloseable {
 
     /** Opens {@code dir}; with an elastic.json, one member per trained budget besides the full model. */
     public static ElasticFamily open(Path dir, Path tokenizer, int threads) throws IOException {
+        return open(dir, tokenizer, threads, false);
+    }
+
+    /** As {@link #open(Path, Path, int)}; with {@code q8} (checkpoints without elastic.json only) int8 weights. */
+    public static ElasticFamily open(Path dir, Path tokenizer, int threads, boolean q8) throws IOException {
+        if (q8 && ElasticBudgets.isElastic(dir)) {
+            throw new IllegalArgumentException("--quantize q8 is not supported for elastic checkpoints (" + dir
+                    + " has elastic.json): their nested sizes are views of the mapped weights");
+        }
         List<AutoCloseable> owned = new ArrayList<>();
         try {
             Checkpoint ckpt = Checkpoint.open(dir);
@@ -45,7 +54,7 @@ public final class ElasticFamily implements AutoCloseable {
             TokenText text = t == null ? null : TokenText.of(t);
             String base = LanguageModel.baseName(dir);
             List<LanguageModel> members = new ArrayList<>();
-            members.add(new LanguageModel(base, Engine.of(ckpt, parallel), t, text, null, null, new ArrayList<>()));
+            members.add(new LanguageModel(base, Engine.of(ckpt, parallel, null, q8), t, text, null, null, new ArrayList<>()));
             if (ElasticBudgets.isElastic(dir)) {
                 List<TrainedBudget> budgets = new ArrayList<>(ElasticBudgets.trained(dir, ckpt.architecture()));
                 budgets.sort(Comparator.comparingLong(TrainedBudget::parameters).reversed());

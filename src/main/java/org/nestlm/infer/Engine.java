@@ -38,15 +38,22 @@ public final class Engine implements AutoCloseable {
     private final ModelConfig config;
     private final Kernels kernels = Kernels.get();
     private final SlicePlan plan;   // null: the whole checkpoint
+    private final boolean quantized;
 
     private Engine(Checkpoint checkpoint, boolean ownsCheckpoint, Parallel parallel, boolean ownsParallel, Subnet subnet)
             throws IOException {
+        this(checkpoint, ownsCheckpoint, parallel, ownsParallel, subnet, false);
+    }
+
+    private Engine(Checkpoint checkpoint, boolean ownsCheckpoint, Parallel parallel, boolean ownsParallel, Subnet subnet,
+                   boolean q8) throws IOException {
         this.checkpoint = checkpoint;
         this.ownsCheckpoint = ownsCheckpoint;
         this.parallel = parallel;
         this.ownsParallel = ownsParallel;
         this.plan = subnet == null ? null : SlicePlan.of(checkpoint.architecture(), subnet);
-        this.weights = ModelWeights.load(checkpoint, plan);
+        this.weights = ModelWeights.load(checkpoint, plan, q8);
+        this.quantized = q8;
         this.config = weights.architecture().config();
     }
 
@@ -80,6 +87,20 @@ public final class Engine implements AutoCloseable {
      */
     public static Engine of(Checkpoint checkpoint, Parallel parallel, Subnet subnet) throws IOException {
         return new Engine(checkpoint, false, parallel, false, subnet);
+    }
+
+    /**
+     * As {@link #of(Checkpoint, Parallel, Subnet)}; with {@code q8} the projections and lm_head are quantised to
+     * int8 at load (groups of {@link WeightMatrix#Q8_GROUP} columns, one scale each): a copy of about half the
+     * BF16 size, read instead of the mapping.
+     */
+    public static Engine of(Checkpoint checkpoint, Parallel parallel, Subnet subnet, boolean q8) throws IOException {
+        return new Engine(checkpoint, false, parallel, false, subnet, q8);
+    }
+
+    /** True when the weights were quantised to int8 at load. */
+    public boolean quantized() {
+        return quantized;
     }
 
     /** The sub-model this engine runs, or null when it runs the whole checkpoint. */

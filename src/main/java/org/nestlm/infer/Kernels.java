@@ -22,6 +22,12 @@ interface Kernels {
     void rowDots(MemorySegment w, DType dtype, long rowOffset, int cols, float[] x, int xOff, int tokens,
                  float[] y, int yStride, int yIndex);
 
+    /**
+     * One int8 row dotted with one activation row: {@code Σ_g scales[sOff+g] · Σ_{c in group g} q[rowOffset+c]·x[xOff+c]},
+     * groups of {@link WeightMatrix#Q8_GROUP} columns (the last one may be shorter).
+     */
+    float rowDotQ8(MemorySegment q, long rowOffset, float[] scales, int sOff, int cols, float[] x, int xOff);
+
     /** {@code Σ_i a[aOff+i]·b[bOff+i]}. */
     float dot(float[] a, int aOff, float[] b, int bOff, int n);
 

@@ -61,6 +61,19 @@ public final class LanguageModel implements AutoCloseable {
      * @throws IOException naming elastic.json when a budget is given for a checkpoint that is not elastic
      */
     public static LanguageModel open(Path dir, Path tokenizer, int threads, String budget, String draftBudget) throws IOException {
+        return open(dir, tokenizer, threads, budget, draftBudget, false);
+    }
+
+    /**
+     * As {@link #open(Path, Path, int, String, String)}; with {@code q8} the weights are quantised to int8 at load
+     * (the whole model only: a nested budget or draft reads views of the mapping and is refused with it).
+     */
+    public static LanguageModel open(Path dir, Path tokenizer, int threads, String budget, String draftBudget, boolean q8)
+            throws IOException {
+        if (q8 && (budget != null || draftBudget != null)) {
+            throw new IllegalArgumentException("--quantize q8 runs the whole model: it cannot be combined with a budget, "
+                    + "limits or --draft-budget (nested sizes are read as views of the mapped weights)");
+        }
         List<AutoCloseable> owned = new ArrayList<>();
         try {
             Checkpoint ckpt = Checkpoint.open(dir);
@@ -68,7 +81,7 @@ public final class LanguageModel implements AutoCloseable {
             Parallel parallel = new Parallel(threads);
             owned.addFirst(parallel);
             TrainedBudget b = budget == null ? null : ElasticBudgets.resolve(dir, ckpt.architecture(), budget);
-            Engine engine = Engine.of(ckpt, parallel, b == null ? null : b.subnet());
+            Engine engine = Engine.of(ckpt, parallel, b == null ? null : b.subnet(), q8);
             Engine draft = null;
             if (draftBudget != null) {
                 TrainedBudget db = ElasticBudgets.resolve(dir, ckpt.architecture(), draftBudget);

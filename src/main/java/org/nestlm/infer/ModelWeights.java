@@ -34,12 +34,23 @@ record ModelWeights(Architecture architecture, WeightMatrix embeddings, List<Lay
      * result is exactly the sliced checkpoint's weights, read in place.
      */
     static ModelWeights load(Checkpoint ckpt, SlicePlan plan) throws CheckpointFormatException {
-        Source src = new Source(ckpt, plan);
+        return load(ckpt, plan, false);
+    }
+
+    /**
+     * As {@link #load(Checkpoint, SlicePlan)}; with {@code q8} every projection and lm_head becomes an int8 copy
+     * ({@link WeightMatrix#quantized()}); an untied embedding table stays mapped (one row a token is read).
+     */
+    static ModelWeights load(Checkpoint ckpt, SlicePlan plan, boolean q8) throws CheckpointFormatException {
+        Source src = new Source(ckpt, plan, q8);
         Architecture arch = plan == null ? ckpt.architecture() : plan.cut();
         ModelConfig c = arch.config();
         int h = arch.hiddenSize();
         int v = c.vocabSize();
-        WeightMatrix emb = src.matrix(WeightNames.embeddings(), v, h);
+        WeightMatrix emb = src.raw(WeightNames.embeddings(), v, h);
+        if (q8 && c.tieWordEmbeddings()) {
+            emb = emb.quantized();
+        }
         List<LayerWeights> layers = new ArrayList<>();
         for (int i = 0; i < arch.layers().size(); i++) {
             Binder b = new Binder(src, i);
@@ -77,7 +88,7 @@ record ModelWeights(Architecture architecture, WeightMatrix embeddings, List<Lay
 
     /** Bytes of mapped weights one decoded token reads: every layer's matrices, one embedding row, lm_head. */
     long bytesPerToken() {
-        long b = lmHead.byteSize() + (long) embeddings.cols() * embeddings.dtype().byteSize();
+        long b = lmHead.byteSize() + embeddings.byteSize() / Math.max(1, embeddings.rows());
         for (LayerWeights l : layers) {
             b += l.matrixBytes();
         }
@@ -85,8 +96,13 @@ record ModelWeights(Architecture architecture, WeightMatrix embeddings, List<Lay
     }
 
     /** Tensors by (sub-model) canonical name: the checkpoint's own, or cut out of it by a plan. */
-    private record Source(Checkpoint ckpt, SlicePlan plan) {
+    private record Source(Checkpoint ckpt, SlicePlan plan, boolean q8) {
         WeightMatrix matrix(String name, int rows, int cols) throws CheckpointFormatException {
+            WeightMatrix m = raw(name, rows, cols);
+            return q8 ? m.quantized() : m;
+        }
+
+        WeightMatrix raw(String name, int rows, int cols) throws CheckpointFormatException {
             if (plan == null) {
                 return WeightMatrix.of(ckpt.tensor(name), rows, cols);
             }

@@ -1,20 +1,25 @@
 package org.nestlm.infer;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A small fixed pool that splits a loop over rows into one contiguous range per thread. The calling thread
- * runs the first range itself, so {@code threads = 1} needs no pool at all. Pool threads never wait on the
- * pool, so several callers (server requests) may share one instance without deadlock; they only compete
- * for cores.
+ * runs the first range itself, so {@code threads = 1} needs no pool at all. Decode hands every matrix-vector
+ * product of a token to the pool (hundreds a second per layer), so a hand-off must cost far less than a
+ * park/unpark: idle workers spin on the task queue for {@link #SPIN_NANOS} before they sleep, and the caller
+ * spins (running queued ranges itself meanwhile) until its ranges are done. Pool threads never wait on the pool
+ * and a caller can always finish its own ranges alone, so several callers (server requests) may share one
+ * instance without deadlock; they only compete for cores.
  */
 public final class Parallel implements AutoCloseable {
 
     /** Loops with fewer multiply-adds than this run on the caller: a hand-off costs more than it saves. */
     static final long MIN_WORK_PER_THREAD = 16_384;
+
+    /** How long an idle worker polls for the next range before it sleeps. */
+    static final long SPIN_NANOS = 200_000;
 
     /** The body of a split loop: handles indices {@code [from, to)}. */
     @FunctionalInterface
@@ -23,18 +28,21 @@ public final class Parallel implements AutoCloseable {
     }
 
     private final int threads;
-    private final ExecutorService pool;   // threads − 1 daemon workers, or null
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger sleepers = new AtomicInteger();
+    private final Object lock = new Object();
+    private volatile boolean closed;
 
     public Parallel(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         }
         this.threads = threads;
-        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, r -> {
-            Thread t = new Thread(r, "nestlm-infer");
+        for (int i = 1; i < threads; i++) {
+            Thread t = new Thread(this::work, "nestlm-infer");
             t.setDaemon(true);
-            return t;
-        });
+            t.start();
+        }
     }
 
     /** One thread per available processor. */
@@ -44,6 +52,37 @@ public final class Parallel implements AutoCloseable {
 
     public int threads() {
         return threads;
+    }
+
+    private void work() {
+        while (!closed) {
+            Runnable task = tasks.poll();
+            if (task != null) {
+                task.run();
+                continue;
+            }
+            long until = System.nanoTime() + SPIN_NANOS;
+            while (task == null && !closed && System.nanoTime() < until) {
+                Thread.onSpinWait();
+                task = tasks.poll();
+            }
+            if (task != null) {
+                task.run();
+                continue;
+            }
+            synchronized (lock) {
+                sleepers.incrementAndGet();
+                try {
+                    while (tasks.isEmpty() && !closed) {
+                        lock.wait();
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                } finally {
+                    sleepers.decrementAndGet();
+                }
+            }
+        }
     }
 
     /**
@@ -58,34 +97,39 @@ public final class Parallel implements AutoCloseable {
             body.run(0, n);
             return;
         }
-        CountDownLatch done = new CountDownLatch(parts - 1);
+        AtomicInteger remaining = new AtomicInteger(parts - 1);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         for (int p = 1; p < parts; p++) {
             int from = (int) ((long) n * p / parts), to = (int) ((long) n * (p + 1) / parts);
-            pool.execute(() -> {
+            tasks.offer(() -> {
                 try {
                     body.run(from, to);
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
                 } finally {
-                    done.countDown();
+                    remaining.decrementAndGet();
                 }
             });
+        }
+        if (sleepers.get() > 0) {
+            synchronized (lock) {
+                lock.notifyAll();
+            }
         }
         try {
             body.run(0, n / parts);
         } finally {
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    done.await();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;   // the workers still write into our buffers: wait for them regardless
+            // wait for the other ranges (they write into our buffers), running queued ones ourselves meanwhile
+            int spins = 0;
+            while (remaining.get() > 0) {
+                Runnable task = tasks.poll();
+                if (task != null) {
+                    task.run();
+                } else if (++spins < 10_000) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
                 }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
             }
         }
         Throwable t = failure.get();
@@ -99,8 +143,9 @@ public final class Parallel implements AutoCloseable {
 
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdownNow();
+        closed = true;
+        synchronized (lock) {
+            lock.notifyAll();
         }
     }
 }

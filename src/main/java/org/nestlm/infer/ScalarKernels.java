@@ -47,6 +47,27 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float rowDotQ8(MemorySegment q, long rowOffset, float[] scales, int sOff, int cols, float[] x, int xOff) {
+        return rowDotQ8Scalar(q, rowOffset, scales, sOff, cols, x, xOff, 0);
+    }
+
+    /** The groups from {@code fromGroup} on: per group an int8·float sum, then times the group's scale. */
+    static float rowDotQ8Scalar(MemorySegment q, long rowOffset, float[] scales, int sOff, int cols, float[] x, int xOff,
+                                int fromGroup) {
+        int g0 = WeightMatrix.Q8_GROUP;
+        float acc = 0f;
+        for (int c0 = fromGroup * g0, g = fromGroup; c0 < cols; c0 += g0, g++) {
+            int c1 = Math.min(cols, c0 + g0);
+            float s = 0f;
+            for (int c = c0; c < c1; c++) {
+                s += q.get(ValueLayout.JAVA_BYTE, rowOffset + c) * x[xOff + c];
+            }
+            acc += s * scales[sOff + g];
+        }
+        return acc;
+    }
+
+    @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         float acc = 0f;
         for (int i = 0; i < n; i++) {

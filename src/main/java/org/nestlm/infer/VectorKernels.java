@@ -1,5 +1,6 @@
 package org.nestlm.infer;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -25,6 +26,9 @@ final class VectorKernels implements Kernels {
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final VectorSpecies<Short> S = F.vectorBitSize() >= 128
             ? VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2)) : null;
+    /** L bytes (a quarter of the float width), widened to L floats for int8 weights; null when too narrow. */
+    private static final VectorSpecies<Byte> B = F.vectorBitSize() >= 256 && WeightMatrix.Q8_GROUP % F.length() == 0
+            ? VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4)) : null;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     /** Vectors narrower than 4 floats would need a 32-bit short vector, which does not exist. */
@@ -87,6 +91,38 @@ final class VectorKernels implements Kernels {
                 ScalarKernels.rowDotsScalar(w, dtype, rowOffset, cols, x, x0, 1, y, yStride, t * yStride + yIndex, upper);
             }
         }
+    }
+
+    @Override
+    public float rowDotQ8(MemorySegment q, long rowOffset, float[] scales, int sOff, int cols, float[] x, int xOff) {
+        if (B == null) {
+            return ScalarKernels.rowDotQ8Scalar(q, rowOffset, scales, sOff, cols, x, xOff, 0);
+        }
+        int group = WeightMatrix.Q8_GROUP;
+        int full = cols / group;
+        // two accumulators over alternate groups hide the latency of the scale FMA
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        int g = 0;
+        for (; g < full; g++) {
+            int c0 = g * group;
+            FloatVector s = FloatVector.zero(F);
+            for (int j = 0; j < group; j += L) {
+                FloatVector wv = (FloatVector) ByteVector.fromMemorySegment(B, q, rowOffset + c0 + j, LE)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                s = wv.fma(FloatVector.fromArray(F, x, xOff + c0 + j), s);
+            }
+            FloatVector sc = FloatVector.broadcast(F, scales[sOff + g]);
+            if ((g & 1) == 0) {
+                a0 = s.fma(sc, a0);
+            } else {
+                a1 = s.fma(sc, a1);
+            }
+        }
+        float acc = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        if (full * group < cols) {
+            acc += ScalarKernels.rowDotQ8Scalar(q, rowOffset, scales, sOff, cols, x, xOff, full);
+        }
+        return acc;
     }
 
     @Override

@@ -26,10 +26,26 @@ import java.util.List;
  * @param colLengths columns of each block (sum = cols); null with colStarts
  */
 public record WeightMatrix(String name, int rows, int cols, DType dtype, MemorySegment data, int[] rowIndex, long rowBytes,
-                           int[] colStarts, int[] colLengths) {
+                           int[] colStarts, int[] colLengths, Q8 q8) {
 
     /** Activations of at most this many bytes per token tile stay in L2 while a row range streams past. */
     private static final int TILE_BYTES = 256 * 1024;
+
+    /** Columns per int8 group of a {@link #quantized()} matrix, each with its own float scale. */
+    public static final int Q8_GROUP = 32;
+
+    /**
+     * The int8 copy of a matrix made by {@link #quantized()}: dense {@code [rows, cols]} bytes (row-major) and
+     * {@code groups} scales per row, {@code w[r, c] ≈ q[r, c] · scales[r·groups + c / Q8_GROUP]}.
+     */
+    public record Q8(MemorySegment q, float[] scales, int groups) {
+    }
+
+    /** The view/dense constructor of a matrix read in place (no int8 copy). */
+    public WeightMatrix(String name, int rows, int cols, DType dtype, MemorySegment data, int[] rowIndex, long rowBytes,
+                        int[] colStarts, int[] colLengths) {
+        this(name, rows, cols, dtype, data, rowIndex, rowBytes, colStarts, colLengths, null);
+    }
 
     public WeightMatrix {
         if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
@@ -73,7 +89,7 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
 
     /** A dense matrix over all of {@code data}. */
     public WeightMatrix(String name, int rows, int cols, DType dtype, MemorySegment data) {
-        this(name, rows, cols, dtype, data, null, (long) cols * dtype.byteSize(), null, null);
+        this(name, rows, cols, dtype, data, null, (long) cols * dtype.byteSize(), null, null, null);
     }
 
     /** A 2-D tensor of the checkpoint, checked against the expected shape. */
@@ -116,7 +132,7 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
             lengths = runs.stream().mapToInt(r -> r[1]).toArray();
         }
         return new WeightMatrix(e.name(), rows.length, cols.length, e.dtype(), e.data(), allRows ? null : rows.clone(),
-                (long) srcCols * e.dtype().byteSize(), starts, lengths);
+                (long) srcCols * e.dtype().byteSize(), starts, lengths, null);
     }
 
     private static boolean isRange(int[] idx) {
@@ -128,9 +144,83 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
         return true;
     }
 
-    /** Bytes one full product reads: the viewed elements only. */
+    /** Bytes one full product reads: the viewed elements only (int8 values and their scales when quantised). */
     public long byteSize() {
+        if (q8 != null) {
+            return (long) rows * cols + (long) rows * q8.groups * 4;
+        }
         return (long) rows * cols * dtype.byteSize();
+    }
+
+    /**
+     * The int8 copy of this matrix (or view): every row in groups of {@link #Q8_GROUP} columns, symmetric with
+     * one scale per group ({@code scale = max|w| / 127}, {@code q = round(w / scale)}). The bytes live off-heap,
+     * freed with the matrix; the source mapping is no longer read by products.
+     */
+    public WeightMatrix quantized() {
+        if (q8 != null) {
+            return this;
+        }
+        int groups = (cols + Q8_GROUP - 1) / Q8_GROUP;
+        MemorySegment q = java.lang.foreign.Arena.ofAuto().allocate(Math.max(1, (long) rows * cols), 64);
+        float[] scales = new float[rows * groups];
+        float[] w = new float[cols];
+        byte[] qb = new byte[cols];
+        for (int r = 0; r < rows; r++) {
+            row(r, w, 0);
+            for (int g = 0; g < groups; g++) {
+                int c0 = g * Q8_GROUP, c1 = Math.min(cols, c0 + Q8_GROUP);
+                float amax = 0f;
+                for (int c = c0; c < c1; c++) {
+                    amax = Math.max(amax, Math.abs(w[c]));
+                }
+                float scale = amax / 127f;
+                scales[r * groups + g] = scale;
+                float inv = scale == 0f ? 0f : 1f / scale;
+                for (int c = c0; c < c1; c++) {
+                    qb[c] = (byte) Math.max(-127, Math.min(127, Math.round(w[c] * inv)));
+                }
+            }
+            MemorySegment.copy(qb, 0, q, java.lang.foreign.ValueLayout.JAVA_BYTE, (long) r * cols, cols);
+        }
+        return new WeightMatrix(name, rows, cols, dtype, data, rowIndex, rowBytes, colStarts, colLengths,
+                new Q8(q, scales, groups));
+    }
+
+    /** True when products read the int8 copy. */
+    public boolean isQuantized() {
+        return q8 != null;
+    }
+
+    /** The product over the int8 copy: decode dots int8 rows directly; several tokens widen each row once. */
+    private void q8Matmul(float[] x, int tokens, float[] y, Parallel parallel) {
+        Kernels k = Kernels.get();
+        MemorySegment q = q8.q;
+        float[] scales = q8.scales;
+        int groups = q8.groups;
+        parallel.forRange(rows, (long) cols * tokens, (from, to) -> {
+            if (tokens == 1) {
+                for (int r = from; r < to; r++) {
+                    y[r] = k.rowDotQ8(q, (long) r * cols, scales, r * groups, cols, x, 0);
+                }
+                return;
+            }
+            float[] w = new float[cols];
+            for (int r = from; r < to; r++) {
+                dequantizeRow(r, w, 0);
+                for (int t = 0; t < tokens; t++) {
+                    y[t * rows + r] = k.dot(w, 0, x, t * cols, cols);
+                }
+            }
+        });
+    }
+
+    private void dequantizeRow(int r, float[] out, int off) {
+        long base = (long) r * cols;
+        int groups = q8.groups;
+        for (int c = 0; c < cols; c++) {
+            out[off + c] = q8.q.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + c) * q8.scales[r * groups + c / Q8_GROUP];
+        }
     }
 
     /** True when this matrix reads part of a larger mapped tensor. */
@@ -148,6 +238,10 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
      * weight row is widened once per four tokens.
      */
     public void matmul(float[] x, int tokens, float[] y, Parallel parallel) {
+        if (q8 != null) {
+            q8Matmul(x, tokens, y, parallel);
+            return;
+        }
         if (colStarts != null) {
             blockedMatmul(x, tokens, y, parallel);
             return;
@@ -203,6 +297,10 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
 
     /** Row {@code r} widened to float into {@code out[off, off+cols)} (embedding lookup). */
     public void row(int r, float[] out, int off) {
+        if (q8 != null) {
+            dequantizeRow(r, out, off);
+            return;
+        }
         long base = rowOffset(r);
         long size = dtype.byteSize();
         if (colStarts == null) {

@@ -66,6 +66,16 @@ public final class DecodeBenchCommand implements Callable<Integer> {
     @Option(names = "--draft-tokens", defaultValue = "4", description = "Draft tokens per speculative round (default ${DEFAULT-VALUE}).")
     int draftTokens;
 
+    @Option(names = "--quantize", description = "Quantise the weights at load: q8 (int8, groups of 32 columns) or none (default).")
+    String quantize;
+
+    @Option(names = "--measure-nll", hidden = true, description = "Also print the mean negative log-likelihood of this text file "
+            + "(needs a tokenizer; at most --nll-tokens tokens, in windows of the context limit).")
+    Path measureNll;
+
+    @Option(names = "--nll-tokens", hidden = true, defaultValue = "4096")
+    int nllTokens;
+
     @Override
     public Integer call() throws Exception {
         if (tokens < 1 || promptTokens < 1) {
@@ -82,8 +92,18 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             return allSizes(n);
         }
         String budget = size.budget(model, n, System.err);
-        try (LanguageModel lm = LanguageModel.open(model, null, n, budget, draftBudget)) {
+        if (quantize != null && !quantize.equalsIgnoreCase("q8") && !quantize.equalsIgnoreCase("none")) {
+            throw new IllegalArgumentException("--quantize must be q8 or none, got '" + quantize + "'");
+        }
+        boolean q8 = quantize != null && quantize.equalsIgnoreCase("q8");
+        if (q8 && (allSizes || budget != null || draftBudget != null)) {
+            throw new IllegalArgumentException("--quantize q8 runs the whole model: it takes no --budget, limits, --draft-budget or --all-sizes");
+        }
+        try (LanguageModel lm = LanguageModel.open(model, null, n, budget, draftBudget, q8)) {
             Engine engine = lm.engine();
+            if (measureNll != null) {
+                measureNll(lm);
+            }
             int vocab = engine.vocabSize();
             int limit = engine.contextLimit();
             if (promptTokens + tokens > limit) {
@@ -200,6 +220,49 @@ public final class DecodeBenchCommand implements Callable<Integer> {
     }
 
     /** Prefills {@code prompt}, then times {@code n} greedy decode steps. */
+    /** Mean NLL (nats/token) and perplexity of the first --nll-tokens tokens of --measure-nll, windows of the context. */
+    private void measureNll(LanguageModel lm) throws java.io.IOException {
+        if (!lm.hasTokenizer()) {
+            throw new IllegalArgumentException("--measure-nll needs a tokenizer.json next to the model");
+        }
+        Engine engine = lm.engine();
+        String text = java.nio.file.Files.readString(measureNll);
+        int[] all = lm.text().encode(text);
+        int total = (int) Math.min(all.length, nllTokens);
+        int window = Math.min(engine.contextLimit(), 512);
+        int vocab = engine.vocabSize();
+        double nll = 0;
+        long count = 0;
+        long t0 = System.nanoTime();
+        for (int start = 0; start + 1 < total; start += window) {
+            int len = Math.min(window, total - start);
+            InferenceState s = engine.newState();
+            float[] logits = null;
+            for (int i = 0; i < len; i++) {
+                if (i > 0) {
+                    nll -= logSoftmax(logits, vocab, all[start + i]);
+                    count++;
+                }
+                logits = engine.step(s, all[start + i]);
+            }
+        }
+        System.out.printf(Locale.ROOT, "nll              %.4f nats/token over %d tokens (perplexity %.3f, %s weights, %.1f s)%n",
+                nll / count, count, Math.exp(nll / count), engine.quantized() ? "q8" : "as stored",
+                (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static double logSoftmax(float[] logits, int vocab, int target) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocab; i++) {
+            max = Math.max(max, logits[i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < vocab; i++) {
+            sum += Math.exp(logits[i] - max);
+        }
+        return logits[target] - max - Math.log(sum);
+    }
+
     private static long decodeNs(Engine engine, int[] prompt, int n) {
         InferenceState s = engine.newState();
         int token = argmax(engine.forward(s, prompt, false), engine.vocabSize());
