@@ -96,7 +96,7 @@ final class ElastifyCommand implements Callable<Integer> {
     @Option(names = "--ce-weight", defaultValue = "0", description = "Weight of an extra next-token CE term (default ${DEFAULT-VALUE}: KD only).")
     double ceWeight;
 
-    @Option(names = "--interpolation-draws", defaultValue = "0",
+    @Option(names = "--interpolation-draws", defaultValue = "0.3",
             description = "Share of micro-batches trained at a random budget between two adjacent trained ones, router "
                     + "input interpolated as at deployment (default ${DEFAULT-VALUE}).")
     double interpolationDraws;

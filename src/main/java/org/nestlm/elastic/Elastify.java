@@ -237,6 +237,11 @@ public final class Elastify {
                                 // largest routed budget is meaningful); the full budget's forward pass is never masked
                                 NDArray expected = ExpectedCost.expectedParameters(scope, space, sample);
                                 NDArray bl = ExpectedCost.budgetLoss(expected, target, config.budgetTolerance());
+                                if (sample.saturated()) {
+                                    // every axis one-hot in fp32: the budget loss's gradient is zero analytically, but its
+                                    // backward through the saturated softmax produced inf/NaN router gradients
+                                    bl = bl.stopGradient();
+                                }
                                 budgetLoss += bl.getFloat();
                                 expectedFraction += expected.getFloat() / fullParams;
                                 routed++;

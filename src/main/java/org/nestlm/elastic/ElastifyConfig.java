@@ -62,7 +62,7 @@ public record ElastifyConfig(List<String> budgets, long tokens, double stage1Fra
     /** Defaults for the given budgets and token count. */
     public static ElastifyConfig defaults(List<String> budgets, long tokens) {
         return new ElastifyConfig(budgets, tokens, 0.6, 128, 4, 8, 1, 1e-3, 1e-1, 20, 0.0, 1.0,
-                defaultStage2Probs(budgets.size()), 1.0, 0.05, 1.0, 10.0, 0.0, 0.0, 0.02, 0.0, false, Router.DEFAULT_WIDTH, 50, 4, 100, 0);
+                defaultStage2Probs(budgets.size()), 1.0, 0.05, 1.0, 10.0, 0.0, 0.0, 0.02, 0.3, false, Router.DEFAULT_WIDTH, 50, 4, 100, 0);
     }
 
     /** 0.5 / 0.3 / 0.2 for three budgets (the paper's); otherwise weights n, n−1, …, 1 normalised. */

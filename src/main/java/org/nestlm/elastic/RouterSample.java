@@ -18,4 +18,16 @@ public record RouterSample(Map<Router.Axis, NDArray> probs, Map<Router.Axis, int
         return new ElasticSpace.Choice(chosen.get(Router.Axis.HIDDEN)[0], chosen.get(Router.Axis.MLP),
                 chosen.get(Router.Axis.MAMBA)[0], chosen.get(Router.Axis.ATTENTION)[0], chosen.get(Router.Axis.DEPTH)[0]);
     }
+
+    /** True when every axis's probabilities are exactly one-hot (the Gumbel-softmax saturated in fp32). */
+    public boolean saturated() {
+        for (NDArray p : probs.values()) {
+            for (float v : p.toFloatArray()) {
+                if (v != 0f && v != 1f) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
 }
