@@ -13,7 +13,6 @@ import org.nestlm.model.NemotronH;
 import org.nestlm.model.Presets;
 import org.nestlm.train.TokenSource;
 import org.nestlm.train.TrainLog;
-import org.nestlm.util.DjlRuntime;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -27,27 +26,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Elastic distillation on the tiny preset: budgets resolve on target, KD is exact, resume reproduces. */
-class ElastifyTest {
-
-    static {
-        DjlRuntime.configure();
-    }
+class ElastifyTest extends org.nestlm.DjlTestBase {
 
     static final ModelConfig TINY = Presets.get("tiny");
-    static NDManager manager;
     static NemotronH teacher;
     static final List<Integer> REMOVAL = List.of(5, 1, 3, 0, 4);   // non-attention layers, least important first
 
     @BeforeAll
     static void build() {
-        manager = NDManager.newBaseManager();
         teacher = NemotronH.initialize(Architecture.fromConfig(TINY), 1, manager);
     }
 
     @AfterAll
     static void close() {
         teacher.close();
-        manager.close();
     }
 
     static TokenSource data(int n, long seed) {

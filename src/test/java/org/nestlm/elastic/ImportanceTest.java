@@ -13,7 +13,6 @@ import org.nestlm.model.Masks;
 import org.nestlm.model.NemotronH;
 import org.nestlm.model.TestModels;
 import org.nestlm.train.TokenSource;
-import org.nestlm.util.DjlRuntime;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -26,13 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Importance aggregation (hand-checked), ranking rules, depth protection, and that the rankings mean something. */
-class ImportanceTest {
+class ImportanceTest extends org.nestlm.DjlTestBase {
 
-    static {
-        DjlRuntime.configure();
-    }
-
-    static NDManager manager;
     static Architecture arch;
     static Map<String, float[]> weights;
     static NemotronH model;
@@ -40,7 +34,6 @@ class ImportanceTest {
 
     @BeforeAll
     static void build() {
-        manager = NDManager.newBaseManager();
         arch = Architecture.fromConfig(TestModels.hybrid());
         weights = RankingsTestData.structured(arch, RankingsTestData.weights(arch, 21), 22);
         model = NemotronH.fromTensors(arch, manager, weights::get);
@@ -55,7 +48,6 @@ class ImportanceTest {
     @AfterAll
     static void close() {
         model.close();
-        manager.close();
     }
 
     /** mean over the sequence of |a| per sample, then sqrt of the sum of squares over the batch. */

@@ -3,8 +3,6 @@ package org.nestlm.elastic;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -16,7 +14,6 @@ import org.nestlm.model.NemotronH;
 import org.nestlm.model.Presets;
 import org.nestlm.model.TestModels;
 import org.nestlm.model.WeightNames;
-import org.nestlm.util.DjlRuntime;
 
 import java.util.Map;
 import java.util.Random;
@@ -28,23 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The physical permutation keeps the model's function and the group structure (ELASTIC_METHOD.md §2.3). */
-class PermutationTest {
+class PermutationTest extends org.nestlm.DjlTestBase {
 
-    static {
-        DjlRuntime.configure();
-    }
 
-    static NDManager manager;
 
-    @BeforeAll
-    static void open() {
-        manager = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void close() {
-        manager.close();
-    }
 
     static float[] logits(Architecture arch, Map<String, float[]> w, long[] ids, int batch) {
         try (NDManager m = manager.newSubManager(); NemotronH net = NemotronH.fromTensors(arch, m, w::get)) {

@@ -12,7 +12,6 @@ import org.nestlm.model.Architecture;
 import org.nestlm.model.LayerSpec;
 import org.nestlm.model.NemotronH;
 import org.nestlm.model.TestModels;
-import org.nestlm.util.DjlRuntime;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -24,19 +23,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The masked forward of a sub-model equals the forward of the physically cut-out model (ELASTIC_METHOD.md §3.1). */
-class SubnetTest {
+class SubnetTest extends org.nestlm.DjlTestBase {
 
-    static {
-        DjlRuntime.configure();
-    }
-
-    static NDManager manager;
     static NemotronH model;
     static Architecture full;
 
     @BeforeAll
     static void build() {
-        manager = NDManager.newBaseManager();
         full = Architecture.fromConfig(TestModels.hybrid());
         model = NemotronH.initialize(full, 11, manager);
     }
@@ -44,7 +37,6 @@ class SubnetTest {
     @AfterAll
     static void close() {
         model.close();
-        manager.close();
     }
 
     /** A random sub-model of the test architecture (G = 2 Mamba groups of 3 heads, 2 KV groups of 3 query heads). */

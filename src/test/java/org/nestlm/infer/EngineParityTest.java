@@ -12,7 +12,6 @@ import org.nestlm.io.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.model.DecodeState;
 import org.nestlm.model.NemotronH;
-import org.nestlm.util.DjlRuntime;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -28,24 +27,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * prefill-then-decode, and greedy generation. The sequence (21 tokens) is longer than chunk_size (8) and
  * not a multiple of it.
  */
-class EngineParityTest {
-
-    static {
-        DjlRuntime.configure();
-    }
+class EngineParityTest extends org.nestlm.DjlTestBase {
 
     static final double TOL = 1e-4;
     static final int LEN = 21;
 
     @TempDir
     static Path tmp;
-    static NDManager manager;
     static Parallel parallel;
     static final Map<DType, Checkpoint> checkpoints = new EnumMap<>(DType.class);
 
     @BeforeAll
     static void setUp() throws Exception {
-        manager = NDManager.newBaseManager();
         parallel = new Parallel(2);
         for (DType d : new DType[] {DType.F32, DType.BF16}) {
             Path dir = InferTestModels.write(tmp.resolve(d.name()), InferTestModels.hybrid(), d, 11);
@@ -57,7 +50,6 @@ class EngineParityTest {
     static void tearDown() {
         checkpoints.values().forEach(Checkpoint::close);
         parallel.close();
-        manager.close();
     }
 
     enum Weights { F32, BF16 }

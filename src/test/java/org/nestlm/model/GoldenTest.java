@@ -4,12 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nestlm.io.Checkpoint;
-import org.nestlm.util.DjlRuntime;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,24 +20,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * recurrent decode. {@code hybrid-b-hetero} is a sliced checkpoint with per-layer sizes, the {@code model.}
  * prefix, {@code attention_head_dim} and a finite {@code time_step_limit}.
  */
-class GoldenTest {
-
-    static {
-        DjlRuntime.configure();
-    }
+class GoldenTest extends org.nestlm.DjlTestBase {
 
     static final Path GOLDEN = Path.of("src/test/resources/golden");
-    static NDManager manager;
 
-    @BeforeAll
-    static void open() {
-        manager = NDManager.newBaseManager();
-    }
 
-    @AfterAll
-    static void close() {
-        manager.close();
-    }
 
     @ParameterizedTest
     @ValueSource(strings = {"hybrid-a/expected.json", "hybrid-a/expected-short.json", "hybrid-b-hetero/expected.json"})

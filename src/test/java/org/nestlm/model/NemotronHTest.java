@@ -12,7 +12,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.io.FloatFormats;
-import org.nestlm.util.DjlRuntime;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -23,26 +22,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.nestlm.model.SsdTest.assertClose;
 
 /** The three ways to run the DJL model agree, and checkpoints round-trip (NEMOTRON_H_FORMAT.md §4.7). */
-class NemotronHTest {
+class NemotronHTest extends org.nestlm.DjlTestBase {
 
-    static {
-        DjlRuntime.configure();
-    }
-
-    static NDManager manager;
     static NemotronH model;
     static final int LEN = 41;   // > chunk_size 16, not a multiple of it
 
     @BeforeAll
     static void build() {
-        manager = NDManager.newBaseManager();
         model = NemotronH.initialize(Architecture.fromConfig(TestModels.hybrid()), 3, manager);
     }
 
     @AfterAll
     static void close() {
         model.close();
-        manager.close();
     }
 
     static NDArray ids(NDManager m, int batch, int len, long seed) {

@@ -3,32 +3,16 @@ package org.nestlm.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.nestlm.util.DjlRuntime;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The chunked SSD scan and the plain recurrence are the same function (NEMOTRON_H_FORMAT.md §4.2, §7). */
-class SsdTest {
+class SsdTest extends org.nestlm.DjlTestBase {
 
-    static {
-        DjlRuntime.configure();
-    }
 
-    static NDManager manager;
 
-    @BeforeAll
-    static void open() {
-        manager = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void close() {
-        manager.close();
-    }
 
     @ParameterizedTest(name = "L={0} chunk={1} groups={2} initial state={3}")
     @CsvSource({

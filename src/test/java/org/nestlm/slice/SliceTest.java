@@ -17,7 +17,6 @@ import org.nestlm.io.DType;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.ConfigJson;
 import org.nestlm.model.NemotronH;
-import org.nestlm.util.DjlRuntime;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,31 +33,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * weights = DJL forward of the slice = pure-Java engine on the slice = pure-Java engine on views of the full
  * mapping), its size is the predicted one, and its config is stock unless the layers differ in size.
  */
-class SliceTest {
-
-    static {
-        DjlRuntime.configure();
-    }
+class SliceTest extends org.nestlm.DjlTestBase {
 
     @TempDir
     static Path tmp;
     static Path elastic;
     static Checkpoint full;
-    static NDManager manager;
     static NemotronH net;
 
     @BeforeAll
     static void build() throws Exception {
         elastic = ElasticFixtures.write(tmp.resolve("elastic"), DType.F32, 7);
         full = Checkpoint.open(elastic);
-        manager = NDManager.newBaseManager();
         net = NemotronH.load(full, manager);
     }
 
     @AfterAll
     static void close() {
         net.close();
-        manager.close();
         full.close();
     }
 
