@@ -23,7 +23,7 @@ class BenchCommandTest {
     @Test
     void decodeBenchReportsSpeedAndBandwidth(@TempDir Path dir) throws Exception {
         Path m = InferTestModels.write(dir.resolve("m"), InferTestModels.hybrid(), DType.BF16, 1);
-        CliRun.Run r = CliRun.runWithInput("", "bench", "decode", "--model", m.toString(), "--tokens", "8",
+        CliRun.Run r = CliRun.run("bench", "decode", "--model", m.toString(), "--tokens", "8",
                 "--prompt-tokens", "5", "--threads", "1", "--bandwidth-mib", "8", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
@@ -34,7 +34,7 @@ class BenchCommandTest {
         // BF16 layer matrices + lm_head + one embedding row
         assertTrue(j.get("weight_bytes_per_token").asLong() > 0);
 
-        CliRun.Run text = CliRun.runWithInput("", "bench", "decode", "--model", m.toString(), "--tokens", "4",
+        CliRun.Run text = CliRun.run("bench", "decode", "--model", m.toString(), "--tokens", "4",
                 "--prompt-tokens", "3", "--threads", "2", "--bandwidth-mib", "8");
         assertEquals(0, text.code(), text.err());
         assertTrue(text.out().contains("decode") && text.out().contains("ratio"), text.out());

@@ -40,7 +40,7 @@ class EvalCommandTest {
 
     @Test
     void jsonOnTextAndPairs() throws Exception {
-        CliRun.Run r = CliRun.runWithInput("", "eval", "--model", model.toString(), "--data", text.toString(),
+        CliRun.Run r = CliRun.run("eval", "--model", model.toString(), "--data", text.toString(),
                 "--data", pairs.toString(), "--max-tokens", "600", "--context", "64", "--stride", "32", "--json",
                 "--cache-dir", dir.resolve("cache").toString());
         assertEquals(0, r.code(), r.err());
@@ -58,15 +58,15 @@ class EvalCommandTest {
 
     @Test
     void tableAndErrors() {
-        CliRun.Run r = CliRun.runWithInput("", "eval", "--model", model.toString(), "--data", text.toString(),
+        CliRun.Run r = CliRun.run("eval", "--model", model.toString(), "--data", text.toString(),
                 "--max-tokens", "200", "--quiet", "--cache-dir", dir.resolve("cache").toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("bits/byte") && r.out().contains("carroll-alice.txt"), r.out());
         Path missing = dir.resolve("missing.txt");
-        CliRun.Run bad = CliRun.runWithInput("", "eval", "--model", model.toString(), "--data", missing.toString());
+        CliRun.Run bad = CliRun.run("eval", "--model", model.toString(), "--data", missing.toString());
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains(missing.toString()), bad.err());
-        CliRun.Run notElastic = CliRun.runWithInput("", "eval", "--model", model.toString(), "--all-budgets",
+        CliRun.Run notElastic = CliRun.run("eval", "--model", model.toString(), "--all-budgets",
                 "--data", text.toString());
         assertEquals(2, notElastic.code());
         assertTrue(notElastic.err().contains("elastic.json"), notElastic.err());

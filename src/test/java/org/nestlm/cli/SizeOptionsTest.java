@@ -1,5 +1,6 @@
 package org.nestlm.cli;
 
+import static org.nestlm.cli.CliRun.run;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,9 +34,6 @@ class SizeOptionsTest {
         elastic = ElasticFixtures.write(dir.resolve("el"), DType.BF16, 7);
     }
 
-    static CliRun.Run run(String... args) {
-        return CliRun.runWithInput("", args);
-    }
 
     @Test
     void interpolatedBudgetRunsInGenerateScoreAndSlice() {

@@ -1,5 +1,6 @@
 package org.nestlm.cli;
 
+import static org.nestlm.cli.CliRun.run;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,9 +36,6 @@ class SliceCommandTest {
         elastic = ElasticFixtures.write(dir.resolve("elastic"), DType.F32, 21);
     }
 
-    static CliRun.Run run(String... args) {
-        return CliRun.runWithInput("", args);
-    }
 
     @Test
     void slicedScoreEqualsBudgetScore() throws Exception {
