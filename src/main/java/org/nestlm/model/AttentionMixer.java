@@ -67,7 +67,7 @@ public final class AttentionMixer implements Mixer {
         long total = past + len;
         NDArray kx = kh.repeat(1, spec.groupSize());                                        // [b, nH, T, hd]
         NDArray vx = vh.repeat(1, spec.groupSize());
-        NDArray scores = qh.matMul(kx.transpose(0, 1, 3, 2)).mul(Math.pow(hd, -0.5));       // [b, nH, L, T]
+        NDArray scores = qh.mul(Math.pow(hd, -0.5)).matMul(kx.transpose(0, 1, 3, 2));       // [b, nH, L, T], scaled on q (T/hd× fewer multiplies)
         if (len > 1) {
             scores = scores.add(causalMask(u.getManager(), len, past, total));
         }

@@ -1,7 +1,10 @@
 package org.nestlm.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import org.nestlm.model.DjlScope;
 import org.nestlm.model.Param;
 
@@ -57,17 +60,17 @@ public final class AdamW implements AutoCloseable {
     public double step(double lr, double clipNorm) {
         try (NDManager scope = manager.newSubManager()) {
             NDArray[] grads = new NDArray[params.size()];
-            double sq = 0;
+            NDList norms = new NDList();
             for (int i = 0; i < grads.length; i++) {
                 grads[i] = gradient(params.get(i));
                 if (grads[i] == null) {
                     continue;                                 // never reached by a backward pass yet: skipped, as PyTorch does
                 }
                 grads[i].attach(scope);                       // the handle, not the storage, is freed with the scope
-                double n = grads[i].norm().getFloat();              // norm first: a sum of squares can overflow fp32
-                sq += n * n;
+                norms.add(grads[i].norm());                   // per-tensor norms first: a sum of squares can overflow fp32
             }
-            double norm = Math.sqrt(sq);
+            // one read-back for the global norm (a read per tensor cost a synchronisation each)
+            double norm = norms.isEmpty() ? 0 : NDArrays.stack(norms).toType(DataType.FLOAT64, false).norm().getDouble();
             if (!Double.isFinite(norm)) {
                 throw new NonFiniteGradientException("non-finite gradient in " + nonFinite(grads) + "; the update was not applied");
             }
@@ -82,6 +85,10 @@ public final class AdamW implements AutoCloseable {
                 NDArray g = scale == 1.0 ? grads[i] : grads[i].mul(scale);
                 NDArray w = p.value();
                 NDArray mi = m.get(p.name()), vi = v.get(p.name());
+                // Separate multiplies and adds, not libtorch's fused adamUpdate (tried: one native call per tensor):
+                // with it two identical elastify runs in one JVM differed in the last bits (addcmul's vector body
+                // and scalar tail round differently, so results follow buffer alignment), and the router's discrete
+                // choices turned that into different losses: a resumed run no longer reproduced an uninterrupted one.
                 mi.muli(beta1).addi(g.mul(1 - beta1));
                 vi.muli(beta2).addi(g.square().mul(1 - beta2));
                 if (p.decay() && weightDecay > 0) {

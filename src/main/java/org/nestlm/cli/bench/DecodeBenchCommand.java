@@ -47,6 +47,12 @@ public final class DecodeBenchCommand implements Callable<Integer> {
     @Option(names = "--bandwidth-mib", defaultValue = "512", description = "Buffer for the memory-bandwidth measurement, MiB (default ${DEFAULT-VALUE}; 0 skips it).")
     int bandwidthMib;
 
+    @Option(names = "--repeats", defaultValue = "3", description = "Timed runs of prefill and decode; medians are reported (default ${DEFAULT-VALUE}).")
+    int repeats;
+
+    @Option(names = "--warmup-seconds", defaultValue = "2", description = "Untimed decoding first, so the JIT has compiled the kernels (default ${DEFAULT-VALUE}).")
+    double warmupSeconds;
+
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
@@ -81,6 +87,9 @@ public final class DecodeBenchCommand implements Callable<Integer> {
         if (tokens < 1 || promptTokens < 1) {
             throw new IllegalArgumentException("--tokens and --prompt-tokens must be at least 1");
         }
+        if (repeats < 1 || !(warmupSeconds >= 0)) {
+            throw new IllegalArgumentException("--repeats must be at least 1 and --warmup-seconds at least 0");
+        }
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         if (draftTokens < 1) {
             throw new IllegalArgumentException("--draft-tokens must be at least 1, got " + draftTokens);
@@ -113,27 +122,28 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             Random r = new Random(0);
             int[] prompt = r.ints(promptTokens, 0, vocab).toArray();
 
-            // warm-up: let the JIT compile (C2) the kernels on both paths before timing
-            for (int rep = 0; rep < 3; rep++) {
-                InferenceState warm = engine.newState();
-                engine.forward(warm, java.util.Arrays.copyOf(prompt, Math.min(prompt.length, 64)), false);
-                for (int i = 0; i < Math.min(tokens, 64); i++) {
-                    engine.step(warm, i % vocab);
+            // warm-up: C2 compiles the prefill and decode kernels only after many calls; time-based so that a large
+            // model is not warmed for minutes and a small one is warmed long enough
+            long warmUntil = System.nanoTime() + (long) (warmupSeconds * 1e9);
+            for (int rep = 0; rep < 3 || System.nanoTime() < warmUntil; rep++) {
+                decodeNs(engine, java.util.Arrays.copyOf(prompt, Math.min(prompt.length, 64)), Math.min(tokens, 64));
+            }
+
+            // repeats: prefill and decode are timed `repeats` times from a fresh state; the medians are reported
+            double[] prefill = new double[repeats], decode = new double[repeats];
+            for (int rep = 0; rep < repeats; rep++) {
+                InferenceState s = engine.newState();
+                long t0 = System.nanoTime();
+                float[] logits = engine.forward(s, prompt, false);
+                prefill[rep] = System.nanoTime() - t0;
+                int token = argmax(logits, vocab);
+                long t1 = System.nanoTime();
+                for (int i = 0; i < tokens; i++) {
+                    token = argmax(engine.step(s, token), vocab);
                 }
+                decode[rep] = System.nanoTime() - t1;
             }
-
-            InferenceState s = engine.newState();
-            long t0 = System.nanoTime();
-            float[] logits = engine.forward(s, prompt, false);
-            long prefillNs = System.nanoTime() - t0;
-
-            int token = argmax(logits, vocab);
-            long t1 = System.nanoTime();
-            for (int i = 0; i < tokens; i++) {
-                logits = engine.step(s, token);
-                token = argmax(logits, vocab);
-            }
-            long decodeNs = System.nanoTime() - t1;
+            double prefillNs = median(prefill), decodeNs = median(decode);
 
             double prefillTps = promptTokens * 1e9 / prefillNs;
             double decodeTps = tokens * 1e9 / decodeNs;
@@ -206,10 +216,15 @@ public final class DecodeBenchCommand implements Callable<Integer> {
                             + " exceeds the context limit of " + engine.contextLimit());
                 }
                 int[] prompt = new Random(0).ints(promptTokens, 0, engine.vocabSize()).toArray();
-                for (int rep = 0; rep < 3; rep++) {
+                long warmUntil = System.nanoTime() + (long) (warmupSeconds * 1e9);
+                for (int rep = 0; rep < 3 || System.nanoTime() < warmUntil; rep++) {
                     decodeNs(engine, java.util.Arrays.copyOf(prompt, Math.min(prompt.length, 64)), Math.min(tokens, 64));
                 }
-                double ms = decodeNs(engine, prompt, tokens) / 1e6 / tokens;
+                double[] runs = new double[repeats];
+                for (int rep = 0; rep < repeats; rep++) {
+                    runs[rep] = decodeNs(engine, prompt, tokens);
+                }
+                double ms = median(runs) / 1e6 / tokens;
                 String label = lm.budget() == null ? "100%" : lm.budget().budget();
                 long params = engine.architecture().parameterCount();
                 System.out.printf(Locale.ROOT, "  %-16s %,13d   %8.3f   %8.1f%n", label, params, ms, 1000 / ms);
@@ -219,7 +234,6 @@ public final class DecodeBenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Prefills {@code prompt}, then times {@code n} greedy decode steps. */
     /** Mean NLL (nats/token) and perplexity of the first --nll-tokens tokens of --measure-nll, windows of the context. */
     private void measureNll(LanguageModel lm) throws java.io.IOException {
         if (!lm.hasTokenizer()) {
@@ -263,6 +277,13 @@ public final class DecodeBenchCommand implements Callable<Integer> {
         return logits[target] - max - Math.log(sum);
     }
 
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /** Prefills {@code prompt}, then times {@code n} greedy decode steps. */
     private static long decodeNs(Engine engine, int[] prompt, int n) {
         InferenceState s = engine.newState();
         int token = argmax(engine.forward(s, prompt, false), engine.vocabSize());
