@@ -17,7 +17,8 @@ import ai.djl.ndarray.types.Shape;
  *   state_h ← exp(dt·A_h)·state_h + dt·x_h ⊗ B_g      [hd, N], starting from the initial state (or 0)
  *   y_h     = state_h · C_g                            [hd]      (the D skip is added by the mixer)
  * </pre>
- * Letters in shape comments: b batch, c chunk, l/s position in a chunk, h heads, p head dim, n state, g groups.
+ * Letters in shape comments: b batch, c chunk, l/s position in a chunk, h heads, p head dim, n state, g groups,
+ * j head within its group (h = g·(h/g) + j). B and C stay per group in the chunked form, as in the reference.
  */
 public final class Ssd {
 
@@ -55,43 +56,43 @@ public final class Ssd {
             bm = bm.concat(m.zeros(new Shape(b, pad, g, n)), 1);
             cm = cm.concat(m.zeros(new Shape(b, pad, g, n)), 1);
         }
-        NDArray bh = bm.repeat(2, h / g);                                        // [b, T, h, n]  head h uses group h/(h/g)
-        NDArray ch = cm.repeat(2, h / g);                                        // [b, T, h, n]
-
+        long hg = h / g;                                                         // heads per group: head h reads group h / hg
         NDArray xc = x.mul(dt.expandDims(-1))                                    // X = x·dt, discretised input
-                .reshape(b, nc, q, h, p).transpose(0, 1, 3, 2, 4);               // [b, c, h, l, p]
-        NDArray ad = dt.mul(a).reshape(b, nc, q, h).transpose(0, 3, 1, 2);      // dt·A  [b, h, c, l]
-        NDArray bc = bh.reshape(b, nc, q, h, n).transpose(0, 1, 3, 2, 4);        // [b, c, h, l, n]
-        NDArray cc = ch.reshape(b, nc, q, h, n).transpose(0, 1, 3, 2, 4);        // [b, c, h, l, n]
-        NDArray acum = ad.cumSum(-1);                                            // [b, h, c, l]
+                .reshape(b, nc, q, g, hg, p).transpose(0, 1, 3, 4, 2, 5);        // [b, c, g, j, l, p]
+        NDArray ad = dt.mul(a).reshape(b, nc, q, g, hg).transpose(0, 3, 4, 1, 2); // dt·A  [b, g, j, c, l]
+        NDArray bc = bm.reshape(b, nc, q, g, n).transpose(0, 1, 3, 2, 4);        // [b, c, g, l, n]  per group, never per head
+        NDArray cc = cm.reshape(b, nc, q, g, n).transpose(0, 1, 3, 2, 4);        // [b, c, g, l, n]
+        NDArray acum = ad.cumSum(-1);                                            // [b, g, j, c, l]
 
         // 1. Intra-chunk output (diagonal blocks): Y_diag[l] = Σ_{s≤l} (C_l·B_s)·exp(Σ_{s<k≤l} a_k)·X_s
-        NDArray decay = segsumExp(ad).transpose(0, 2, 1, 3, 4);                  // [b, c, h, l, s]
-        NDArray yDiag = cc.matMul(bc.transpose(0, 1, 2, 4, 3))                   // C·Bᵀ [b, c, h, l, s]
-                .mul(decay).matMul(xc);                                          // [b, c, h, l, p]
+        NDArray decay = segsumExp(ad).transpose(0, 3, 1, 2, 4, 5);               // [b, c, g, j, l, s]
+        NDArray cb = cc.matMul(bc.transpose(0, 1, 2, 4, 3)).expandDims(3);      // C·Bᵀ once per group [b, c, g, 1, l, s]
+        NDArray yDiag = cb.mul(decay).matMul(xc);                                // [b, c, g, j, l, p]
 
         // 2. State at the end of each chunk, from that chunk's inputs alone
-        NDArray last = acum.get(new NDIndex("..., {}:", q - 1));                 // [b, h, c, 1]
-        NDArray decayStates = last.sub(acum).exp().transpose(0, 2, 1, 3).expandDims(-1); // [b, c, h, l, 1]
-        NDArray states = xc.mul(decayStates).transpose(0, 1, 2, 4, 3).matMul(bc); // [b, c, h, p, n]
+        NDArray last = acum.get(new NDIndex("..., {}:", q - 1));                 // [b, g, j, c, 1]
+        NDArray decayStates = last.sub(acum).exp().transpose(0, 3, 1, 2, 4).expandDims(-1); // [b, c, g, j, l, 1]
+        NDArray states = xc.mul(decayStates).transpose(0, 1, 2, 3, 5, 4)
+                .matMul(bc.expandDims(3));                                       // [b, c, g, j, p, n]
 
         // 3. Inter-chunk recurrence: the state entering each chunk, summed over the *source* chunk
-        NDArray init = initState != null ? initState : m.zeros(new Shape(b, h, p, n));
-        states = init.expandDims(1).concat(states, 1);                           // [b, c+1, h, p, n]
-        NDArray chunkDecay = last.squeeze(-1);                                   // [b, h, c]  total dt·A per chunk
-        chunkDecay = m.zeros(new Shape(b, h, 1)).concat(chunkDecay, -1);         // [b, h, c+1]
-        NDArray decayChunk = segsumExp(chunkDecay);                              // [b, h, z, c]  (z = target, c = source)
-        NDArray flat = states.transpose(0, 2, 1, 3, 4).reshape(b, h, nc + 1, p * n);
-        NDArray carried = decayChunk.matMul(flat).reshape(b, h, nc + 1, p, n);   // [b, h, c+1, p, n]
-        NDArray finalState = carried.get(new NDIndex(":, :, {}", nc));           // [b, h, p, n]
-        NDArray entering = carried.get(new NDIndex(":, :, :{}", nc))
-                .transpose(0, 2, 1, 3, 4);                                       // [b, c, h, p, n]
+        NDArray init = initState != null ? initState.reshape(b, g, hg, p, n) : m.zeros(new Shape(b, g, hg, p, n));
+        states = init.expandDims(1).concat(states, 1);                           // [b, c+1, g, j, p, n]
+        NDArray chunkDecay = last.squeeze(-1);                                   // [b, g, j, c]  total dt·A per chunk
+        chunkDecay = m.zeros(new Shape(b, g, hg, 1)).concat(chunkDecay, -1);     // [b, g, j, c+1]
+        NDArray decayChunk = segsumExp(chunkDecay);                              // [b, g, j, z, c]  (z = target, c = source)
+        NDArray flat = states.transpose(0, 2, 3, 1, 4, 5).reshape(b, g, hg, nc + 1, p * n);
+        NDArray carried = decayChunk.matMul(flat).reshape(b, g, hg, nc + 1, p, n); // [b, g, j, c+1, p, n]
+        NDArray finalState = carried.get(new NDIndex(":, :, :, {}", nc)).reshape(b, h, p, n); // [b, h, p, n]
+        NDArray entering = carried.get(new NDIndex(":, :, :, :{}", nc))
+                .transpose(0, 3, 1, 2, 4, 5);                                    // [b, c, g, j, p, n]
 
         // 4. Contribution of the entering state to each position: Y_off[l] = C_l · S · exp(Σ_{k≤l} a_k)
-        NDArray decayOut = acum.exp().transpose(0, 2, 1, 3).expandDims(-1);      // [b, c, h, l, 1]
-        NDArray yOff = cc.matMul(entering.transpose(0, 1, 2, 4, 3)).mul(decayOut); // [b, c, h, l, p]
+        NDArray decayOut = acum.exp().transpose(0, 3, 1, 2, 4).expandDims(-1);   // [b, c, g, j, l, 1]
+        NDArray yOff = cc.expandDims(3).matMul(entering.transpose(0, 1, 2, 3, 5, 4))
+                .mul(decayOut);                                                  // [b, c, g, j, l, p]
 
-        NDArray y = yDiag.add(yOff).transpose(0, 1, 3, 2, 4).reshape(b, t, h, p); // [b, T, h, p]
+        NDArray y = yDiag.add(yOff).transpose(0, 1, 4, 2, 3, 5).reshape(b, t, h, p); // [b, T, h, p]
         if (t > len) {
             y = y.get(new NDIndex(":, :{}", len));
         }
