@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.nn.convolutional.Conv1d;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -94,29 +95,22 @@ public final class Mamba2Mixer implements Mixer {
         NDArray dtRaw = parts.get(2);                                                   // [b, L, nh]
         probe.accept(ActivationProbe.Site.MAMBA_X, xbc.get(new NDIndex("..., :{}", inner)).reshape(b, len, nh, hd));
 
-        // 2. causal depthwise conv over time in [b, L, C] layout, as K shifted multiply-adds:
-        //    conv[t] = Σ_j w[:, j]·full[t + 1 + j] + bias, where full = (the cached last K inputs, zeros for a new
-        //    sequence) ++ xbc. Same function as Conv1d over full[1:], without its transposes and with an
-        //    elementwise backward (libtorch's CPU depthwise conv backward was a tenth of a profiled training step).
-        NDArray past = mc != null ? DjlScope.with(mc.convState.duplicate(), u).transpose(0, 2, 1)
-                : u.getManager().zeros(new Shape(b, k, convDim));                       // [b, K, C]
-        NDArray full = past.concat(xbc, 1);                                             // [b, K+L, C]
-        NDArray taps = DjlScope.with(convW.value().reshape(convDim, k), u).transpose(); // [K, C]
-        NDArray conv = null;
-        for (int j = 0; j < k; j++) {
-            NDArray term = full.get(new NDIndex(":, {}:{}", 1 + j, 1 + j + len)).mul(taps.get(j)); // [b, L, C]
-            conv = conv == null ? term : conv.add(term);
-        }
-        if (convB != null) {
-            conv = conv.add(convB.value());
-        }
+        // 2. causal depthwise conv: the cached last K inputs (zeros for a new sequence) are the left context
+        NDArray past = mc != null ? DjlScope.with(mc.convState.duplicate(), u)
+                : u.getManager().zeros(new Shape(b, convDim, k));                       // [b, C, K]
+        NDArray full = past.concat(xbc.transpose(0, 2, 1), 2);                          // [b, C, K+L]
+        NDArray window = full.get(new NDIndex(":, :, 1:"));                             // [b, C, K-1+L]
+        NDArray conv = convB == null
+                ? Conv1d.conv1d(window, convW.value(), null, new Shape(1), new Shape(0), new Shape(1), (int) convDim).singletonOrThrow()
+                : Conv1d.conv1d(window, convW.value(), convB.value(), new Shape(1), new Shape(0), new Shape(1), (int) convDim).singletonOrThrow();
         if (mask.width() != null) {
             // masked x channels: zero the conv output before SiLU (silu(0) = 0), so the conv bias cannot leak
             // into them; B and C are never masked (ELASTIC_METHOD.md §3.1 item 2)
             NDArray ones = u.getManager().ones(new Shape(convDim - inner));
-            conv = conv.mul(mask.width().concat(ones, 0));
+            conv = conv.mul(mask.width().concat(ones, 0).reshape(convDim, 1));
         }
-        NDList xBC = Norms.silu(conv).split(new long[] {inner, inner + (long) g * n}, 2); // [b, L, C] → x | B | C
+        NDList xBC = Norms.silu(conv).transpose(0, 2, 1)
+                .split(new long[] {inner, inner + (long) g * n}, 2);                    // [b, L, C] → x | B | C
         NDArray x = xBC.get(0).reshape(b, len, nh, hd);                                 // [b, L, nh, hd]
         NDArray bm = xBC.get(1).reshape(b, len, g, n);                                  // [b, L, g, n]
         NDArray cm = xBC.get(2).reshape(b, len, g, n);
@@ -131,7 +125,7 @@ public final class Mamba2Mixer implements Mixer {
         NDArray y = r.y().add(x.mul(DjlScope.with(d.value().reshape(nh, 1), u)));     // [b, L, nh, hd]
         NDArray yFlat = LayerMask.apply(y.reshape(b, len, inner), mask.width());      // re-mask the SSM output
         if (mc != null) {
-            mc.update(full.get(new NDIndex(":, {}:", len)).transpose(0, 2, 1), r.finalState()); // last K inputs [b, C, K], final state
+            mc.update(full.get(new NDIndex(":, :, {}:", len)), r.finalState());       // last K inputs, final state
         }
 
         // 5. gated norm and output projection
