@@ -130,6 +130,7 @@ public final class Router implements AutoCloseable {
     public RouterSample sample(NDManager m, float[] u, double tau, double scale, SplittableRandom rng, long target,
                                double tolerance) {
         Map<Axis, NDArray> probs = new EnumMap<>(Axis.class);
+        Map<Axis, NDArray> logProbs = new EnumMap<>(Axis.class);
         Map<Axis, int[]> chosen = new EnumMap<>(Axis.class);
         Map<Axis, NDArray> factors = new EnumMap<>(Axis.class);
         double[][][] logp = new double[Axis.values().length][][];
@@ -141,23 +142,21 @@ public final class Router implements AutoCloseable {
                 noise[i] = (float) -Math.log(-Math.log(un));
             }
             NDArray z = logits(m, a, u).mul((float) scale).add(m.create(noise, new Shape(g, c)));
-            NDArray pi = z.div((float) tau).softmax(-1);                                         // [g, c]
-            float[] p = pi.toFloatArray();
+            NDArray logPi = z.div((float) tau).logSoftmax(-1);                                   // [g, c]
+            NDArray pi = logPi.exp();
+            float[] lp = logPi.toFloatArray();                                                   // log π, finite where π underflows
             int[] idx = new int[g];
+            logp[a.ordinal()] = new double[g][c];
             for (int r = 0; r < g; r++) {
-                for (int j = 1; j < c; j++) {
-                    if (p[r * c + j] > p[r * c + idx[r]]) {
+                for (int j = 0; j < c; j++) {
+                    logp[a.ordinal()][r][j] = lp[r * c + j];
+                    if (lp[r * c + j] > lp[r * c + idx[r]]) {
                         idx[r] = j;
                     }
                 }
             }
-            logp[a.ordinal()] = new double[g][c];
-            for (int r = 0; r < g; r++) {
-                for (int j = 0; j < c; j++) {
-                    logp[a.ordinal()][r][j] = Math.log(p[r * c + j]);
-                }
-            }
             probs.put(a, pi);
+            logProbs.put(a, logPi);
             chosen.put(a, idx);
         }
         if (target > 0 && tolerance > 0) {
@@ -170,13 +169,15 @@ public final class Router implements AutoCloseable {
         }
         for (Axis a : Axis.values()) {
             int[] idx = chosen.get(a);
-            NDArray picked = probs.get(a).gather(m.create(toLong(idx), new Shape(idx.length, 1)), 1).reshape(idx.length); // π_î
-            // straight-through: exactly 1 in the forward pass, the gradient of π_î backwards. A projected choice whose
-            // probability underflowed carries no gradient (1/π_î would overflow): its factor is the constant 1.
+            NDArray picked = logProbs.get(a).gather(m.create(toLong(idx), new Shape(idx.length, 1)), 1).reshape(idx.length); // log π_î
+            // straight-through in log space: exp(log π_î − log π_î held) is exactly 1 in the forward pass, and its
+            // gradient with respect to the logits is δ − π, as for the ratio π_î / π_î held, but through log-softmax's
+            // backward instead of a division by π_î (the ratio divided by probabilities down to 1e-12, and next to the
+            // budget loss's gradient through the same near-saturated softmax that gave inf/NaN router gradients
+            // that stopped elastify runs). A projected choice the router gives less than 1e-12 still carries no
+            // gradient: its factor is the constant 1, so improbable projections do not pull the router.
             NDArray held = picked.stopGradient();
-            NDArray alive = held.gt(1e-12f);
-            NDArray straight = picked.div(held.maximum(1e-12f));
-            NDArray factor = NDArrays.where(alive, straight, m.ones(held.getShape()));
+            NDArray factor = NDArrays.where(held.gt((float) Math.log(1e-12)), picked.sub(held).exp(), m.ones(held.getShape()));
             factors.put(a, factor);
         }
         return new RouterSample(probs, chosen, factors);
