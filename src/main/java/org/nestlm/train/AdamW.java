@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import org.nestlm.model.DjlScope;
 import org.nestlm.model.Param;
 
@@ -98,7 +100,7 @@ public final class AdamW implements AutoCloseable {
                 NDArray denom = DjlScope.with(vi.div(c2), g).sqrt().add(EPS);
                 NDArray update = DjlScope.with(mi.div(denom), g).mul(lr / c1);
                 w.subi(update);
-                grads[i].muli(0);                             // zero in place for the next accumulation
+                JniUtils.zeroGrad((PtNDArray) p.value());     // zero in place for the next accumulation
             }
             return norm;
         }
@@ -115,16 +117,14 @@ public final class AdamW implements AutoCloseable {
         return bad.size() > 6 ? bad.subList(0, 6) + " and " + (bad.size() - 6) + " more" : bad.toString();
     }
 
-    /** Discards accumulated gradients without updating (e.g. after a non-finite loss). */
+    /**
+     * Discards accumulated gradients without updating (e.g. after a non-finite loss). Zeroed with libtorch's
+     * {@code zero_}, not multiplied by 0: NaN·0 is NaN, so a multiplied-away NaN gradient stayed NaN and every later
+     * step was skipped until the run stopped.
+     */
     public void zeroGradients() {
-        try (NDManager scope = manager.newSubManager()) {
-            for (Param p : params) {
-                NDArray g = gradient(p);
-                if (g != null) {
-                    g.attach(scope);
-                    g.muli(0);
-                }
-            }
+        for (Param p : params) {
+            JniUtils.zeroGrad((PtNDArray) p.value());
         }
     }
 

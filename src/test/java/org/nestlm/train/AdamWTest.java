@@ -95,6 +95,11 @@ class AdamWTest extends DjlTestBase {
             org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("layer.weight"), e.getMessage());
             assertArrayEquals(new float[] {1f, 2f}, a.value().toFloatArray());
             assertEquals(0, opt.updates());
+            // discarding the bad gradients really clears them (inf·0 and NaN·0 are NaN): the next step goes through
+            opt.zeroGradients();
+            backward(List.of(a), new float[][] {{1f, 1f}});
+            assertEquals(Math.sqrt(5), opt.step(1e-2, 1.0), 1e-5);
+            assertEquals(1, opt.updates());
         }
     }
 
