@@ -141,24 +141,12 @@ class PretrainCommandTest {
         Run b = run("pretrain", "--out", killed.toString(), "--resume", "--dir", cache.toString(), "--quiet");
         assertEquals(0, b.code(), b.err() + b.out());
         assertTrue(b.out().contains("resuming"), b.out());
-        assertSameLosses(new TrainLog(whole).trainLosses(), new TrainLog(killed).trainLosses());
+        org.nestlm.train.PretrainerTest.assertSameLosses(new TrainLog(whole).trainLosses(), new TrainLog(killed).trainLosses());
         List<Double> valWhole = new TrainLog(whole).entries().stream().filter(e -> e.has("val_loss"))
                 .map(e -> e.get("val_loss").asDouble()).toList();
         List<Double> valKilled = new TrainLog(killed).entries().stream().filter(e -> e.has("val_loss"))
                 .map(e -> e.get("val_loss").asDouble()).toList();
-        assertSameLosses(valWhole, valKilled);
-    }
-
-    /**
-     * The same loss sequence, step for step (a resumed run repeats no step and skips none). Within 1e-4 relative:
-     * the state is restored bit for bit, but libtorch's CPU kernels (MKL) may round differently from one process
-     * or allocation to the next; a wrong step, learning rate or data position moves a loss by 1e-2 or more.
-     */
-    static void assertSameLosses(List<Double> expected, List<Double> actual) {
-        assertEquals(expected.size(), actual.size(), "number of logged steps: " + expected + " vs " + actual);
-        for (int i = 0; i < expected.size(); i++) {
-            assertEquals(expected.get(i), actual.get(i), 1e-4 * Math.abs(expected.get(i)), "loss of step " + (i + 1));
-        }
+        org.nestlm.train.PretrainerTest.assertSameLosses(valWhole, valKilled);
     }
 
     @Test

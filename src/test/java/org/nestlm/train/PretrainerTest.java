@@ -78,14 +78,15 @@ public class PretrainerTest {
 
     /**
      * Same loss sequence. The resumed state is restored bit for bit, but libtorch's CPU kernels may sum in a
-     * different order when tensors land at other addresses (a JVM that ran other tests first), which moves the
-     * last bits of a loss; 1e-5 relative is far below any real difference (a wrong step, LR or data position
-     * changes losses by 1e-2 or more).
+     * different order when tensors land at other addresses (a JVM that ran other tests first, or reused heap
+     * memory), which moves the last bits of a loss and grows over the steps after a resume (seen: 2.4e-5 relative
+     * at step 10 on a clean CI run); 1e-4 relative is still far below any real difference (a wrong step, LR or data
+     * position changes losses by 1e-2 or more).
      */
     public static void assertSameLosses(List<Double> expected, List<Double> actual) {
         assertEquals(expected.size(), actual.size(), "number of logged steps");
         for (int i = 0; i < expected.size(); i++) {
-            assertEquals(expected.get(i), actual.get(i), 1e-5 * Math.abs(expected.get(i)), "loss of step " + (i + 1));
+            assertEquals(expected.get(i), actual.get(i), 1e-4 * Math.abs(expected.get(i)), "loss of step " + (i + 1));
         }
     }
 
