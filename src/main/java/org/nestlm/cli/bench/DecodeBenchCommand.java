@@ -122,12 +122,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             Random r = new Random(0);
             int[] prompt = r.ints(promptTokens, 0, vocab).toArray();
 
-            // warm-up: C2 compiles the prefill and decode kernels only after many calls; time-based so that a large
-            // model is not warmed for minutes and a small one is warmed long enough
-            long warmUntil = System.nanoTime() + (long) (warmupSeconds * 1e9);
-            for (int rep = 0; rep < 3 || System.nanoTime() < warmUntil; rep++) {
-                decodeNs(engine, java.util.Arrays.copyOf(prompt, Math.min(prompt.length, 64)), Math.min(tokens, 64));
-            }
+            warmUp(engine, prompt);
 
             // repeats: prefill and decode are timed `repeats` times from a fresh state; the medians are reported
             double[] prefill = new double[repeats], decode = new double[repeats];
@@ -216,10 +211,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
                             + " exceeds the context limit of " + engine.contextLimit());
                 }
                 int[] prompt = new Random(0).ints(promptTokens, 0, engine.vocabSize()).toArray();
-                long warmUntil = System.nanoTime() + (long) (warmupSeconds * 1e9);
-                for (int rep = 0; rep < 3 || System.nanoTime() < warmUntil; rep++) {
-                    decodeNs(engine, java.util.Arrays.copyOf(prompt, Math.min(prompt.length, 64)), Math.min(tokens, 64));
-                }
+                warmUp(engine, prompt);
                 double[] runs = new double[repeats];
                 for (int rep = 0; rep < repeats; rep++) {
                     runs[rep] = decodeNs(engine, prompt, tokens);
@@ -275,6 +267,18 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             sum += Math.exp(logits[i] - max);
         }
         return logits[target] - max - Math.log(sum);
+    }
+
+    /**
+     * Untimed prefill + decode for at least three rounds and --warmup-seconds: C2 compiles the prefill and decode
+     * kernels only after many calls; time-based so that a large model is not warmed for minutes and a small one is
+     * warmed long enough.
+     */
+    private void warmUp(Engine engine, int[] prompt) {
+        long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        for (int rep = 0; rep < 3 || System.nanoTime() < until; rep++) {
+            decodeNs(engine, java.util.Arrays.copyOf(prompt, Math.min(prompt.length, 64)), Math.min(tokens, 64));
+        }
     }
 
     private static double median(double[] v) {
