@@ -265,24 +265,24 @@ public final class Engine implements AutoCloseable {
 
         float[] y = new float[n * inner];                 // [n, I], gated-normed scan output
         float[] act = new float[convDim];                 // SiLU(conv(x|B|C)) of the current token
+        float[] gate = new float[inner];                  // SiLU(z) of the current token
         float[] dt = new float[nh];
         for (int t = 0; t < n; t++) {
             int base = t * rows;
-            // 2. roll the conv window by one input, then the depthwise kernel: Σ_k window[c, k]·w[c, k] + b[c], SiLU
-            float[] conv = st.conv;
-            for (int c = 0; c < convDim; c++) {
-                int o = c * k;
-                System.arraycopy(conv, o + 1, conv, o, k - 1);
-                conv[o + k - 1] = zx[base + inner + c];
-                float acc = 0f;
-                for (int j = 0; j < k; j++) {
-                    acc += conv[o + j] * w.convW()[o + j];
-                }
-                if (w.convB() != null) {
-                    acc += w.convB()[c];
-                }
-                act[c] = silu(acc);
+            // 2. roll the conv window by one input (one copy: taps are rows), then the depthwise kernel over all
+            //    channels at once: act[c] = SiLU(Σ_k window[k, c]·w[k, c] + b[c])
+            float[] conv = st.conv, convW = w.convW();
+            System.arraycopy(conv, convDim, conv, 0, (k - 1) * convDim);
+            System.arraycopy(zx, base + inner, conv, (k - 1) * convDim, convDim);
+            if (w.convB() != null) {
+                System.arraycopy(w.convB(), 0, act, 0, convDim);
+            } else {
+                java.util.Arrays.fill(act, 0f);
             }
+            for (int j = 0; j < k; j++) {
+                kernels.mulAdd(conv, j * convDim, convW, j * convDim, act, 0, convDim);
+            }
+            kernels.silu(act, 0, convDim);
             // 3. dt = softplus(dt_raw + dt_bias) (threshold 20), clamped to time_step_limit only when it is a real clamp
             for (int hh = 0; hh < nh; hh++) {
                 float v = softplus(zx[base + inner + convDim + hh] + w.dtBias()[hh]);
@@ -294,23 +294,11 @@ public final class Engine implements AutoCloseable {
             // 4. state_h ← exp(dt_h·A_h)·state_h + dt_h·x_h ⊗ B_g(h);  y_h = state_h·C_g(h) + D_h·x_h
             final int yOff = t * inner;
             parallel.forRange(nh, 3L * hd * ns, (from, to) -> {
-                float[] ssm = st.ssm;
                 for (int hh = from; hh < to; hh++) {
                     int g = hh / headsPerGroup;
-                    int bOff = inner + g * ns, cOff = inner + gn + g * ns;
-                    float dA = (float) Math.exp(dt[hh] * w.a()[hh]);
-                    for (int p = 0; p < hd; p++) {
-                        float xv = act[hh * hd + p];
-                        float dx = dt[hh] * xv;
-                        int so = (hh * hd + p) * ns;
-                        float acc = 0f;
-                        for (int q = 0; q < ns; q++) {
-                            float sv = ssm[so + q] * dA + dx * act[bOff + q];
-                            ssm[so + q] = sv;
-                            acc += sv * act[cOff + q];
-                        }
-                        y[yOff + hh * hd + p] = acc + w.d()[hh] * xv;
-                    }
+                    float decay = (float) Math.exp(dt[hh] * w.a()[hh]);
+                    kernels.scanStep(st.ssm, hh * ns * hd, ns, hd, decay, dt[hh], w.d()[hh], act, hh * hd,
+                            act, inner + g * ns, inner + gn + g * ns, y, yOff + hh * hd);
                 }
             });
             if (st.convTrace != null) {
@@ -319,11 +307,13 @@ public final class Engine implements AutoCloseable {
             // 5a. gated RMSNorm: g = y·silu(z), normalised over G groups of I/G channels, times the weight
             int groupSize = inner / groups;
             float eps = (float) config.layerNormEpsilon();
+            System.arraycopy(zx, base, gate, 0, inner);
+            kernels.silu(gate, 0, inner);
             for (int g = 0; g < groups; g++) {
                 int o = yOff + g * groupSize;
                 double ss = 0;
                 for (int i = 0; i < groupSize; i++) {
-                    float gv = y[o + i] * silu(zx[base + g * groupSize + i]);
+                    float gv = y[o + i] * gate[g * groupSize + i];
                     y[o + i] = gv;
                     ss += (double) gv * gv;
                 }
@@ -356,34 +346,25 @@ public final class Engine implements AutoCloseable {
         addBias(q, n, qw, w.qBias());
         addBias(kk, n, kvw, w.kBias());
         addBias(vv, n, kvw, w.vBias());
-        kv.reserve(n);
         int past = kv.length;
-        System.arraycopy(kk, 0, kv.keys, past * kvw, n * kvw);
-        System.arraycopy(vv, 0, kv.values, past * kvw, n * kvw);
-        kv.length += n;
+        kv.append(kk, vv, n);
         float scale = (float) Math.pow(hd, -0.5);
+        for (int i = 0; i < q.length; i++) {
+            q[i] *= scale;
+        }
         float[] att = new float[n * qw];                  // [n, nH·hd], heads concatenated
         float[] keys = kv.keys, values = kv.values;
+        int capacity = kv.capacity();
         for (int t = 0; t < n; t++) {
             final int tt = t, total = past + t + 1;       // query t sees positions [0, past + t]
             parallel.forRange(nH, 2L * total * hd, (from, to) -> {
-                float[] p = new float[total];
+                float[] p = new float[total];             // scores, then probabilities, over positions
                 for (int j = from; j < to; j++) {
                     int qo = tt * qw + j * hd, ko = (j / group) * hd;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int pos = 0; pos < total; pos++) {
-                        p[pos] = kernels.dot(q, qo, keys, pos * kvw + ko, hd) * scale;
-                        max = Math.max(max, p[pos]);
-                    }
-                    float sum = 0f;
-                    for (int pos = 0; pos < total; pos++) {
-                        p[pos] = (float) Math.exp(p[pos] - max);
-                        sum += p[pos];
-                    }
-                    float inv = 1f / sum;
-                    for (int pos = 0; pos < total; pos++) {
-                        kernels.axpy(p[pos] * inv, values, pos * kvw + ko, att, qo, hd);
-                    }
+                    // p = Σ_d q_d·K[d, :] over feature-major keys; att_j = Σ_pos p_pos·V[pos, :]
+                    kernels.combineRows(keys, ko * capacity, capacity, hd, q, qo, p, 0, total);
+                    kernels.softmax(p, 0, total);
+                    kernels.combineRows(values, ko, kvw, total, p, 0, att, qo, hd);
                 }
             });
         }

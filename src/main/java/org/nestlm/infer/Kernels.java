@@ -14,13 +14,27 @@ interface Kernels {
 
     /**
      * Dots one weight row with {@code tokens} activation rows:
-     * {@code y[t·yStride + yIndex] = Σ_c W[row, c] · x[xOff + t·cols + c]} for t in [0, tokens).
+     * {@code y[t·yStride + yIndex] = Σ_c W[row, c] · x[xOff + t·cols + c]} for t in [0, tokens), where each
+     * activation row is in the {@link #arrange arranged} order when {@link #arranges} is true for {@code dtype}.
      *
      * @param w         the whole weight matrix (row-major, little-endian, {@code dtype})
      * @param rowOffset byte offset of the row in {@code w}
      */
     void rowDots(MemorySegment w, DType dtype, long rowOffset, int cols, float[] x, int xOff, int tokens,
                  float[] y, int yStride, int yIndex);
+
+    /**
+     * True when {@link #rowDots} over {@code dtype} weights reads each activation row in the order
+     * {@link #arrange} writes rather than in column order (the SIMD kernels do for BF16).
+     */
+    boolean arranges(DType dtype);
+
+    /**
+     * Copies the activation run {@code x[off, off+n)} into {@code out[outOff, outOff+n)} in the order
+     * {@link #rowDots} over {@code dtype} weights reads it: a plain copy unless {@link #arranges} says so. Called
+     * once per product and token, so its cost is amortised over all rows.
+     */
+    void arrange(DType dtype, float[] x, int off, int n, float[] out, int outOff);
 
     /**
      * One int8 row dotted with one activation row: {@code Σ_g scales[sOff+g] · Σ_{c in group g} q[rowOffset+c]·x[xOff+c]},
@@ -31,8 +45,33 @@ interface Kernels {
     /** {@code Σ_i a[aOff+i]·b[bOff+i]}. */
     float dot(float[] a, int aOff, float[] b, int bOff, int n);
 
-    /** {@code y[yOff+i] += alpha·x[xOff+i]}. */
-    void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
+    /**
+     * A weighted sum of rows: {@code y[yOff+i] = Σ_r c[cOff+r] · a[aOff + r·stride + i]} for i in [0, n), r in
+     * [0, rows). Attention's scores (rows = head features of feature-major keys, i = positions) and its output
+     * (rows = positions of position-major values, i = features) are both this.
+     */
+    void combineRows(float[] a, int aOff, int stride, int rows, float[] c, int cOff, float[] y, int yOff, int n);
+
+    /** In place: {@code x[off+i] ← x[off+i] / (1 + exp(−x[off+i]))} (SiLU). */
+    void silu(float[] x, int off, int n);
+
+    /** In place: {@code x[off+i] ← exp(x[off+i] − max) / Σ_j exp(x[off+j] − max)} over {@code n ≥ 1} values. */
+    void softmax(float[] x, int off, int n);
+
+    /** {@code y[yOff+i] += a[aOff+i]·b[bOff+i]} (elementwise). */
+    void mulAdd(float[] a, int aOff, float[] b, int bOff, float[] y, int yOff, int n);
+
+    /**
+     * One token of the selective scan for one Mamba head (NEMOTRON_H_FORMAT.md §4.7), over its state
+     * {@code s[sOff + n·P + p]} for n in [0, N), p in [0, P) (P = head_dim channels innermost):
+     * <pre>
+     *   s[n, p] ← decay·s[n, p] + dt·B[n]·x[p]
+     *   y[p]    = D·x[p] + Σ_n C[n]·s[n, p]
+     * </pre>
+     * with x, y at {@code xOff}, {@code yOff} (P values) and B, C at {@code bOff}, {@code cOff} (N values).
+     */
+    void scanStep(float[] s, int sOff, int states, int channels, float decay, float dt, float d,
+                  float[] x, int xOff, float[] bc, int bOff, int cOff, float[] y, int yOff);
 
     /** The implementation in use: vectorised when the incubator module is present. */
     static Kernels get() {

@@ -14,8 +14,8 @@ sealed interface LayerState {
      */
     final class Mamba implements LayerState {
         final int convDim, kernel;   // C = I + 2GN, K
-        final float[] conv;          // [C, K]: conv[c·K + k], k = K−1 the newest input
-        final float[] ssm;           // [nh, hd, N]
+        final float[] conv;          // [K, C]: conv[k·C + c], k = K−1 the newest input (a roll is one copy)
+        final float[] ssm;           // [nh, N, hd]: ssm[(h·N + n)·hd + p], channels innermost for the SIMD scan
         // While tracing (speculative verification): the state after each consumed token, oldest first, and the
         // state before the first, so the layer can be put back to any point of the traced span.
         java.util.List<float[]> convTrace, ssmTrace;
@@ -62,11 +62,15 @@ sealed interface LayerState {
         }
     }
 
-    /** Attention: keys and values of every position so far, token-major, grown by doubling. */
+    /**
+     * Attention: keys and values of every position so far, grown by doubling. Keys are feature-major, so the
+     * scores of one query head are hd runs over positions (no per-position reduction); values are
+     * position-major, so the output is a run over features per position.
+     */
     final class KeyValue implements LayerState {
         final int width;   // nKV·hd
-        float[] keys;      // [capacity, nKV·hd]
-        float[] values;    // [capacity, nKV·hd]
+        float[] keys;      // [nKV·hd, capacity]: keys[f·capacity + pos]
+        float[] values;    // [capacity, nKV·hd]: values[pos·width + f]
         int length;        // positions held
 
         KeyValue(int width, int initialCapacity) {
@@ -82,16 +86,40 @@ sealed interface LayerState {
             this.length = o.length;
         }
 
+        /** Positions the arrays hold room for. */
+        int capacity() {
+            return values.length / width;
+        }
+
+        /** Appends {@code n} positions: k and v are [n, nKV·hd] (position-major, as the projections give them). */
+        void append(float[] k, float[] v, int n) {
+            reserve(n);
+            int cap = capacity();
+            for (int t = 0; t < n; t++) {
+                for (int f = 0; f < width; f++) {
+                    keys[f * cap + length + t] = k[t * width + f];
+                }
+            }
+            System.arraycopy(v, 0, values, length * width, n * width);
+            length += n;
+        }
+
         /** Makes room for {@code more} further positions. */
-        void reserve(int more) {
-            long need = (long) (length + more) * width;
-            if (need > keys.length) {
-                long cap = Math.max(need, 2L * keys.length);
-                if (cap > Integer.MAX_VALUE - 8) {
+        private void reserve(int more) {
+            int cap = capacity();
+            long need = (long) length + more;
+            if (need > cap) {
+                long grown = Math.max(need, 2L * cap);
+                if (grown * width > Integer.MAX_VALUE - 8) {
                     throw new IllegalStateException("KV cache of " + (length + more) + " positions is too large");
                 }
-                keys = Arrays.copyOf(keys, (int) cap);
-                values = Arrays.copyOf(values, (int) cap);
+                int newCap = (int) grown;
+                float[] k = new float[width * newCap];
+                for (int f = 0; f < width; f++) {
+                    System.arraycopy(keys, f * cap, k, f * newCap, length);
+                }
+                keys = k;
+                values = Arrays.copyOf(values, width * newCap);
             }
         }
 

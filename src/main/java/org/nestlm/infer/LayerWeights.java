@@ -21,7 +21,7 @@ sealed interface LayerWeights {
                  float[] norm,          // [H]
                  WeightMatrix inProj,   // [2I + 2GN + nh, H]: z | x | B | C | dt
                  float[] inBias,        // [2I + 2GN + nh] or null
-                 float[] convW,         // [C·K], C = I + 2GN, channel-major: convW[c·K + k]
+                 float[] convW,         // [K·C], C = I + 2GN, tap-major: convW[k·C + c] (the file stores [C, 1, K])
                  float[] convB,         // [C] or null
                  float[] dtBias,        // [nh]
                  float[] a,             // [nh], A = −exp(A_log), computed once at load

@@ -64,7 +64,7 @@ record ModelWeights(Architecture architecture, WeightMatrix embeddings, List<Lay
                     }
                     yield new LayerWeights.Mamba(s, norm, b.matrix("in_proj.weight", s.inProjRows(c), h),
                             c.useBias() ? b.vector("in_proj.bias") : null,
-                            b.vector("conv1d.weight"), c.useConvBias() ? b.vector("conv1d.bias") : null,
+                            tapMajor(b.vector("conv1d.weight"), c.convKernel()), c.useConvBias() ? b.vector("conv1d.bias") : null,
                             b.vector("dt_bias"), a, b.vector("D"), b.vector("norm.weight"),
                             b.matrix("out_proj.weight", h, s.innerSize()), c.useBias() ? b.vector("out_proj.bias") : null);
                 }
@@ -96,6 +96,18 @@ record ModelWeights(Architecture architecture, WeightMatrix embeddings, List<Lay
     }
 
     /** Tensors by (sub-model) canonical name: the checkpoint's own, or cut out of it by a plan. */
+    /** The depthwise conv kernel [C, K] (channel-major, as stored) as [K, C], so each tap is a run over channels. */
+    private static float[] tapMajor(float[] channelMajor, int kernel) {
+        int channels = channelMajor.length / kernel;
+        float[] t = new float[channelMajor.length];
+        for (int c = 0; c < channels; c++) {
+            for (int k = 0; k < kernel; k++) {
+                t[k * channels + c] = channelMajor[c * kernel + k];
+            }
+        }
+        return t;
+    }
+
     private record Source(Checkpoint ckpt, SlicePlan plan, boolean q8) {
         WeightMatrix matrix(String name, int rows, int cols) throws CheckpointFormatException {
             WeightMatrix m = raw(name, rows, cols);

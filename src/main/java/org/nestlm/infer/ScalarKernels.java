@@ -47,6 +47,16 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public boolean arranges(DType dtype) {
+        return false;
+    }
+
+    @Override
+    public void arrange(DType dtype, float[] x, int off, int n, float[] out, int outOff) {
+        System.arraycopy(x, off, out, outOff, n);
+    }
+
+    @Override
     public float rowDotQ8(MemorySegment q, long rowOffset, float[] scales, int sOff, int cols, float[] x, int xOff) {
         return rowDotQ8Scalar(q, rowOffset, scales, sOff, cols, x, xOff, 0);
     }
@@ -77,9 +87,62 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+    public void scanStep(float[] s, int sOff, int states, int channels, float decay, float dt, float d,
+                         float[] x, int xOff, float[] bc, int bOff, int cOff, float[] y, int yOff) {
+        for (int p = 0; p < channels; p++) {
+            y[yOff + p] = d * x[xOff + p];
+        }
+        for (int n = 0; n < states; n++) {
+            float db = dt * bc[bOff + n], cn = bc[cOff + n];
+            int o = sOff + n * channels;
+            for (int p = 0; p < channels; p++) {
+                float v = decay * s[o + p] + db * x[xOff + p];
+                s[o + p] = v;
+                y[yOff + p] += cn * v;
+            }
+        }
+    }
+
+    @Override
+    public void mulAdd(float[] a, int aOff, float[] b, int bOff, float[] y, int yOff, int n) {
         for (int i = 0; i < n; i++) {
-            y[yOff + i] += alpha * x[xOff + i];
+            y[yOff + i] += a[aOff + i] * b[bOff + i];
+        }
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            x[off + i] = (float) Math.exp(x[off + i] - max);
+            sum += x[off + i];
+        }
+        float inv = 1f / sum;
+        for (int i = 0; i < n; i++) {
+            x[off + i] *= inv;
+        }
+    }
+
+    @Override
+    public void combineRows(float[] a, int aOff, int stride, int rows, float[] c, int cOff, float[] y, int yOff, int n) {
+        java.util.Arrays.fill(y, yOff, yOff + n, 0f);
+        for (int r = 0; r < rows; r++) {
+            float cr = c[cOff + r];
+            int o = aOff + r * stride;
+            for (int i = 0; i < n; i++) {
+                y[yOff + i] += cr * a[o + i];
+            }
+        }
+    }
+
+    @Override
+    public void silu(float[] x, int off, int n) {
+        for (int i = 0; i < n; i++) {
+            x[off + i] = Engine.silu(x[off + i]);
         }
     }
 }

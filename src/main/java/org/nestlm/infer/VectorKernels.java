@@ -3,7 +3,6 @@ package org.nestlm.infer;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -13,84 +12,195 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * SIMD kernels on {@code jdk.incubator.vector} with the machine's preferred float width. BF16 weights are
- * widened in registers: load {@code L} shorts (half the float width), sign-extend to ints, shift left by 16
- * and reinterpret as floats (BF16 is the upper half of an F32). F16 uses the scalar path (rare in
- * checkpoints). The matrix-times-tokens kernel dots one weight vector with four activation rows at once, so
- * batched prefill reads and widens every weight once per four tokens.
+ * SIMD kernels on {@code jdk.incubator.vector} with the machine's preferred float width ({@code L} lanes).
+ * BF16 weights are widened in registers without a lane shuffle: {@code 2L} weights are loaded as {@code L}
+ * little-endian ints, each holding an even column in its low half and the next odd column in its high half, and
+ * a BF16 value is the upper half of an F32, so {@code int << 16} gives the even columns and
+ * {@code int & 0xFFFF0000} the odd ones. The activations are {@link #arrange arranged} to match once per product:
+ * every run of {@code 2L} columns becomes its {@code L} even columns, then its {@code L} odd ones (a tail shorter
+ * than a run stays in column order and is dotted by the scalar code). Widening {@code L} shorts by sign
+ * extension instead costs a lane-crossing shuffle per vector, and decode of a BF16 model was that much slower
+ * (README, "Inference without libtorch"). F16 uses the scalar path (rare in checkpoints). The
+ * matrix-times-tokens kernel dots one weight vector with four activation rows at once, so batched prefill reads
+ * and widens every weight once per four tokens.
+ *
+ * <p>Every vector loop is a small method of its own: C2 inlines the Vector API's many tiny calls only up to a
+ * node budget per compilation unit, and an operation left as a call allocates a vector object per use (a
+ * four-row kernel written as one large method ran several times slower for that reason).
  */
 final class VectorKernels implements Kernels {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-    private static final VectorSpecies<Short> S = F.vectorBitSize() >= 128
-            ? VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2)) : null;
     /** L bytes (a quarter of the float width), widened to L floats for int8 weights; null when too narrow. */
     private static final VectorSpecies<Byte> B = F.vectorBitSize() >= 256 && WeightMatrix.Q8_GROUP % F.length() == 0
             ? VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4)) : null;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
-    /** Vectors narrower than 4 floats would need a 32-bit short vector, which does not exist. */
-    boolean usable() {
-        return S != null && L >= 4;
+    /** Floats per vector. */
+    static int lanes() {
+        return L;
     }
 
-    private static FloatVector weights(MemorySegment w, DType dtype, long rowOffset, int c) {
-        if (dtype == DType.F32) {
-            return FloatVector.fromMemorySegment(F, w, rowOffset + (long) c * 4, LE);
-        }
-        ShortVector s = ShortVector.fromMemorySegment(S, w, rowOffset + (long) c * 2, LE);
-        return ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    /** Narrower than 4 floats is not worth vectorising (and not seen on machines with the Vector API). */
+    boolean usable() {
+        return L >= 4;
     }
 
     @Override
     public void rowDots(MemorySegment w, DType dtype, long rowOffset, int cols, float[] x, int xOff, int tokens,
                         float[] y, int yStride, int yIndex) {
-        if (dtype != DType.F32 && dtype != DType.BF16) {
+        if (dtype == DType.BF16) {
+            rowDotsBf16(w, rowOffset, cols, x, xOff, tokens, y, yStride, yIndex);
+        } else if (dtype == DType.F32) {
+            rowDotsF32(w, rowOffset, cols, x, xOff, tokens, y, yStride, yIndex);
+        } else {
             ScalarKernels.rowDotsScalar(w, dtype, rowOffset, cols, x, xOff, tokens, y, yStride, yIndex, 0);
+        }
+    }
+
+    @Override
+    public boolean arranges(DType dtype) {
+        return dtype == DType.BF16;
+    }
+
+    @Override
+    public void arrange(DType dtype, float[] x, int off, int n, float[] out, int outOff) {
+        int run = 2 * L, c = 0;
+        if (!arranges(dtype)) {
+            System.arraycopy(x, off, out, outOff, n);
             return;
         }
-        int upper = F.loopBound(cols);
+        for (; c + run <= n; c += run) {
+            for (int j = 0; j < L; j++) {
+                out[outOff + c + j] = x[off + c + 2 * j];
+                out[outOff + c + L + j] = x[off + c + 2 * j + 1];
+            }
+        }
+        System.arraycopy(x, off + c, out, outOff + c, n - c);
+    }
+
+    private static FloatVector evenColumns(IntVector pairs) {
+        return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private static FloatVector oddColumns(IntVector pairs) {
+        return pairs.and(0xFFFF0000).reinterpretAsFloats();
+    }
+
+    /** BF16 weights against arranged activations (see the class comment). */
+    private static void rowDotsBf16(MemorySegment w, long rowOffset, int cols, float[] x, int xOff, int tokens,
+                                    float[] y, int yStride, int yIndex) {
+        int upper = cols - cols % (2 * L);                // columns in whole runs; the rest are in column order
         int t = 0;
         for (; t + 4 <= tokens; t += 4) {
-            int x0 = xOff + t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
-            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-            for (int c = 0; c < upper; c += L) {
-                FloatVector wv = weights(w, dtype, rowOffset, c);
-                a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
-                a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);
-                a2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a2);
-                a3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), a3);
-            }
-            y[t * yStride + yIndex] = a0.reduceLanes(VectorOperators.ADD);
-            y[(t + 1) * yStride + yIndex] = a1.reduceLanes(VectorOperators.ADD);
-            y[(t + 2) * yStride + yIndex] = a2.reduceLanes(VectorOperators.ADD);
-            y[(t + 3) * yStride + yIndex] = a3.reduceLanes(VectorOperators.ADD);
+            int x0 = xOff + t * cols;
+            dotsBf16FourTokens(w, rowOffset, upper, x, x0, cols, y, yStride, t * yStride + yIndex);
             if (upper < cols) {
-                ScalarKernels.rowDotsScalar(w, dtype, rowOffset, cols, x, x0, 4, y, yStride, t * yStride + yIndex, upper);
+                ScalarKernels.rowDotsScalar(w, DType.BF16, rowOffset, cols, x, x0, 4, y, yStride, t * yStride + yIndex, upper);
             }
         }
         for (; t < tokens; t++) {
             int x0 = xOff + t * cols;
-            // One token: four independent accumulators hide the FMA latency (decode is this path).
-            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-            int c = 0;
-            int upper4 = cols - 4 * L;
-            for (; c <= upper4; c += 4 * L) {
-                a0 = weights(w, dtype, rowOffset, c).fma(FloatVector.fromArray(F, x, x0 + c), a0);
-                a1 = weights(w, dtype, rowOffset, c + L).fma(FloatVector.fromArray(F, x, x0 + c + L), a1);
-                a2 = weights(w, dtype, rowOffset, c + 2 * L).fma(FloatVector.fromArray(F, x, x0 + c + 2 * L), a2);
-                a3 = weights(w, dtype, rowOffset, c + 3 * L).fma(FloatVector.fromArray(F, x, x0 + c + 3 * L), a3);
-            }
-            for (; c < upper; c += L) {
-                a0 = weights(w, dtype, rowOffset, c).fma(FloatVector.fromArray(F, x, x0 + c), a0);
-            }
-            y[t * yStride + yIndex] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            y[t * yStride + yIndex] = dotBf16(w, rowOffset, upper, x, x0);
             if (upper < cols) {
-                ScalarKernels.rowDotsScalar(w, dtype, rowOffset, cols, x, x0, 1, y, yStride, t * yStride + yIndex, upper);
+                ScalarKernels.rowDotsScalar(w, DType.BF16, rowOffset, cols, x, x0, 1, y, yStride, t * yStride + yIndex, upper);
             }
         }
+    }
+
+    /** One token (decode): Σ over the first {@code upper} columns; two runs per step into four accumulators. */
+    private static float dotBf16(MemorySegment w, long rowOffset, int upper, float[] x, int x0) {
+        int run = 2 * L;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        int c = 0;
+        for (; c + 2 * run <= upper; c += 2 * run) {
+            IntVector p0 = IntVector.fromMemorySegment(I, w, rowOffset + 2L * c, LE);
+            IntVector p1 = IntVector.fromMemorySegment(I, w, rowOffset + 2L * (c + run), LE);
+            a0 = evenColumns(p0).fma(FloatVector.fromArray(F, x, x0 + c), a0);
+            a1 = oddColumns(p0).fma(FloatVector.fromArray(F, x, x0 + c + L), a1);
+            a2 = evenColumns(p1).fma(FloatVector.fromArray(F, x, x0 + c + run), a2);
+            a3 = oddColumns(p1).fma(FloatVector.fromArray(F, x, x0 + c + run + L), a3);
+        }
+        if (c < upper) {
+            IntVector p0 = IntVector.fromMemorySegment(I, w, rowOffset + 2L * c, LE);
+            a0 = evenColumns(p0).fma(FloatVector.fromArray(F, x, x0 + c), a0);
+            a1 = oddColumns(p0).fma(FloatVector.fromArray(F, x, x0 + c + L), a1);
+        }
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Four tokens (activation rows x0, x0 + cols, …): each weight run is loaded and widened once for all four. */
+    private static void dotsBf16FourTokens(MemorySegment w, long rowOffset, int upper, float[] x, int x0, int cols,
+                                           float[] y, int yStride, int yIndex) {
+        int x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        for (int c = 0; c < upper; c += 2 * L) {
+            IntVector pairs = IntVector.fromMemorySegment(I, w, rowOffset + 2L * c, LE);
+            FloatVector even = evenColumns(pairs), odd = oddColumns(pairs);
+            a0 = odd.fma(FloatVector.fromArray(F, x, x0 + c + L), even.fma(FloatVector.fromArray(F, x, x0 + c), a0));
+            a1 = odd.fma(FloatVector.fromArray(F, x, x1 + c + L), even.fma(FloatVector.fromArray(F, x, x1 + c), a1));
+            a2 = odd.fma(FloatVector.fromArray(F, x, x2 + c + L), even.fma(FloatVector.fromArray(F, x, x2 + c), a2));
+            a3 = odd.fma(FloatVector.fromArray(F, x, x3 + c + L), even.fma(FloatVector.fromArray(F, x, x3 + c), a3));
+        }
+        y[yIndex] = a0.reduceLanes(VectorOperators.ADD);
+        y[yStride + yIndex] = a1.reduceLanes(VectorOperators.ADD);
+        y[2 * yStride + yIndex] = a2.reduceLanes(VectorOperators.ADD);
+        y[3 * yStride + yIndex] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void rowDotsF32(MemorySegment w, long rowOffset, int cols, float[] x, int xOff, int tokens,
+                                   float[] y, int yStride, int yIndex) {
+        int upper = F.loopBound(cols);
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) {
+            int x0 = xOff + t * cols;
+            dotsF32FourTokens(w, rowOffset, upper, x, x0, cols, y, yStride, t * yStride + yIndex);
+            if (upper < cols) {
+                ScalarKernels.rowDotsScalar(w, DType.F32, rowOffset, cols, x, x0, 4, y, yStride, t * yStride + yIndex, upper);
+            }
+        }
+        for (; t < tokens; t++) {
+            int x0 = xOff + t * cols;
+            y[t * yStride + yIndex] = dotF32(w, rowOffset, upper, x, x0);
+            if (upper < cols) {
+                ScalarKernels.rowDotsScalar(w, DType.F32, rowOffset, cols, x, x0, 1, y, yStride, t * yStride + yIndex, upper);
+            }
+        }
+    }
+
+    /** One token: four independent accumulators hide the FMA latency. */
+    private static float dotF32(MemorySegment w, long rowOffset, int upper, float[] x, int x0) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        int c = 0;
+        for (; c + 4 * L <= upper; c += 4 * L) {
+            a0 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * c, LE).fma(FloatVector.fromArray(F, x, x0 + c), a0);
+            a1 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * (c + L), LE).fma(FloatVector.fromArray(F, x, x0 + c + L), a1);
+            a2 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * (c + 2 * L), LE).fma(FloatVector.fromArray(F, x, x0 + c + 2 * L), a2);
+            a3 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * (c + 3 * L), LE).fma(FloatVector.fromArray(F, x, x0 + c + 3 * L), a3);
+        }
+        for (; c < upper; c += L) {
+            a0 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * c, LE).fma(FloatVector.fromArray(F, x, x0 + c), a0);
+        }
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void dotsF32FourTokens(MemorySegment w, long rowOffset, int upper, float[] x, int x0, int cols,
+                                          float[] y, int yStride, int yIndex) {
+        int x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        for (int c = 0; c < upper; c += L) {
+            FloatVector wv = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * c, LE);
+            a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+            a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);
+            a2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a2);
+            a3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), a3);
+        }
+        y[yIndex] = a0.reduceLanes(VectorOperators.ADD);
+        y[yStride + yIndex] = a1.reduceLanes(VectorOperators.ADD);
+        y[2 * yStride + yIndex] = a2.reduceLanes(VectorOperators.ADD);
+        y[3 * yStride + yIndex] = a3.reduceLanes(VectorOperators.ADD);
     }
 
     @Override
@@ -141,15 +251,125 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
-        int upper = F.loopBound(n);
-        FloatVector av = FloatVector.broadcast(F, alpha);
-        int i = 0;
+    public void scanStep(float[] s, int sOff, int states, int channels, float decay, float dt, float d,
+                         float[] x, int xOff, float[] bc, int bOff, int cOff, float[] y, int yOff) {
+        int upper = F.loopBound(channels), p = 0;
+        // a vector of channels at a time: x and the running y stay in registers across the N states
+        for (; p < upper; p += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, xOff + p);
+            FloatVector yv = xv.mul(d);
+            for (int n = 0; n < states; n++) {
+                int o = sOff + n * channels + p;
+                FloatVector v = FloatVector.fromArray(F, s, o).mul(decay).add(xv.mul(dt * bc[bOff + n]));
+                v.intoArray(s, o);
+                yv = v.fma(FloatVector.broadcast(F, bc[cOff + n]), yv);
+            }
+            yv.intoArray(y, yOff + p);
+        }
+        for (; p < channels; p++) {
+            float yp = d * x[xOff + p];
+            for (int n = 0; n < states; n++) {
+                int o = sOff + n * channels + p;
+                float v = decay * s[o] + dt * bc[bOff + n] * x[xOff + p];
+                s[o] = v;
+                yp += bc[cOff + n] * v;
+            }
+            y[yOff + p] = yp;
+        }
+    }
+
+    @Override
+    public void mulAdd(float[] a, int aOff, float[] b, int bOff, float[] y, int yOff, int n) {
+        int upper = F.loopBound(n), i = 0;
         for (; i < upper; i += L) {
-            FloatVector.fromArray(F, x, xOff + i).fma(av, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+            FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), FloatVector.fromArray(F, y, yOff + i))
+                    .intoArray(y, yOff + i);
         }
         for (; i < n; i++) {
-            y[yOff + i] += alpha * x[xOff + i];
+            y[yOff + i] += a[aOff + i] * b[bOff + i];
+        }
+    }
+
+    /** exp through the Vector API's math (SVML on x86), within an ulp or two of {@link Math#exp}. */
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        int upper = F.loopBound(n), i = 0;
+        FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (; i < upper; i += L) {
+            mv = mv.max(FloatVector.fromArray(F, x, off + i));
+        }
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        FloatVector sv = FloatVector.zero(F);
+        for (i = 0; i < upper; i += L) {
+            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            sv = sv.add(e);
+        }
+        float sum = sv.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            x[off + i] = (float) Math.exp(x[off + i] - max);
+            sum += x[off + i];
+        }
+        float inv = 1f / sum;
+        for (i = 0; i < upper; i += L) {
+            FloatVector.fromArray(F, x, off + i).mul(inv).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            x[off + i] *= inv;
+        }
+    }
+
+    /** Up to four vectors of outputs at a time stay in registers while the rows stream past. */
+    @Override
+    public void combineRows(float[] a, int aOff, int stride, int rows, float[] c, int cOff, float[] y, int yOff, int n) {
+        int i = 0;
+        for (; i + 4 * L <= n; i += 4 * L) {
+            combineFour(a, aOff + i, stride, rows, c, cOff, y, yOff + i);
+        }
+        for (; i + L <= n; i += L) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int r = 0; r < rows; r++) {
+                acc = FloatVector.fromArray(F, a, aOff + r * stride + i).fma(FloatVector.broadcast(F, c[cOff + r]), acc);
+            }
+            acc.intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            float acc = 0f;
+            for (int r = 0; r < rows; r++) {
+                acc += c[cOff + r] * a[aOff + r * stride + i];
+            }
+            y[yOff + i] = acc;
+        }
+    }
+
+    private static void combineFour(float[] a, int aOff, int stride, int rows, float[] c, int cOff, float[] y, int yOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        for (int r = 0; r < rows; r++) {
+            FloatVector cr = FloatVector.broadcast(F, c[cOff + r]);
+            int o = aOff + r * stride;
+            a0 = FloatVector.fromArray(F, a, o).fma(cr, a0);
+            a1 = FloatVector.fromArray(F, a, o + L).fma(cr, a1);
+            a2 = FloatVector.fromArray(F, a, o + 2 * L).fma(cr, a2);
+            a3 = FloatVector.fromArray(F, a, o + 3 * L).fma(cr, a3);
+        }
+        a0.intoArray(y, yOff);
+        a1.intoArray(y, yOff + L);
+        a2.intoArray(y, yOff + 2 * L);
+        a3.intoArray(y, yOff + 3 * L);
+    }
+
+    @Override
+    public void silu(float[] x, int off, int n) {
+        int upper = F.loopBound(n), i = 0;
+        for (; i < upper; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, off + i);
+            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            x[off + i] = Engine.silu(x[off + i]);
         }
     }
 }

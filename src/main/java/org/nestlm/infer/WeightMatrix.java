@@ -247,20 +247,31 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
             return;
         }
         Kernels k = Kernels.get();
+        float[] xs = k.arranges(dtype) ? arranged(k, x, tokens) : x;   // [tokens, cols] in the kernel's order
         int tile = Math.max(4, Math.min(tokens, TILE_BYTES / Math.max(1, cols * 4)));
         parallel.forRange(rows, (long) cols * tokens, (from, to) -> {
             for (int t0 = 0; t0 < tokens; t0 += tile) {
                 int n = Math.min(tile, tokens - t0);
                 for (int r = from; r < to; r++) {
-                    k.rowDots(data, dtype, rowOffset(r), cols, x, t0 * cols, n, y, rows, t0 * rows + r);
+                    k.rowDots(data, dtype, rowOffset(r), cols, xs, t0 * cols, n, y, rows, t0 * rows + r);
                 }
             }
         });
     }
 
+    /** x [tokens, cols] with every token row in the order the kernel reads it against this matrix's dtype. */
+    private float[] arranged(Kernels k, float[] x, int tokens) {
+        float[] xa = new float[tokens * cols];
+        for (int t = 0; t < tokens; t++) {
+            k.arrange(dtype, x, t * cols, cols, xa, t * cols);
+        }
+        return xa;
+    }
+
     /**
-     * The blocked view: activations are regrouped block-major, xb[b] = x[:, block b] as [tokens, len_b], so each
-     * block is a contiguous dot with its weight run; partial sums of the blocks add up per output.
+     * The blocked view: activations are regrouped block-major, xb[b] = x[:, block b] as [tokens, len_b] (each
+     * piece in the kernel's order), so each block is a contiguous dot with its weight run; partial sums of the
+     * blocks add up per output.
      */
     private void blockedMatmul(float[] x, int tokens, float[] y, Parallel parallel) {
         Kernels k = Kernels.get();
@@ -272,7 +283,7 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
             xOff[b] = o;
             int len = colLengths[b];
             for (int t = 0; t < tokens; t++) {
-                System.arraycopy(x, t * cols + colOff, xb, o + t * len, len);
+                k.arrange(dtype, x, t * cols + colOff, len, xb, o + t * len);
             }
             o += tokens * len;
             colOff += len;

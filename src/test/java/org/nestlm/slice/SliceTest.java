@@ -100,6 +100,28 @@ class SliceTest extends org.nestlm.DjlTestBase {
         }
     }
 
+    /**
+     * BF16 weights read through views (row indices, column blocks, the SIMD kernel's arranged activations) give
+     * what the same BF16 weights give once sliced into a dense checkpoint.
+     */
+    @ParameterizedTest(name = "sub-model {0}")
+    @ValueSource(ints = {0, 1, 2})
+    void bf16ViewsEqualTheBf16Slice(int which) throws Exception {
+        Subnet s = subnet(which);
+        Path source = tmp.resolve("elastic-bf16-" + which), out = tmp.resolve("sliced-bf16-" + which);
+        ElasticFixtures.write(source, DType.BF16, 7);
+        try (Checkpoint src = Checkpoint.open(source)) {
+            Slicer.write(src, s, "test", out, DType.BF16);
+        }
+        int[] ids = InferTestModels.ids(29, full.config().vocabSize(), 5 + which);
+        try (Engine onSlice = Engine.open(out, 2); Engine onViews = Engine.open(source, 2, s)) {
+            float[] e1 = onSlice.forward(onSlice.newState(), ids, true);
+            float[] e2 = onViews.forward(onViews.newState(), ids, true);
+            double d = InferTestModels.maxAbsDiff(e1, e2);
+            assertTrue(d <= 1e-5, "engine on BF16: slice vs views " + d);
+        }
+    }
+
     @Test
     void configIsStockWhenHomogeneousAndListsLayersOtherwise() throws Exception {
         Path homo = tmp.resolve("cfg-homo"), hetero = tmp.resolve("cfg-hetero");
