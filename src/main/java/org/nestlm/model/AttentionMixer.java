@@ -72,7 +72,9 @@ public final class AttentionMixer implements Mixer {
             scores = scores.add(causalMask(u.getManager(), len, past, total));
         }
         NDArray context = scores.softmax(-1).matMul(vx).transpose(0, 2, 1, 3);              // [b, L, nH, hd]
-        probe.accept(ActivationProbe.Site.ATTENTION_CONTEXT, context);
+        if (probe != null) {
+            probe.accept(ActivationProbe.Site.ATTENTION_CONTEXT, context);
+        }
         if (mask.heads() != null) {
             context = context.mul(mask.heads().reshape(nh, 1));                             // query heads within KV groups
         }

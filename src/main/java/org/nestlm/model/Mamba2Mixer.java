@@ -93,7 +93,9 @@ public final class Mamba2Mixer implements Mixer {
         NDArray z = parts.get(0);                                                       // [b, L, I]
         NDArray xbc = parts.get(1);                                                     // [b, L, I+2GN]
         NDArray dtRaw = parts.get(2);                                                   // [b, L, nh]
-        probe.accept(ActivationProbe.Site.MAMBA_X, xbc.get(new NDIndex("..., :{}", inner)).reshape(b, len, nh, hd));
+        if (probe != null) {   // a slice of a split view, reshaped: a copy, so only when someone listens
+            probe.accept(ActivationProbe.Site.MAMBA_X, xbc.get(new NDIndex("..., :{}", inner)).reshape(b, len, nh, hd));
+        }
 
         // 2. causal depthwise conv: the cached last K inputs (zeros for a new sequence) are the left context
         NDArray past = mc != null ? DjlScope.with(mc.convState.duplicate(), u)

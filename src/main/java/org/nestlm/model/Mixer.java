@@ -18,13 +18,14 @@ public sealed interface Mixer permits Mamba2Mixer, AttentionMixer, MlpMixer {
      * and the cache is advanced past it; with {@code null} the sequence starts from an empty state.
      */
     default NDArray forward(NDArray u, LayerCache cache) {
-        return forward(u, cache, LayerMask.NONE, (site, a) -> { });
+        return forward(u, cache, LayerMask.NONE, null);
     }
 
     /**
      * Masked prefill (elastic training, importance, nested sub-models from full weights): the layer computes
      * exactly what the cut-out sub-model computes when the masks are prefix masks over importance-sorted
-     * weights. {@code probe} receives this layer's intermediate activations.
+     * weights. {@code probe} receives this layer's intermediate activations; null when nobody listens, and then
+     * the layer builds no tensor only a probe would need.
      */
     NDArray forward(NDArray u, LayerCache cache, LayerMask mask, java.util.function.BiConsumer<ActivationProbe.Site, NDArray> probe);
 

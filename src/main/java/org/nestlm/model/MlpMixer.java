@@ -41,7 +41,9 @@ public final class MlpMixer implements Mixer {
     public NDArray forward(NDArray u, LayerCache cache, LayerMask mask,
                            java.util.function.BiConsumer<ActivationProbe.Site, NDArray> probe) {
         NDArray pre = linear(u, up, upBias);                                   // [..., F]
-        probe.accept(ActivationProbe.Site.MLP_PRE_ACTIVATION, pre);
+        if (probe != null) {
+            probe.accept(ActivationProbe.Site.MLP_PRE_ACTIVATION, pre);
+        }
         NDArray hidden = LayerMask.apply(Activation.relu(pre).square(), mask.width());
         return LayerMask.apply(linear(hidden, down, downBias), mask.hidden());  // [..., H]
     }

@@ -174,7 +174,7 @@ public final class NemotronH implements AutoCloseable {
             NDArray u = Norms.rmsNorm(h, layerNorms.get(i).value(), eps, hiddenMask);
             probe.observe(layer, ActivationProbe.Site.PRE_MIXER_NORM, u);
             NDArray out = mixers.get(i).forward(u, state == null ? null : state.layer(i), lm,
-                    (site, a) -> probe.observe(layer, site, a));
+                    probe == ActivationProbe.NONE ? null : (site, a) -> probe.observe(layer, site, a));
             h = h.add(lm.keep() == null ? out : out.mul(lm.keep()));
         }
         if (state != null) {
