@@ -48,15 +48,37 @@ final class VectorKernels implements Kernels {
         return L >= 4;
     }
 
+    /**
+     * Four tokens at a time while four remain, then one by one; columns past the last whole vector step (BF16: a
+     * run of 2L) go to the scalar tail.
+     */
     @Override
     public void rowDots(MemorySegment w, DType dtype, long rowOffset, int cols, float[] x, int xOff, int tokens,
                         float[] y, int yStride, int yIndex) {
-        if (dtype == DType.BF16) {
-            rowDotsBf16(w, rowOffset, cols, x, xOff, tokens, y, yStride, yIndex);
-        } else if (dtype == DType.F32) {
-            rowDotsF32(w, rowOffset, cols, x, xOff, tokens, y, yStride, yIndex);
-        } else {
+        if (dtype != DType.BF16 && dtype != DType.F32) {
             ScalarKernels.rowDotsScalar(w, dtype, rowOffset, cols, x, xOff, tokens, y, yStride, yIndex, 0);
+            return;
+        }
+        boolean bf16 = dtype == DType.BF16;
+        int upper = bf16 ? cols - cols % (2 * L) : F.loopBound(cols);
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) {
+            int x0 = xOff + t * cols, yi = t * yStride + yIndex;
+            if (bf16) {
+                dotsBf16FourTokens(w, rowOffset, upper, x, x0, cols, y, yStride, yi);
+            } else {
+                dotsF32FourTokens(w, rowOffset, upper, x, x0, cols, y, yStride, yi);
+            }
+            if (upper < cols) {
+                ScalarKernels.rowDotsScalar(w, dtype, rowOffset, cols, x, x0, 4, y, yStride, yi, upper);
+            }
+        }
+        for (; t < tokens; t++) {
+            int x0 = xOff + t * cols, yi = t * yStride + yIndex;
+            y[yi] = bf16 ? dotBf16(w, rowOffset, upper, x, x0) : dotF32(w, rowOffset, upper, x, x0);
+            if (upper < cols) {
+                ScalarKernels.rowDotsScalar(w, dtype, rowOffset, cols, x, x0, 1, y, yStride, yi, upper);
+            }
         }
     }
 
@@ -89,28 +111,10 @@ final class VectorKernels implements Kernels {
         return pairs.and(0xFFFF0000).reinterpretAsFloats();
     }
 
-    /** BF16 weights against arranged activations (see the class comment). */
-    private static void rowDotsBf16(MemorySegment w, long rowOffset, int cols, float[] x, int xOff, int tokens,
-                                    float[] y, int yStride, int yIndex) {
-        int upper = cols - cols % (2 * L);                // columns in whole runs; the rest are in column order
-        int t = 0;
-        for (; t + 4 <= tokens; t += 4) {
-            int x0 = xOff + t * cols;
-            dotsBf16FourTokens(w, rowOffset, upper, x, x0, cols, y, yStride, t * yStride + yIndex);
-            if (upper < cols) {
-                ScalarKernels.rowDotsScalar(w, DType.BF16, rowOffset, cols, x, x0, 4, y, yStride, t * yStride + yIndex, upper);
-            }
-        }
-        for (; t < tokens; t++) {
-            int x0 = xOff + t * cols;
-            y[t * yStride + yIndex] = dotBf16(w, rowOffset, upper, x, x0);
-            if (upper < cols) {
-                ScalarKernels.rowDotsScalar(w, DType.BF16, rowOffset, cols, x, x0, 1, y, yStride, t * yStride + yIndex, upper);
-            }
-        }
-    }
-
-    /** One token (decode): Σ over the first {@code upper} columns; two runs per step into four accumulators. */
+    /**
+     * BF16, one token (decode), against arranged activations (see the class comment): Σ over the first
+     * {@code upper} columns; two runs per step into four accumulators.
+     */
     private static float dotBf16(MemorySegment w, long rowOffset, int upper, float[] x, int x0) {
         int run = 2 * L;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
@@ -131,7 +135,7 @@ final class VectorKernels implements Kernels {
         return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
     }
 
-    /** Four tokens (activation rows x0, x0 + cols, …): each weight run is loaded and widened once for all four. */
+    /** BF16, four tokens (activation rows x0, x0 + cols, …): each weight run is loaded and widened once for all four. */
     private static void dotsBf16FourTokens(MemorySegment w, long rowOffset, int upper, float[] x, int x0, int cols,
                                            float[] y, int yStride, int yIndex) {
         int x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
@@ -150,27 +154,7 @@ final class VectorKernels implements Kernels {
         y[3 * yStride + yIndex] = a3.reduceLanes(VectorOperators.ADD);
     }
 
-    private static void rowDotsF32(MemorySegment w, long rowOffset, int cols, float[] x, int xOff, int tokens,
-                                   float[] y, int yStride, int yIndex) {
-        int upper = F.loopBound(cols);
-        int t = 0;
-        for (; t + 4 <= tokens; t += 4) {
-            int x0 = xOff + t * cols;
-            dotsF32FourTokens(w, rowOffset, upper, x, x0, cols, y, yStride, t * yStride + yIndex);
-            if (upper < cols) {
-                ScalarKernels.rowDotsScalar(w, DType.F32, rowOffset, cols, x, x0, 4, y, yStride, t * yStride + yIndex, upper);
-            }
-        }
-        for (; t < tokens; t++) {
-            int x0 = xOff + t * cols;
-            y[t * yStride + yIndex] = dotF32(w, rowOffset, upper, x, x0);
-            if (upper < cols) {
-                ScalarKernels.rowDotsScalar(w, DType.F32, rowOffset, cols, x, x0, 1, y, yStride, t * yStride + yIndex, upper);
-            }
-        }
-    }
-
-    /** One token: four independent accumulators hide the FMA latency. */
+    /** F32, one token: four independent accumulators hide the FMA latency. */
     private static float dotF32(MemorySegment w, long rowOffset, int upper, float[] x, int x0) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         int c = 0;
