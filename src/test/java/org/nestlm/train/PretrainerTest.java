@@ -1,6 +1,7 @@
 package org.nestlm.train;
 
 import ai.djl.ndarray.BaseNDManager;
+import com.fasterxml.jackson.databind.JsonNode;
 import ai.djl.ndarray.NDManager;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,26 +68,56 @@ public class PretrainerTest {
     void resumeReproducesTheUninterruptedRun(@TempDir Path dir) throws IOException {
         PretrainConfig c = config(16 * 4 * 2 * 12, 4);   // 12 steps, checkpoints at 4, 8, 12
         trainer(dir.resolve("whole"), c).run(MODEL, false, 0);
-        List<Double> whole = new TrainLog(dir.resolve("whole")).trainLosses();
+        List<JsonNode> whole = new TrainLog(dir.resolve("whole")).entries();
 
         Path killed = dir.resolve("killed");
         trainer(killed, c).run(MODEL, false, 6);         // "killed" after step 6: last checkpoint is step 4
+        JsonNode beforeKill = new TrainLog(killed).entries().get(4);
         trainer(killed, c).run(MODEL, true, 0);
-        List<Double> resumed = new TrainLog(killed).trainLosses();
-        assertSameLosses(whole, resumed);                // steps 5 and 6 not duplicated
+        List<JsonNode> resumed = new TrainLog(killed).entries();
+        assertResumedRun(whole, resumed);                // steps 5 and 6 not duplicated
+        // step 5 again, from the checkpoint of step 4: the same weights and batch give the same forward and backward
+        JsonNode again = resumed.get(4);
+        assertEquals(beforeKill.get("loss").asDouble(), again.get("loss").asDouble(), 1e-6 * beforeKill.get("loss").asDouble(), "loss of step 5");
+        assertEquals(beforeKill.get("grad_norm").asDouble(), again.get("grad_norm").asDouble(),
+                1e-6 * beforeKill.get("grad_norm").asDouble(), "gradient norm of step 5");
     }
 
+    /** Relative tolerance of {@link #assertSameLosses}; see {@link #assertResumedRun}. */
+    public static final double LOSS_TOLERANCE = 1e-2;
+
     /**
-     * Same loss sequence. The resumed state is restored bit for bit, but libtorch's CPU kernels may sum in a
-     * different order when tensors land at other addresses (a JVM that ran other tests first, or reused heap
-     * memory), which moves the last bits of a loss and grows over the steps after a resume (seen: 2.4e-5 relative
-     * at step 10 on a clean CI run); 1e-4 relative is still far below any real difference (a wrong step, LR or data
-     * position changes losses by 1e-2 or more).
+     * A resumed run's log against the uninterrupted run's. What a resume must restore is compared exactly: the same
+     * steps, and at every step the same learning rate and token count (the schedule and the data position follow
+     * from the step). Losses are compared at {@link #LOSS_TOLERANCE} relative only: libtorch's CPU training steps are
+     * not always bit-reproducible even within one JVM. The uninterrupted and the interrupted run of the test below,
+     * repeated in one JVM, differed in 3 of 12, 8 of 24, 4 of 24, 1 of 24 and 3 of 24 repetitions (five tries), from
+     * step 2 on, by up to 2.1e-3 relative by step 6 (a CI run failed at 1e-4 with 9.2e-4). The cause is not found:
+     * not the thread count (tests run libtorch on one thread), not MKL's alignment-dependent paths
+     * ({@code MKL_CBWR=COMPATIBLE} left it), not parameters wrapping Java buffers (copying them into libtorch's
+     * allocator left it); outside the trainer, a fresh model's forward and backward (40 times) and six AdamW steps
+     * with the trainer's settings (30 times) were bit-identical. A wrong data position or a restarted schedule
+     * moves losses by more.
      */
-    public static void assertSameLosses(List<Double> expected, List<Double> actual) {
+    public static void assertResumedRun(List<JsonNode> expected, List<JsonNode> actual) {
         assertEquals(expected.size(), actual.size(), "number of logged steps");
         for (int i = 0; i < expected.size(); i++) {
-            assertEquals(expected.get(i), actual.get(i), 1e-4 * Math.abs(expected.get(i)), "loss of step " + (i + 1));
+            JsonNode e = expected.get(i), a = actual.get(i);
+            for (String exact : List.of("step", "tokens", "lr")) {
+                if (e.has(exact)) {
+                    assertEquals(e.get(exact).asDouble(), a.get(exact).asDouble(), exact + " of entry " + (i + 1));
+                }
+            }
+        }
+        assertSameLosses(expected.stream().map(e -> e.get("loss").asDouble()).toList(),
+                actual.stream().map(e -> e.get("loss").asDouble()).toList());
+    }
+
+    /** The same sequence of losses within {@link #LOSS_TOLERANCE} relative (see {@link #assertResumedRun}). */
+    public static void assertSameLosses(List<Double> expected, List<Double> actual) {
+        assertEquals(expected.size(), actual.size(), "number of logged values");
+        for (int i = 0; i < expected.size(); i++) {
+            assertEquals(expected.get(i), actual.get(i), LOSS_TOLERANCE * Math.abs(expected.get(i)), "loss of entry " + (i + 1));
         }
     }
 
