@@ -1,8 +1,8 @@
 package org.nestlm.train;
 
 import ai.djl.ndarray.BaseNDManager;
-import com.fasterxml.jackson.databind.JsonNode;
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nestlm.model.ModelConfig;
