@@ -78,13 +78,15 @@ class ElastifyTest extends org.nestlm.DjlTestBase {
     }
 
     @Test
-    void resumeReproducesTheLossSequence(@TempDir Path dir) throws IOException {
+    void resumeContinuesTheInterruptedRun(@TempDir Path dir) throws IOException {
         ElastifyConfig c = config(32 * 4 * 10, 4);
         elastify(dir.resolve("whole"), c).run(teacher, REMOVAL, false, 0);
         Path killed = dir.resolve("killed");
         elastify(killed, c).run(teacher, REMOVAL, false, 6);    // last checkpoint at step 4
+        List<com.fasterxml.jackson.databind.JsonNode> beforeKill = new TrainLog(killed).entries();
         elastify(killed, c).run(teacher, REMOVAL, true, 0);
-        org.nestlm.train.PretrainerTest.assertResumedRun(new TrainLog(dir.resolve("whole")).entries(), new TrainLog(killed).entries());
+        org.nestlm.train.PretrainerTest.assertResumedRun(new TrainLog(dir.resolve("whole")).entries(), beforeKill,
+                new TrainLog(killed).entries(), 4);
     }
 
     @Test
