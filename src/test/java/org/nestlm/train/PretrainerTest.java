@@ -83,7 +83,7 @@ public class PretrainerTest {
      * relative); the second, after the first update from the restored weights and AdamW moments, with the same
      * loss within 1e-4. Four steps after the checkpoint, the loss must be within 1e-2 of the uninterrupted run's:
      * moments zeroed at resume put it 2 % off, and a restarted bias correction 3 %; the run-to-run noise below
-     * stayed under 1e-3 there in every case seen.
+     * stayed under 1e-3 at that step in the repetitions printed, and under 1e-2 in the CI run that failed at step 10.
      *
      * <p>Losses are not compared step by step: libtorch's CPU training steps are not always bit-reproducible even
      * within one JVM, and on this tiny model a last-bit difference grows to percents within ten steps. The
@@ -92,7 +92,8 @@ public class PretrainerTest {
      * step 10 once reached 2.5 %. The cause is not found: not the thread count (tests run libtorch on one thread), not
      * MKL's alignment-dependent paths ({@code MKL_CBWR=COMPATIBLE} left it), not parameters wrapping Java buffers
      * (copying them into libtorch's allocator left it). Repeating the first step alone, 1 of 299 repetitions gave
-     * different gradients, first in the backward of attention's query branch.
+     * different gradients, first in the backward of attention's query branch. Runs with gradient accumulation
+     * differed far more often than runs without.
      *
      * @param checkpoint the step of the checkpoint the resume started from
      */
