@@ -89,13 +89,19 @@ final class ScalarKernels implements Kernels {
     @Override
     public void scanStep(float[] s, int sOff, int states, int channels, float decay, float dt, float d,
                          float[] x, int xOff, float[] bc, int bOff, int cOff, float[] y, int yOff) {
-        for (int p = 0; p < channels; p++) {
+        scanStepScalar(s, sOff, states, channels, decay, dt, d, x, xOff, bc, bOff, cOff, y, yOff, 0);
+    }
+
+    /** The channels from {@code fromChannel} on (the SIMD kernel's tail). */
+    static void scanStepScalar(float[] s, int sOff, int states, int channels, float decay, float dt, float d,
+                               float[] x, int xOff, float[] bc, int bOff, int cOff, float[] y, int yOff, int fromChannel) {
+        for (int p = fromChannel; p < channels; p++) {
             y[yOff + p] = d * x[xOff + p];
         }
         for (int n = 0; n < states; n++) {
             float db = dt * bc[bOff + n], cn = bc[cOff + n];
             int o = sOff + n * channels;
-            for (int p = 0; p < channels; p++) {
+            for (int p = fromChannel; p < channels; p++) {
                 float v = decay * s[o + p] + db * x[xOff + p];
                 s[o + p] = v;
                 y[yOff + p] += cn * v;
@@ -129,11 +135,17 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public void combineRows(float[] a, int aOff, int stride, int rows, float[] c, int cOff, float[] y, int yOff, int n) {
-        java.util.Arrays.fill(y, yOff, yOff + n, 0f);
+        combineRowsScalar(a, aOff, stride, rows, c, cOff, y, yOff, n, 0);
+    }
+
+    /** The outputs from {@code from} on (the SIMD kernel's tail). */
+    static void combineRowsScalar(float[] a, int aOff, int stride, int rows, float[] c, int cOff, float[] y, int yOff,
+                                  int n, int from) {
+        java.util.Arrays.fill(y, yOff + from, yOff + n, 0f);
         for (int r = 0; r < rows; r++) {
             float cr = c[cOff + r];
             int o = aOff + r * stride;
-            for (int i = 0; i < n; i++) {
+            for (int i = from; i < n; i++) {
                 y[yOff + i] += cr * a[o + i];
             }
         }

@@ -250,16 +250,7 @@ final class VectorKernels implements Kernels {
             }
             yv.intoArray(y, yOff + p);
         }
-        for (; p < channels; p++) {
-            float yp = d * x[xOff + p];
-            for (int n = 0; n < states; n++) {
-                int o = sOff + n * channels + p;
-                float v = decay * s[o] + dt * bc[bOff + n] * x[xOff + p];
-                s[o] = v;
-                yp += bc[cOff + n] * v;
-            }
-            y[yOff + p] = yp;
-        }
+        ScalarKernels.scanStepScalar(s, sOff, states, channels, decay, dt, d, x, xOff, bc, bOff, cOff, y, yOff, p);
     }
 
     @Override
@@ -320,13 +311,7 @@ final class VectorKernels implements Kernels {
             }
             acc.intoArray(y, yOff + i);
         }
-        for (; i < n; i++) {
-            float acc = 0f;
-            for (int r = 0; r < rows; r++) {
-                acc += c[cOff + r] * a[aOff + r * stride + i];
-            }
-            y[yOff + i] = acc;
-        }
+        ScalarKernels.combineRowsScalar(a, aOff, stride, rows, c, cOff, y, yOff, n, i);
     }
 
     private static void combineFour(float[] a, int aOff, int stride, int rows, float[] c, int cOff, float[] y, int yOff) {
