@@ -18,6 +18,7 @@ import org.nestlm.io.Checkpoint;
 import org.nestlm.model.LayerKind;
 import org.nestlm.model.NemotronH;
 import org.nestlm.tokenizer.TextTokenizer;
+import org.nestlm.train.RunDirectory;
 import org.nestlm.train.TokenSource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -130,7 +131,9 @@ final class ElastifyCommand implements Callable<Integer> {
                     + " --corpus …', or pass --rankings FILE");
         }
         Path cache = CacheDir.resolve(cacheDir);
-        try (Checkpoint ckpt = Checkpoint.open(teacher); NDManager manager = NDManager.newBaseManager()) {
+        // --out is this process's until the elastic checkpoint is complete: a second elastify on it fails at once
+        try (RunDirectory owned = RunDirectory.open(out);
+             Checkpoint ckpt = Checkpoint.open(teacher); NDManager manager = NDManager.newBaseManager()) {
             Rankings r = RankingsJson.read(rankFile).validate(ckpt.architecture(), rankFile.toString());
             Path tokFile = tokenizer != null ? tokenizer : ckpt.tokenizer().orElseThrow(() ->
                     new UserException(teacher + " has no tokenizer.json; pass --tokenizer FILE"));

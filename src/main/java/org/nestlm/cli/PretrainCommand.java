@@ -141,6 +141,22 @@ final class PretrainCommand implements Callable<Integer> {
             ai.djl.engine.Engine.getEngine("PyTorch");
             JniUtils.setNumThreads(threads);                                                 // in case it had started
         }
+        if (resume && !Files.isDirectory(out)) {
+            throw new UserException(out + ": nothing to resume (no such directory)");
+        }
+        if (!resume) {
+            // flag errors before --out is created
+            newConfig();
+            requireCorpus();
+            tokenizerFile(tokenizer != null ? tokenizer : Path.of("tokenizer.json"));
+        }
+        // --out is this process's from here on: a second pretrain on it fails at once
+        try (RunDirectory owned = RunDirectory.open(out)) {
+            return train();
+        }
+    }
+
+    private Integer train() throws Exception {
         Path cache = CacheDir.resolve(dir);
         ObjectNode saved = resume ? savedState() : null;
         PretrainConfig config = resume ? resumedConfig(saved) : newConfig();
@@ -160,7 +176,6 @@ final class PretrainCommand implements Callable<Integer> {
         }
 
         Corpus c = Corpora.open(corpusSpecs, cache);
-        Files.createDirectories(out);
         if (!resume) {
             copyTokenizer(tokFile, out);
         }
@@ -323,7 +338,6 @@ final class PretrainCommand implements Callable<Integer> {
     // ---- --resume -----------------------------------------------------------------------------------------------
 
     private ObjectNode savedState() throws IOException {
-        RunDirectory.recover(out);
         Path state = RunDirectory.state(out).resolve("state.json");
         if (!Files.isRegularFile(state)) {
             throw new UserException(out + ": nothing to resume (no " + RunDirectory.STATE_DIR + "/state.json)");

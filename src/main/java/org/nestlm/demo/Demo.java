@@ -77,9 +77,17 @@ public final class Demo {
     public record Row(String method, String budget, String name, Path dir, String evalBudget) {
     }
 
-    /** Runs (or resumes) every stage and returns the report's summary. */
+    /**
+     * Runs (or resumes) every stage and returns the report's summary. The output directory is this process's
+     * meanwhile: a second demo on it fails at once.
+     */
     public Report.Summary run() throws Exception {
-        Files.createDirectories(out);
+        try (RunDirectory owned = RunDirectory.open(out)) {
+            return runStages();
+        }
+    }
+
+    private Report.Summary runStages() throws Exception {
         state = DemoState.open(out, plan.name());
         plan.print(console);
         console.println("output    " + out + (state.stages().isEmpty() ? "" : " (resuming: " + state.stages().size() + " stages done)"));

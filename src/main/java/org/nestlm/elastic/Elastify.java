@@ -30,7 +30,6 @@ import org.nestlm.train.WindowSampler;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -91,8 +90,6 @@ public final class Elastify {
      * already be in importance order; {@code removalOrder} is its depth ranking (least important first).
      */
     public Result run(NemotronH teacher, List<Integer> removalOrder, boolean resume, int stopAfter) throws IOException {
-        Files.createDirectories(out);
-        RunDirectory.recover(out);
         Architecture arch = teacher.architecture();
         long fullParams = arch.parameterCount();
         List<Budget> budgets = new ArrayList<>();
@@ -101,8 +98,8 @@ public final class Elastify {
         }
         budgets.sort(Comparator.comparingDouble((Budget b) -> b.fractionOf(fullParams)).reversed());
         ElasticSpace space = ElasticSpace.defaults(arch, removalOrder, config.heterogeneousMlp());
-        TrainLog log = new TrainLog(out);
-        try (NDManager root = NDManager.newBaseManager()) {
+        RunDirectory dir = RunDirectory.open(out);
+        try (dir; NDManager root = NDManager.newBaseManager()) {
             int start = 0;
             Path state = RunDirectory.state(out);
             Map<String, float[]> weights = teacher.toFloatArrays();
@@ -118,22 +115,24 @@ public final class Elastify {
                 }
                 start = s.get("step").asInt();
                 weights = TensorStore.readFloats(state.resolve("model.safetensors"));
-                log.truncateAfter(start);
                 console.printf("resuming %s at step %d of %d%n", out, start, config.totalSteps());
             } else if (RunDirectory.hasState(out)) {
                 throw new IllegalArgumentException(out + " holds an elastify run already; pass --resume to continue it or "
                         + "choose another --out");
             }
+            TrainLog log = dir.log(start);
             final Map<String, float[]> init = weights;
             try (NemotronH student = NemotronH.fromTensors(arch, root, init::get);
-                 Router router = new Router(space, budgets.size(), config.routerWidth(), root, config.seed());
+                 Router router = resume
+                         ? new Router(space, budgets.size(), config.routerWidth(), root,
+                                 TensorStore.readFloats(state.resolve("router.safetensors")))
+                         : new Router(space, budgets.size(), config.routerWidth(), root, config.seed());
                  AdamW modelOpt = new AdamW(new ArrayList<>(student.parameters().values()), root, 0.9, 0.95, config.weightDecay());
                  AdamW routerOpt = new AdamW(router.params(), root, 0.9, 0.95, 0.0)) {
                 if (resume) {
                     Map<String, float[]> opt = TensorStore.readFloats(state.resolve("optimizer.safetensors"));
                     modelOpt.load(prefixed(opt, "model/"), start);
                     routerOpt.load(prefixed(opt, "router/"), start);
-                    router.load(TensorStore.readFloats(state.resolve("router.safetensors")));
                 }
                 Run run = new Run(teacher, student, router, space, budgets, fullParams, modelOpt, routerOpt, log);
                 int end = stopAfter > 0 ? Math.min(stopAfter, config.totalSteps()) : config.totalSteps();

@@ -84,13 +84,11 @@ public final class Pretrainer {
      * simulate a killed run).
      */
     public Result run(ModelConfig modelConfig, boolean resume, int stopAfter) throws IOException {
-        Files.createDirectories(out);
-        TrainLog log = new TrainLog(out);
-        try (NDManager root = NDManager.newBaseManager()) {
+        RunDirectory dir = RunDirectory.open(out);
+        try (dir; NDManager root = NDManager.newBaseManager()) {
             int startStep = 0;
             NemotronH model;
             Map<String, float[]> optimizerState = null;
-            RunDirectory.recover(out);
             Path stateDir = RunDirectory.state(out);
             if (resume) {
                 if (!Files.isDirectory(stateDir)) {
@@ -107,7 +105,6 @@ public final class Pretrainer {
                     model = NemotronH.load(ckpt, root);
                 }
                 optimizerState = TensorStore.readFloats(stateDir.resolve("optimizer.safetensors"));
-                log.truncateAfter(startStep);
                 console.printf("resuming %s at step %d of %d%n", out, startStep, config.totalSteps());
             } else {
                 if (Files.exists(stateDir)) {
@@ -116,6 +113,7 @@ public final class Pretrainer {
                 }
                 model = NemotronH.initialize(Architecture.fromConfig(modelConfig), config.seed(), root);
             }
+            TrainLog log = dir.log(startStep);
             try (model; AdamW optimizer = new AdamW(new ArrayList<>(model.parameters().values()), root,
                     config.beta1(), config.beta2(), config.weightDecay())) {
                 if (optimizerState != null) {
