@@ -64,7 +64,13 @@ public final class Slicer {
         Files.createDirectories(parent);
         // the directory is built under a fixed sibling name that this process owns while it writes: a second slice
         // into the same --out fails at once, and the next slice after a kill starts the leftover afresh
-        try (RunDirectory work = RunDirectory.open(parent.resolve("." + target.getFileName() + SLICING))) {
+        RunDirectory work;
+        try {
+            work = RunDirectory.open(parent.resolve("." + target.getFileName() + SLICING));
+        } catch (RunDirectory.InUseException e) {
+            throw new RunDirectory.InUseException(target + " is being written by another slice: " + e.getMessage());
+        }
+        try (work) {
             boolean published = false;
             try {
                 removeOldTemporaries(parent, target.getFileName().toString());

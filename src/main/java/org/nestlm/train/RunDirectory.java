@@ -31,8 +31,7 @@ import java.util.stream.Stream;
  * <p>Within one process the lock is re-entrant for the thread holding it (a command owns its {@code --out} and
  * the trainer it calls opens it again); another thread of the same process is refused as another process would be.
  * The lock file stays in the directory, except where {@link #publish} or {@link #discard} remove it: a process
- * that opened the removed file and locks it afterwards sees its nonce missing from the file of that name and
- * gives up.
+ * that opened the removed file and locks it afterwards finds another file (or none) under that name and gives up.
  *
  * <p>The resumable state of a training run is {@code train_state/}. It is written whole into
  * {@code train_state.tmp/} and swapped in by renames, so a kill at any moment leaves the last complete state (the
@@ -45,7 +44,6 @@ public final class RunDirectory implements AutoCloseable {
 
     /** Directories this process holds, by real path. */
     private static final Map<Path, Held> HELD = new HashMap<>();
-    private static final java.security.SecureRandom NONCES = new java.security.SecureRandom();
 
     private static final class Held {
         final FileChannel channel;
@@ -91,36 +89,37 @@ public final class RunDirectory implements AutoCloseable {
                 return new RunDirectory(dir, key);
             }
             Path lockFile = key.resolve(LOCK_FILE);
-            FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
-            FileLock lock;
-            try {
-                lock = ch.tryLock();
-            } catch (OverlappingFileLockException | IOException e) {
-                lock = null;
-            }
-            if (lock == null) {
-                String holder = holder(ch);
-                ch.close();
-                throw inUse(dir, holder.isEmpty() ? "another process" : "process " + holder);
-            }
-            try {
-                // who holds it, for the message a second process prints, and a nonce: when the name now holds other
-                // text, the file this process locked was removed (by a holder that discarded or published the
-                // directory) after it was opened, and the lock is worth nothing
-                String token = ProcessHandle.current().pid() + " " + Long.toHexString(NONCES.nextLong()) + "\n";
-                ch.truncate(0);
-                ch.write(ByteBuffer.wrap(token.getBytes(StandardCharsets.UTF_8)), 0);
-                ch.force(false);
-                String now;
+            FileChannel ch = null;
+            FileLock lock = null;
+            for (int attempt = 0; lock == null; attempt++) {
+                ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                Object opened = fileKey(lockFile);
                 try {
-                    now = Files.readString(lockFile, StandardCharsets.UTF_8);
-                } catch (IOException e) {
-                    now = "";
+                    lock = ch.tryLock();
+                } catch (OverlappingFileLockException | IOException e) {
+                    lock = null;
                 }
-                if (!now.equals(token)) {
-                    throw inUse(dir, "another process");
+                if (lock == null) {
+                    String holder = holder(ch);
+                    ch.close();
+                    throw inUse(dir, holder.isEmpty() ? "another process" : "process " + holder);
                 }
+                // The file locked must still be the one of that name: a holder that published or discarded the
+                // directory removed it, and a lock on a removed file guards nothing. Compared by file key (a stat):
+                // opening the file again and closing it would release this process's lock (POSIX record locks).
+                Object locked = fileKey(lockFile);
+                if (opened == null || !opened.equals(locked)) {
+                    ch.close();
+                    lock = null;
+                    if (attempt >= 2) {
+                        throw inUse(dir, "another process");
+                    }
+                }
+            }
+            try {
+                // who holds it, for the message a second process prints
+                ch.truncate(0);
+                ch.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
                 removeLeftovers(key);
             } catch (IOException | RuntimeException e) {
                 ch.close();
@@ -131,18 +130,31 @@ public final class RunDirectory implements AutoCloseable {
         }
     }
 
-    private static IOException inUse(Path dir, String holder) {
-        return new IOException(dir + " is in use by " + holder + " (lock " + LOCK_FILE + "); wait for it to finish, "
+    private static InUseException inUse(Path dir, String holder) {
+        return new InUseException(dir + " is in use by " + holder + " (lock " + LOCK_FILE + "); wait for it to finish, "
                 + "or choose another output directory");
+    }
+
+    /** The directory is held by another process (or another thread of this one). */
+    public static final class InUseException extends IOException {
+        public InUseException(String message) {
+            super(message);
+        }
+    }
+
+    private static Object fileKey(Path file) {
+        try {
+            return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     private static String holder(FileChannel ch) {
         try {
             ByteBuffer b = ByteBuffer.allocate(32);
             ch.read(b, 0);
-            String text = new String(b.array(), 0, b.position(), StandardCharsets.UTF_8).trim();
-            int space = text.indexOf(' ');
-            return space < 0 ? text : text.substring(0, space);
+            return new String(b.array(), 0, b.position(), StandardCharsets.UTF_8).trim();
         } catch (IOException e) {
             return "";
         }

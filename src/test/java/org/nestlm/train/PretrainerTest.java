@@ -65,6 +65,27 @@ public class PretrainerTest {
     }
 
     @Test
+    void aRestartAfterAKillBeforeTheFirstCheckpointLogsEveryStepOnce(@TempDir Path out) throws IOException {
+        // what a run killed after step 3, before its first checkpoint, leaves: a log and a half-written weights file
+        Files.writeString(out.resolve("log.jsonl"), "{\"step\":1,\"loss\":4.1}\n{\"step\":2,\"loss\":4.0}\n{\"step\":3,\"lo");
+        Files.writeString(out.resolve(".model.safetensors.5e1d0c.tmp"), "half");
+        trainer(out, config(16 * 4 * 2 * 4, 8)).run(MODEL, false, 0);   // 4 steps
+        assertEquals(List.of(1, 2, 3, 4), RunDirectoryTest.steps(new TrainLog(out).entries()));
+        assertTrue(Files.notExists(out.resolve(".model.safetensors.5e1d0c.tmp")));
+    }
+
+    @Test
+    void aRunDirectoryInUseIsRefusedBeforeAnything(@TempDir Path out) throws IOException {
+        Files.writeString(out.resolve("log.jsonl"), "{\"step\":1,\"loss\":4.1}\n");
+        try (var other = RunDirectoryTest.lockAsAnotherProcess(out)) {
+            IOException e = assertThrows(RunDirectory.InUseException.class,
+                    () -> trainer(out, config(16 * 4 * 2 * 4, 8)).run(MODEL, false, 0));
+            assertTrue(e.getMessage().contains(out.toString()), e.getMessage());
+        }
+        assertEquals("{\"step\":1,\"loss\":4.1}\n", Files.readString(out.resolve("log.jsonl")), "the holder's log untouched");
+    }
+
+    @Test
     void resumeContinuesTheInterruptedRun(@TempDir Path dir) throws IOException {
         PretrainConfig c = config(16 * 4 * 2 * 12, 4);   // 12 steps, checkpoints at 4, 8, 12
         trainer(dir.resolve("whole"), c).run(MODEL, false, 0);
