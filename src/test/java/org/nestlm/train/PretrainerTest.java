@@ -64,11 +64,16 @@ public class PretrainerTest {
         assertTrue(Files.notExists(out.resolve("train_state.tmp")) && Files.notExists(out.resolve("train_state.old")));
     }
 
+    /** The log of a run killed while it appended step 3, before its first checkpoint. */
+    public static final String KILLED_LOG = """
+            {"step":1,"tokens":128,"lr":0.001,"loss":4.1}
+            {"step":2,"tokens":256,"lr":0.002,"loss":4.0}
+            {"step":3,"to""";
+
     @Test
     void aRestartAfterAKillBeforeTheFirstCheckpointLogsEveryStepOnce(@TempDir Path out) throws IOException {
-        // what a run killed after step 3, before its first checkpoint, leaves: a log and a half-written weights file
-        Files.writeString(out.resolve("log.jsonl"), "{\"step\":1,\"loss\":4.1}\n{\"step\":2,\"loss\":4.0}\n{\"step\":3,\"lo");
-        Files.writeString(out.resolve(".model.safetensors.5e1d0c.tmp"), "half");
+        Files.writeString(out.resolve("log.jsonl"), KILLED_LOG);
+        Files.writeString(out.resolve(".model.safetensors.5e1d0c.tmp"), "half");   // and a half-written file
         trainer(out, config(16 * 4 * 2 * 4, 8)).run(MODEL, false, 0);   // 4 steps
         assertEquals(List.of(1, 2, 3, 4), RunDirectoryTest.steps(new TrainLog(out).entries()));
         assertTrue(Files.notExists(out.resolve(".model.safetensors.5e1d0c.tmp")));
@@ -76,13 +81,13 @@ public class PretrainerTest {
 
     @Test
     void aRunDirectoryInUseIsRefusedBeforeAnything(@TempDir Path out) throws IOException {
-        Files.writeString(out.resolve("log.jsonl"), "{\"step\":1,\"loss\":4.1}\n");
+        Files.writeString(out.resolve("log.jsonl"), KILLED_LOG);
         try (var other = RunDirectoryTest.lockAsAnotherProcess(out)) {
             IOException e = assertThrows(RunDirectory.InUseException.class,
                     () -> trainer(out, config(16 * 4 * 2 * 4, 8)).run(MODEL, false, 0));
             assertTrue(e.getMessage().contains(out.toString()), e.getMessage());
         }
-        assertEquals("{\"step\":1,\"loss\":4.1}\n", Files.readString(out.resolve("log.jsonl")), "the holder's log untouched");
+        assertEquals(KILLED_LOG, Files.readString(out.resolve("log.jsonl")), "the holder's log untouched");
     }
 
     @Test
