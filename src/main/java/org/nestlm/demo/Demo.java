@@ -289,19 +289,21 @@ public final class Demo {
         List<EvalData> sets = evalSets();
         console.println("          sets: " + sets.stream().map(EvalData::label).toList());
         Evaluator ev = new Evaluator(cache, evalSettings(), plan.blimpPairs(), false);
-        Files.createDirectories(dir("eval"));
-        for (Row r : rows()) {
-            Path f = dir("eval").resolve(r.name() + ".json");
-            if (Files.isRegularFile(f)) {
-                continue;
-            }
-            long t = System.nanoTime();
-            try (ModelScorer s = ModelScorer.open(r.dir(), r.evalBudget())) {
-                ModelResult m = ev.evaluate(s, r.evalBudget(), tokenizer(), sets);
-                AtomicFiles.writeString(f, ConfigJson.MAPPER.writerWithDefaultPrettyPrinter()
-                        .writeValueAsString(EvalReport.toJson(List.of(m), evalSettings())) + "\n");
-                console.printf(Locale.ROOT, "          %-16s %,9d parameters  held-out loss %.4f  (%.1f s)%n", r.name(), m.parameters(),
-                        m.text().getFirst().loss(), (System.nanoTime() - t) / 1e9);
+        // a kill mid-write leaves a temp file in eval/: removed when the stage runs again
+        try (RunDirectory evalDir = RunDirectory.open(dir("eval"))) {
+            for (Row r : rows()) {
+                Path f = dir("eval").resolve(r.name() + ".json");
+                if (Files.isRegularFile(f)) {
+                    continue;
+                }
+                long t = System.nanoTime();
+                try (ModelScorer s = ModelScorer.open(r.dir(), r.evalBudget())) {
+                    ModelResult m = ev.evaluate(s, r.evalBudget(), tokenizer(), sets);
+                    AtomicFiles.writeString(f, ConfigJson.MAPPER.writerWithDefaultPrettyPrinter()
+                            .writeValueAsString(EvalReport.toJson(List.of(m), evalSettings())) + "\n");
+                    console.printf(Locale.ROOT, "          %-16s %,9d parameters  held-out loss %.4f  (%.1f s)%n", r.name(), m.parameters(),
+                            m.text().getFirst().loss(), (System.nanoTime() - t) / 1e9);
+                }
             }
         }
     }
