@@ -38,7 +38,8 @@ public final class ElasticModel implements AutoCloseable {
         try {
             ElasticJson.Metadata meta = ElasticJson.read(dir, ckpt.architecture());
             NDManager m = NDManager.newBaseManager();
-            Router r = new Router(meta.space(), meta.routerBudgets().size(), meta.routerWidth(), m, meta.routerWeights());
+            Router r = new Router(meta.space(), meta.routerBudgets().size(), meta.routerWidth(), m, 0);
+            r.load(meta.routerWeights());
             return new ElasticModel(ckpt, meta, m, r);
         } catch (IOException | RuntimeException e) {
             ckpt.close();

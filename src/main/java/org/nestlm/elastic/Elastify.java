@@ -123,16 +123,14 @@ public final class Elastify {
             TrainLog log = dir.log(start);
             final Map<String, float[]> init = weights;
             try (NemotronH student = NemotronH.fromTensors(arch, root, init::get);
-                 Router router = resume
-                         ? new Router(space, budgets.size(), config.routerWidth(), root,
-                                 TensorStore.readFloats(state.resolve("router.safetensors")))
-                         : new Router(space, budgets.size(), config.routerWidth(), root, config.seed());
+                 Router router = new Router(space, budgets.size(), config.routerWidth(), root, config.seed());
                  AdamW modelOpt = new AdamW(new ArrayList<>(student.parameters().values()), root, 0.9, 0.95, config.weightDecay());
                  AdamW routerOpt = new AdamW(router.params(), root, 0.9, 0.95, 0.0)) {
                 if (resume) {
                     Map<String, float[]> opt = TensorStore.readFloats(state.resolve("optimizer.safetensors"));
                     modelOpt.load(prefixed(opt, "model/"), start);
                     routerOpt.load(prefixed(opt, "router/"), start);
+                    router.load(TensorStore.readFloats(state.resolve("router.safetensors")));
                 }
                 Run run = new Run(teacher, student, router, space, budgets, fullParams, modelOpt, routerOpt, log);
                 int end = stopAfter > 0 ? Math.min(stopAfter, config.totalSteps()) : config.totalSteps();

@@ -40,57 +40,25 @@ public final class Router implements AutoCloseable {
     private final NDManager manager;
     private final Map<Axis, Param[]> weights = new EnumMap<>(Axis.class);   // per axis {W1 [width, budgets], W2 [groups·choices, width]}
 
-    /** A new router, weights drawn from N(0, {@link #INIT_STD}²) with {@code seed}. */
     public Router(ElasticSpace space, int budgets, int width, NDManager parent, long seed) {
-        this(space, budgets, width, parent, gaussian(new Random(seed)));
-    }
-
-    /**
-     * A router with the weights {@link #state()} returned (a trained router read back). The tensors are made from
-     * them, never filled afterwards: DJL's in-place fill ({@code NDArray.set}) goes through a libtorch guard that
-     * prints a deprecation warning.
-     *
-     * @throws IllegalArgumentException naming a weight that is missing or has the wrong size
-     */
-    public Router(ElasticSpace space, int budgets, int width, NDManager parent, Map<String, float[]> state) {
-        this(space, budgets, width, parent, (name, size) -> {
-            float[] v = state.get(name);
-            if (v == null || v.length != size) {
-                throw new IllegalArgumentException("router state has no (or a misshapen) '" + name + "'");
-            }
-            return v;
-        });
-    }
-
-    /** The values of one weight, by name and element count. */
-    private interface Values {
-        float[] of(String name, int size);
-    }
-
-    private Router(ElasticSpace space, int budgets, int width, NDManager parent, Values values) {
         this.space = space;
         this.budgets = budgets;
         this.manager = parent.newSubManager();
+        Random rng = new Random(seed);
         for (Axis a : Axis.values()) {
             int out = groups(a) * choices(a);
             weights.put(a, new Param[] {
-                    param("router." + name(a) + ".w1", width, budgets, values),
-                    param("router." + name(a) + ".w2", out, width, values)});
+                    param("router." + name(a) + ".w1", width, budgets, rng),
+                    param("router." + name(a) + ".w2", out, width, rng)});
         }
     }
 
-    private static Values gaussian(Random rng) {
-        return (name, size) -> {
-            float[] v = new float[size];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) (rng.nextGaussian() * INIT_STD);
-            }
-            return v;
-        };
-    }
-
-    private Param param(String name, int rows, int cols, Values values) {
-        NDArray a = manager.create(values.of(name, rows * cols), new Shape(rows, cols));
+    private Param param(String name, int rows, int cols, Random rng) {
+        float[] v = new float[rows * cols];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (rng.nextGaussian() * INIT_STD);
+        }
+        NDArray a = manager.create(v, new Shape(rows, cols));
         a.setName(name);
         return new Param(name, a, false);
     }
@@ -253,6 +221,17 @@ public final class Router implements AutoCloseable {
             s.put(p.name(), p.value().toFloatArray());
         }
         return s;
+    }
+
+    /** Restores weights saved by {@link #state()}. */
+    public void load(Map<String, float[]> state) {
+        for (Param p : params()) {
+            float[] v = state.get(p.name());
+            if (v == null || v.length != p.numel()) {
+                throw new IllegalArgumentException("router state has no (or a misshapen) '" + p.name() + "'");
+            }
+            p.value().set(v);
+        }
     }
 
     static long[] toLong(int[] v) {

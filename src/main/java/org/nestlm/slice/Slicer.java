@@ -87,7 +87,11 @@ public final class Slicer {
                 published = true;
             } finally {
                 if (!published) {
-                    work.discard();
+                    try {
+                        work.discard();
+                    } catch (IOException ignored) {
+                        // the failure matters more; the next slice into out removes the leftover
+                    }
                 }
             }
         }
