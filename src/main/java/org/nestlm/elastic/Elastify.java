@@ -256,6 +256,7 @@ public final class Elastify {
                         }
                     }
                     double lr = config.modelLr() * warm;
+                    String skip = null;
                     try {
                         modelOpt.step(lr, config.clipNorm());
                         routerOpt.step(config.routerLr() * warm, 0);
@@ -269,6 +270,7 @@ public final class Elastify {
                                     + " for " + skipped + " steps in a row; lower --lr or --router-lr", e);
                         }
                         console.printf(Locale.ROOT, "warning: step %d skipped: %s%n", done(step), e.getMessage());
+                        skip = e.getMessage();
                     }
                     int done = step + 1;
                     tokensDone += (stage1 ? config.stage1TokensPerStep() : config.stage2TokensPerStep());
@@ -288,7 +290,10 @@ public final class Elastify {
                         total += kdBetween;
                     }
                     entry.put("loss", total / config.accumulation());
-                    entry.put("tokens", done * config.stage1TokensPerStep());
+                    if (skip != null) {
+                        entry.put("skipped", skip);      // no update was applied at this step
+                    }
+                    entry.put("tokens", config.tokensAfter(done));
                     if (done % config.evalEvery() == 0 || done == config.totalSteps()) {
                         lastVal = validate();
                         lastVal.forEach((k, v) -> entry.put("val_" + k, v));
