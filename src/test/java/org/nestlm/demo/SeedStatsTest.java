@@ -14,7 +14,7 @@ class SeedStatsTest {
         assertEquals(0.2, s.sd(), 1e-12);                           // sample deviation
         assertEquals(4.303 * 0.2 / Math.sqrt(3), s.halfWidth(), 1e-12);
         assertEquals("3.2000 ± 0.2000", s.format());
-        assertEquals("[2.7032, 3.6968]", s.interval());
+        assertEquals("[2.7031, 3.6969]", s.interval());
     }
 
     @Test
