@@ -1,6 +1,7 @@
 package org.nestlm.elastic;
 
 import ai.djl.engine.Engine;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
@@ -228,7 +229,7 @@ public final class Elastify {
                                     draws[b]++;
                                 }
                                 if (config.ceWeight() > 0) {
-                                    loss = loss.add(Losses.crossEntropy(logits, batch.targets()).mul((float) config.ceWeight()));
+                                    loss = loss.add(Tensors.mul(Losses.crossEntropy(logits, batch.targets()), (float) config.ceWeight()));
                                 }
                                 // the router learns every budget's size, the full one too (so interpolation above the
                                 // largest routed budget is meaningful); the full budget's forward pass is never masked
@@ -247,11 +248,12 @@ public final class Elastify {
                                             + "budget %s: KD %s, budget loss %s; lower --lr or --router-lr", done(step),
                                             budgets.get(b).text(), loss.getFloat(), bl.getFloat()));
                                 }
-                                gc.backward(loss.add(bl).div((float) config.accumulation()));
+                                gc.backward(Tensors.div(loss.add(bl), (float) config.accumulation()));
                             }
                         }
                     }
                     double lr = config.modelLr() * warm;
+                    String skip = null;
                     try {
                         modelOpt.step(lr, config.clipNorm());
                         routerOpt.step(config.routerLr() * warm, 0);
@@ -265,6 +267,7 @@ public final class Elastify {
                                     + " for " + skipped + " steps in a row; lower --lr or --router-lr", e);
                         }
                         console.printf(Locale.ROOT, "warning: step %d skipped: %s%n", done(step), e.getMessage());
+                        skip = e.getMessage();
                     }
                     int done = step + 1;
                     tokensDone += (stage1 ? config.stage1TokensPerStep() : config.stage2TokensPerStep());
@@ -284,7 +287,10 @@ public final class Elastify {
                         total += kdBetween;
                     }
                     entry.put("loss", total / config.accumulation());
-                    entry.put("tokens", done * config.stage1TokensPerStep());
+                    if (skip != null) {
+                        entry.put("skipped", skip);      // no update was applied at this step
+                    }
+                    entry.put("tokens", config.tokensAfter(done));
                     if (done % config.evalEvery() == 0 || done == config.totalSteps()) {
                         lastVal = validate();
                         lastVal.forEach((k, v) -> entry.put("val_" + k, v));

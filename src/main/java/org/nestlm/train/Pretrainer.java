@@ -145,6 +145,7 @@ public final class Pretrainer {
                             + "); lower --lr or raise --warmup");
                 }
                 double gradNorm;
+                String skip = null;
                 try {
                     gradNorm = optimizer.step(lr, config.clipNorm());
                     skipped = 0;
@@ -157,13 +158,20 @@ public final class Pretrainer {
                     }
                     console.printf(Locale.ROOT, "warning: step %d skipped: %s%n", step + 1, e.getMessage());
                     gradNorm = Double.NaN;
+                    skip = e.getMessage();
                 }
                 lastLoss = loss;
                 int done = step + 1;
                 double elapsed = (System.nanoTime() - started) / 1e9;
                 double tps = (done - startStep) * tokensPerStep / Math.max(elapsed, 1e-9);
                 ObjectNode entry = ConfigJson.MAPPER.createObjectNode().put("step", done).put("tokens", done * tokensPerStep)
-                        .put("lr", lr).put("loss", loss).put("grad_norm", gradNorm).put("tokens_per_s", Math.round(tps));
+                        .put("lr", lr).put("loss", loss);
+                if (skip == null) {
+                    entry.put("grad_norm", gradNorm);
+                } else {
+                    entry.put("skipped", skip);          // no update was applied: the gradient norm is not a number
+                }
+                entry.put("tokens_per_s", Math.round(tps));
                 if (done % config.evalEvery() == 0 || done == total) {
                     double[] v = validate(model);
                     lastVal = v[0];
