@@ -96,8 +96,12 @@ public final class RunDirectory implements AutoCloseable {
                 Object opened = fileKey(lockFile);
                 try {
                     lock = ch.tryLock();
-                } catch (OverlappingFileLockException | IOException e) {
-                    lock = null;
+                } catch (OverlappingFileLockException e) {
+                    lock = null;   // held through another channel of this process
+                } catch (IOException e) {
+                    ch.close();
+                    throw new IOException(dir + ": cannot lock " + LOCK_FILE + " (" + e.getMessage()
+                            + "); the file system may not support locks: choose an output directory on a local disk", e);
                 }
                 if (lock == null) {
                     String holder = holder(ch);
