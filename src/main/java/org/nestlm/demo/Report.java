@@ -168,7 +168,7 @@ public final class Report {
         md.append("\n## Stage timings\n\n| stage | seconds |\n|---|---|\n");
         Map<String, Double> st = state.stages();
         double total = 0;
-        for (Map.Entry<String, Double> e : orderedStages(st)) {
+        for (Map.Entry<String, Double> e : st.entrySet()) {
             md.append(String.format(Locale.ROOT, "| %s | %.1f |%n", e.getKey(), e.getValue()));
             total += e.getValue();
         }
@@ -187,11 +187,6 @@ public final class Report {
         }
         console.printf(Locale.ROOT, "stages took %.1f s in all%n", total);
         return new Summary(table.toString(), checks, ok);
-    }
-
-    private static List<Map.Entry<String, Double>> orderedStages(Map<String, Double> st) {
-        List<Map.Entry<String, Double>> l = new ArrayList<>(st.entrySet());
-        return l;
     }
 
     static String label(String method) {
