@@ -127,8 +127,11 @@ final class GenerateCommand implements Callable<Integer> {
         throw new UserException("--quantize must be q8 or none, got '" + value + "'");
     }
 
-    /** 0 or negative → one thread per processor. */
+    /** 0 → one thread per processor; a negative count is a mistake, not a default. */
     static int threads(int requested) {
+        if (requested < 0) {
+            throw new UserException("--threads must be 0 (one per processor) or a positive count, got " + requested);
+        }
         return requested > 0 ? requested : Runtime.getRuntime().availableProcessors();
     }
 

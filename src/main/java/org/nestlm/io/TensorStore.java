@@ -54,8 +54,14 @@ public final class TensorStore implements AutoCloseable {
             if (Files.isRegularFile(single)) {
                 return fromFiles(dirOrFile, List.of(single), null);
             }
+            if (Files.exists(single)) {
+                throw new CheckpointFormatException(single, SafetensorsFile.notRegular(single));
+            }
             if (Files.isRegularFile(index)) {
                 return fromIndex(index);
+            }
+            if (Files.exists(index)) {
+                throw new CheckpointFormatException(index, SafetensorsFile.notRegular(index));
             }
             List<Path> all = new ArrayList<>();
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(dirOrFile, "*.safetensors")) {

@@ -151,7 +151,7 @@ class SafetensorsValidationTest {
         NoSuchFileException e = assertThrows(NoSuchFileException.class,
                 () -> SafetensorsFile.open(dir.resolve("nope.safetensors")));
         assertTrue(e.getMessage().contains("nope.safetensors"), e.getMessage());
-        rejects(Files.createDirectory(dir.resolve("d.safetensors")), "not a regular file");
+        rejects(Files.createDirectory(dir.resolve("d.safetensors")), "is a directory");
     }
 
     @Test
