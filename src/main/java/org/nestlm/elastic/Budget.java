@@ -53,7 +53,7 @@ public record Budget(double fraction, long absolute, String text) {
     }
 
     private static double number(String s, String text) {
-        if (!DECIMAL.matcher(s).matches()) {
+        if (!DECIMAL.matcher(s).matches() || !Double.isFinite(Double.parseDouble(s))) {
             throw new IllegalArgumentException("budget '" + text
                     + "' is not a fraction (0.5, 50%) or a parameter count (3M, 1.2B, 123456)");
         }

@@ -134,8 +134,8 @@ public final class ElasticJson {
         JsonNode o;
         try {
             o = ConfigJson.MAPPER.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IOException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
         }
         String where = file.toString();
         try {
@@ -183,10 +183,14 @@ public final class ElasticJson {
                     throw new IllegalArgumentException(where + ": router.fractions must be largest first, got "
                             + rf[i - 1] + " before " + rf[i]);
                 }
-                double expected = (double) target(rb.get(i), fullParams, "router.budgets[" + i + "]", where) / fullParams;
-                if (Math.abs(rf[i] - expected) > 1e-9) {
+            }
+            for (int i = 0; i < rf.length; i++) {
+                // the budget's fraction, exact or from its rounded parameter target: within one parameter
+                long expected = target(rb.get(i), fullParams, "router.budgets[" + i + "]", where);
+                if (Math.abs(rf[i] * fullParams - expected) > 1) {
                     throw new IllegalArgumentException(where + ": router.fractions[" + i + "] = " + rf[i]
-                            + " is not the fraction " + expected + " that budget '" + rb.get(i) + "' asks of this model");
+                            + " is not the fraction " + (double) expected / fullParams + " that budget '" + rb.get(i)
+                            + "' asks of this model");
                 }
             }
             Path routerFile = dir.resolve(text(r, "weights", where));

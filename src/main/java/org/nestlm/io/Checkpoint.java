@@ -69,7 +69,7 @@ public final class Checkpoint implements AutoCloseable {
             } catch (ArithmeticException e) {
                 throw new CheckpointFormatException(dir + ": a tensor dimension does not fit in a 32-bit integer", e);
             }
-            checkUnused(dir, config, arch, stored);
+            checkUnused(dir, config, arch, store, stored);
             for (String name : store.names()) {
                 checkValues(store.get(name));
             }
@@ -84,7 +84,8 @@ public final class Checkpoint implements AutoCloseable {
      * Every stored tensor must be one the config's model reads: weights left over (a config of 4 layers over
      * 6-layer weights, a stray tensor) mean the config and the weights do not belong together.
      */
-    private static void checkUnused(Path dir, ModelConfig config, Architecture arch, Map<String, String> stored)
+    private static void checkUnused(Path dir, ModelConfig config, Architecture arch, TensorStore store,
+                                    Map<String, String> stored)
             throws CheckpointFormatException {
         Set<String> expected = arch.tensorShapes().keySet();
         List<String> unused = new ArrayList<>();
@@ -94,8 +95,8 @@ public final class Checkpoint implements AutoCloseable {
             }
         }
         if (!unused.isEmpty()) {
-            throw new CheckpointFormatException(dir + ": " + unused.size() + " tensor(s) that the model of "
-                    + ConfigJson.FILE_NAME + " (" + config.numHiddenLayers() + " layers, pattern "
+            throw new CheckpointFormatException(store.get(unused.getFirst()).file(), unused.size() + " tensor(s) that the"
+                    + " model of " + dir.resolve(ConfigJson.FILE_NAME) + " (" + config.numHiddenLayers() + " layers, pattern "
                     + config.hybridOverridePattern() + ") does not use, e.g. '" + unused.getFirst()
                     + "'; do the weights belong to another config?");
         }

@@ -93,8 +93,8 @@ public final class TensorStore implements AutoCloseable {
         JsonNode root;
         try {
             root = MAPPER.readTree(index.toFile());
-        } catch (IOException e) {
-            throw new CheckpointFormatException(index, "index is not valid JSON: " + e.getMessage(), e);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new CheckpointFormatException(index, "index is not valid JSON: " + e.getOriginalMessage(), e);
         }
         if (root == null || !root.isObject()) {
             throw new CheckpointFormatException(index, "index is not a JSON object");
