@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
@@ -95,11 +96,12 @@ final class BadInputs {
     // ---- JSON files ----
 
     /** Edits a JSON file in place (config.json, elastic.json). */
-    static Breaker json(String file, UnaryOperator<ObjectNode> edit) {
+    static Breaker json(String file, Consumer<ObjectNode> edit) {
         return dir -> {
             Path f = dir.resolve(file);
             ObjectNode o = (ObjectNode) ConfigJson.MAPPER.readTree(f.toFile());
-            Files.writeString(f, ConfigJson.MAPPER.writeValueAsString(edit.apply(o)));
+            edit.accept(o);
+            Files.writeString(f, ConfigJson.MAPPER.writeValueAsString(o));
         };
     }
 
@@ -114,7 +116,7 @@ final class BadInputs {
         };
     }
 
-    static Breaker elasticJson(UnaryOperator<ObjectNode> edit) {
+    static Breaker elasticJson(Consumer<ObjectNode> edit) {
         return json(ElasticJson.FILE_NAME, edit);
     }
 
