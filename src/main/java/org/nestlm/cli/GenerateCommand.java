@@ -5,7 +5,6 @@ import org.nestlm.infer.Engine;
 import org.nestlm.infer.Generation;
 import org.nestlm.infer.LanguageModel;
 import org.nestlm.infer.SamplingParams;
-import org.nestlm.model.ConfigJson;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -199,7 +198,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     private static void writeJson(PrintStream out, Generation g, LanguageModel lm) throws java.io.IOException {
-        JsonGenerator j = ConfigJson.MAPPER.getFactory().createGenerator(out);
+        JsonGenerator j = JsonOutput.generator(out);
         j.writeStartObject();
         j.writeArrayFieldStart("prompt_ids");
         for (int id : g.prompt()) {

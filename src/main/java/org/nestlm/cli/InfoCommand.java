@@ -39,7 +39,7 @@ final class InfoCommand implements Callable<Integer> {
             // read (and validate) elastic.json before printing anything, so a bad one leaves only the error
             List<TrainedBudget> budgets = ElasticBudgets.isElastic(model) ? ElasticBudgets.trained(model, a) : null;
             if (json) {
-                System.out.println(ConfigJson.MAPPER.writeValueAsString(toJson(ckpt, budgets)));
+                System.out.println(JsonOutput.write(toJson(ckpt, budgets), true));
                 return 0;
             }
             System.out.printf("%s  (%s)%n", model, c.modelType());

@@ -6,7 +6,6 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonGenerator;
 import org.nestlm.io.Checkpoint;
-import org.nestlm.model.ConfigJson;
 import org.nestlm.model.NemotronH;
 import org.nestlm.slice.ElasticBudgets;
 import org.nestlm.tokenizer.TextTokenizer;
@@ -124,7 +123,7 @@ final class ScoreCommand implements Callable<Integer> {
                 }
             }
         }
-        JsonGenerator g = ConfigJson.MAPPER.getFactory().createGenerator(out);
+        JsonGenerator g = JsonOutput.generator(out);
         g.writeStartObject();
         g.writeArrayFieldStart("ids");
         for (long id : ids) {
