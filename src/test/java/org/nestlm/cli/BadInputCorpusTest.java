@@ -327,6 +327,23 @@ class BadInputCorpusTest {
         }
     }
 
+    /** {@code slice --config FILE}: a hand-written sub-model is read as strictly as elastic.json's. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"not json", "[]", "{\"layers\": []}", "{\"hidden_size\": 24}",
+            "{\"hidden_size\": 24, \"layers\": {}}", "{\"hidden_size\": \"24\", \"layers\": []}",
+            "{\"hidden_size\": 24, \"layers\": [{\"type\": \"mamba\", \"kept\": 1, \"heads\": 2, \"head_dim\": 8}]}",
+            "{\"hidden_size\": 24, \"layers\": [{\"type\": \"mamba\", \"kept\": true, \"heads\": 4294967298, \"head_dim\": 8}]}",
+            "{\"hidden_size\": 24, \"layers\": [{\"type\": \"moe\", \"kept\": true}]}",
+            "{\"subnet\": {\"hidden_size\": 999, \"layers\": []}}"})
+    void badSubModelFilesAreRefusedNamingTheFile(String text) throws IOException {
+        Path file = dir.resolve("sub-" + COPIES.incrementAndGet() + ".json");
+        Files.writeString(file, text);
+        Path out = dir.resolve("sub-slice");
+        CliRun.Run r = CliRun.run("slice", "--model", good.toString(), "--config", file.toString(), "--out", out.toString());
+        assertCleanError(r, "slice --config " + text, List.of(file.toString()));
+        assertFalse(Files.exists(out));
+    }
+
     @Test
     void aFractionAboveOneSaysWhatItWouldBe() {
         CliRun.Run r = CliRun.run("score", "--model", good.toString(), "--ids", "1,2,3", "--budget", "1.5");
