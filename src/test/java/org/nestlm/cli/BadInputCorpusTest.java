@@ -156,6 +156,15 @@ class BadInputCorpusTest {
         c.add(checkpoint("model.safetensors a FIFO", d -> fifoOrSkip(d.resolve(st)), st, "FIFO"));
         // router.safetensors is then the only safetensors file: read as the weights, it lacks every one of them
         c.add(checkpoint("no weights at all", d -> Files.delete(d.resolve(st)), "missing tensor", EMB));
+        // sharded weights: the index must name shards in its directory that hold what it lists
+        c.add(checkpoint("index names a missing shard", d -> shardedWithIndex(d, "model-00002-of-00002.safetensors"),
+                "model.safetensors.index.json", "model-00002-of-00002.safetensors", "does not exist"));
+        c.add(checkpoint("index names a shard outside its directory", d -> shardedWithIndex(d, "../good/model.safetensors"),
+                "model.safetensors.index.json", "not a file in the index's directory"));
+        c.add(checkpoint("index not JSON", d -> {
+            shardedWithIndex(d, "model-00001-of-00001.safetensors");
+            Files.writeString(d.resolve("model.safetensors.index.json"), "{\"weight_map\": ");
+        }, "model.safetensors.index.json", "not valid JSON"));
         // elastic.json: every field validated against the model
         c.add(elastic("router fraction 1.5", elasticJson(o -> {
             array(o, "router", "fractions").set(0, 1.5);
@@ -246,6 +255,18 @@ class BadInputCorpusTest {
             BadInputs.write(f, t, Layout.CONTIGUOUS);
         }, List.of(ElasticJson.ROUTER_FILE, "misshapen")));
         return c;
+    }
+
+    /** Moves the weights to a shard with an index whose weight_map sends {@link #NORM_F} to {@code normShard}. */
+    private static void shardedWithIndex(Path d, String normShard) throws IOException {
+        String shard = "model-00001-of-00001.safetensors";
+        Files.move(d.resolve("model.safetensors"), d.resolve(shard));
+        com.fasterxml.jackson.databind.node.ObjectNode index = ConfigJson.MAPPER.createObjectNode();
+        com.fasterxml.jackson.databind.node.ObjectNode map = index.putObject("weight_map");
+        for (Raw r : BadInputs.read(d.resolve(shard))) {
+            map.put(r.name(), r.name().equals(NORM_F) ? normShard : shard);
+        }
+        Files.writeString(d.resolve("model.safetensors.index.json"), ConfigJson.MAPPER.writeValueAsString(index));
     }
 
     private static void fifoOrSkip(Path file) throws IOException {
