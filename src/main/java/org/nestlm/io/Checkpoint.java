@@ -42,7 +42,11 @@ public final class Checkpoint implements AutoCloseable {
         this.storedNames = storedNames;
     }
 
-    /** Opens and validates a checkpoint directory; errors name the file and the offending tensor or field. */
+    /**
+     * Opens and validates a checkpoint directory: the config, the safetensors framing, every tensor the config's
+     * model needs with its shape and none it does not use, and every weight F32 / BF16 / F16 and finite (one scan
+     * of the mapped bytes). Errors name the file and the offending tensor or field.
+     */
     public static Checkpoint open(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new java.nio.file.NoSuchFileException(dir + ": not a checkpoint directory");

@@ -194,7 +194,7 @@ public record ModelConfig(
             }
         }
         if (!(layerNormEpsilon > 0) || Double.isInfinite(layerNormEpsilon)) {
-            throw new IllegalArgumentException(where + "layer_norm_epsilon must be positive, got " + layerNormEpsilon);
+            throw new IllegalArgumentException(where + "layer_norm_epsilon must be positive and finite, got " + layerNormEpsilon);
         }
         return this;
     }
