@@ -9,7 +9,6 @@ import org.nestlm.eval.ModelResult;
 import org.nestlm.eval.ModelScorer;
 import org.nestlm.eval.TextEval;
 import org.nestlm.io.Checkpoint;
-import org.nestlm.model.ConfigJson;
 import org.nestlm.slice.ElasticBudgets;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -103,7 +102,7 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         if (json) {
-            System.out.println(ConfigJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(EvalReport.toJson(results, settings)));
+            System.out.println(JsonOutput.write(EvalReport.toJson(results, settings), true));
         } else {
             EvalReport.printTable(System.out, results, settings);
         }

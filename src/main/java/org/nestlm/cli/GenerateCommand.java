@@ -5,7 +5,6 @@ import org.nestlm.infer.Engine;
 import org.nestlm.infer.Generation;
 import org.nestlm.infer.LanguageModel;
 import org.nestlm.infer.SamplingParams;
-import org.nestlm.model.ConfigJson;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -127,8 +126,11 @@ final class GenerateCommand implements Callable<Integer> {
         throw new UserException("--quantize must be q8 or none, got '" + value + "'");
     }
 
-    /** 0 or negative → one thread per processor. */
+    /** 0 → one thread per processor; a negative count is a mistake, not a default. */
     static int threads(int requested) {
+        if (requested < 0) {
+            throw new UserException("--threads must be 0 (one per processor) or a positive count, got " + requested);
+        }
         return requested > 0 ? requested : Runtime.getRuntime().availableProcessors();
     }
 
@@ -196,7 +198,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     private static void writeJson(PrintStream out, Generation g, LanguageModel lm) throws java.io.IOException {
-        JsonGenerator j = ConfigJson.MAPPER.getFactory().createGenerator(out);
+        JsonGenerator j = JsonOutput.generator(out);
         j.writeStartObject();
         j.writeArrayFieldStart("prompt_ids");
         for (int id : g.prompt()) {

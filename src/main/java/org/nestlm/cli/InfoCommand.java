@@ -36,8 +36,10 @@ final class InfoCommand implements Callable<Integer> {
         try (Checkpoint ckpt = Checkpoint.open(model)) {
             Architecture a = ckpt.architecture();
             ModelConfig c = a.config();
+            // read (and validate) elastic.json before printing anything, so a bad one leaves only the error
+            List<TrainedBudget> budgets = ElasticBudgets.isElastic(model) ? ElasticBudgets.trained(model, a) : null;
             if (json) {
-                System.out.println(ConfigJson.MAPPER.writeValueAsString(toJson(ckpt)));
+                System.out.println(JsonOutput.write(toJson(ckpt, budgets), true));
                 return 0;
             }
             System.out.printf("%s  (%s)%n", model, c.modelType());
@@ -63,8 +65,7 @@ final class InfoCommand implements Callable<Integer> {
             System.out.printf("  tokenizer     %s%n", ckpt.tokenizer().map(Path::toString).orElse("none (use --ids)"));
             System.out.printf("  resident      %s of the mapped weights are in memory now (page cache)%n",
                     CliSupport.bytes(Math.max(0, ResidentMemory.residentWeightBytes(ckpt))));
-            if (ElasticBudgets.isElastic(model)) {
-                List<TrainedBudget> budgets = ElasticBudgets.trained(model, a);
+            if (budgets != null) {
                 int bytes = storedBytesPerElement(ckpt);
                 System.out.println();
                 System.out.println("  elastic budgets (nested sizes, served from this one mapping):");
@@ -97,7 +98,7 @@ final class InfoCommand implements Callable<Integer> {
         };
     }
 
-    private static ObjectNode toJson(Checkpoint ckpt) {
+    private static ObjectNode toJson(Checkpoint ckpt, List<TrainedBudget> budgets) throws java.io.IOException {
         Architecture a = ckpt.architecture();
         ObjectNode o = ConfigJson.MAPPER.createObjectNode();
         o.put("model", ckpt.dir().toString());
@@ -110,17 +111,13 @@ final class InfoCommand implements Callable<Integer> {
         o.put("bytes_bf16", a.weightBytes(2));
         o.put("bytes_stored", ckpt.weightBytes());
         o.put("resident_weight_bytes", ResidentMemory.residentWeightBytes(ckpt));
-        if (ElasticBudgets.isElastic(ckpt.dir())) {
+        if (budgets != null) {
             ArrayNode bs = o.putArray("elastic_budgets");
-            try {
-                int bytes = storedBytesPerElement(ckpt);
-                for (TrainedBudget b : ElasticBudgets.trained(ckpt.dir(), a)) {
-                    Architecture cut = b.subnet().architecture(a.config());
-                    bs.addObject().put("budget", b.budget()).put("parameters", b.parameters()).put("hidden_size", cut.hiddenSize())
-                            .put("layers", cut.layers().size()).put("bytes_stored", b.parameters() * bytes);
-                }
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+            int bytes = storedBytesPerElement(ckpt);
+            for (TrainedBudget b : budgets) {
+                Architecture cut = b.subnet().architecture(a.config());
+                bs.addObject().put("budget", b.budget()).put("parameters", b.parameters()).put("hidden_size", cut.hiddenSize())
+                        .put("layers", cut.layers().size()).put("bytes_stored", b.parameters() * bytes);
             }
         }
         ArrayNode layers = o.putArray("layers");

@@ -7,7 +7,6 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonGenerator;
 import org.nestlm.io.Checkpoint;
-import org.nestlm.model.ConfigJson;
 import org.nestlm.model.NemotronH;
 import org.nestlm.slice.ElasticBudgets;
 import org.nestlm.tokenizer.TextTokenizer;
@@ -87,6 +86,11 @@ final class ScoreCommand implements Callable<Integer> {
                     lp[i] = all[(int) ((long) i * vocab + ids[i + 1])];
                     nll -= lp[i];
                 }
+                if (!Double.isFinite(nll)) {
+                    // finite weights (checked at load) can still overflow fp32; never print NaN as a score
+                    throw new UserException(model + ": the model's log-probabilities are not finite (total NLL "
+                            + nll + "): its activations overflow fp32");
+                }
                 double ppl = n > 1 ? Math.exp(nll / (n - 1)) : Double.NaN;
                 if (json) {
                     writeJson(System.out, ids, lp, nll, ppl, logits ? out.toFloatArray() : null, vocab);
@@ -112,7 +116,15 @@ final class ScoreCommand implements Callable<Integer> {
 
     private static void writeJson(PrintStream out, long[] ids, double[] lp, double nll, double ppl, float[] logits, int vocab)
             throws java.io.IOException {
-        JsonGenerator g = ConfigJson.MAPPER.getFactory().createGenerator(out);
+        if (logits != null) {
+            for (int i = 0; i < logits.length; i++) {
+                if (!Float.isFinite(logits[i])) {
+                    throw new UserException("logit " + (i % vocab) + " at position " + i / vocab + " is " + logits[i]
+                            + ": the model's activations overflow fp32");
+                }
+            }
+        }
+        JsonGenerator g = JsonOutput.generator(out);
         g.writeStartObject();
         g.writeArrayFieldStart("ids");
         for (long id : ids) {
@@ -127,6 +139,8 @@ final class ScoreCommand implements Callable<Integer> {
         g.writeNumberField("nll", nll);
         if (Double.isNaN(ppl)) {
             g.writeNullField("perplexity");   // a single token has no next-token prediction to score
+        } else if (Double.isInfinite(ppl)) {
+            g.writeNullField("perplexity");   // exp of a finite but huge mean NLL overflows
         } else {
             g.writeNumberField("perplexity", ppl);
         }

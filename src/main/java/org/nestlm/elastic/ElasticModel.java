@@ -2,6 +2,7 @@ package org.nestlm.elastic;
 
 import ai.djl.ndarray.NDManager;
 import org.nestlm.io.Checkpoint;
+import org.nestlm.io.CheckpointFormatException;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -39,7 +40,14 @@ public final class ElasticModel implements AutoCloseable {
             ElasticJson.Metadata meta = ElasticJson.read(dir, ckpt.architecture());
             NDManager m = NDManager.newBaseManager();
             Router r = new Router(meta.space(), meta.routerBudgets().size(), meta.routerWidth(), m, 0);
-            r.load(meta.routerWeights());
+            try {
+                r.load(meta.routerWeights());
+            } catch (IllegalArgumentException e) {
+                r.close();
+                m.close();
+                throw new CheckpointFormatException(dir.resolve(ElasticJson.ROUTER_FILE), e.getMessage()
+                        + " for the candidates of " + ElasticJson.FILE_NAME, e);
+            }
             return new ElasticModel(ckpt, meta, m, r);
         } catch (IOException | RuntimeException e) {
             ckpt.close();

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A Nemotron-H checkpoint directory: {@code config.json}, weights in safetensors (one file or shards with
@@ -40,7 +41,11 @@ public final class Checkpoint implements AutoCloseable {
         this.storedNames = storedNames;
     }
 
-    /** Opens and validates a checkpoint directory; errors name the file and the offending tensor or field. */
+    /**
+     * Opens and validates a checkpoint directory: the config, the safetensors framing, every tensor the config's
+     * model needs with its shape and none it does not use, and every weight F32 / BF16 / F16 and finite (one scan
+     * of the mapped bytes). Errors name the file and the offending tensor or field.
+     */
     public static Checkpoint open(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new java.nio.file.NoSuchFileException(dir + ": not a checkpoint directory");
@@ -64,11 +69,55 @@ public final class Checkpoint implements AutoCloseable {
                 arch = Architecture.fromShapes(config, shapes, dir.toString());
             } catch (IllegalArgumentException e) {
                 throw new CheckpointFormatException(e.getMessage(), e);
+            } catch (ArithmeticException e) {
+                throw new CheckpointFormatException(dir + ": a tensor dimension does not fit in a 32-bit integer", e);
+            }
+            checkUnused(dir, config, arch, store, stored);
+            for (String name : store.names()) {
+                checkValues(store.get(name));
             }
             return new Checkpoint(dir, config, arch, store, stored);
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
+        }
+    }
+
+    /**
+     * Every stored tensor must be one the config's model reads: weights left over (a config of 4 layers over
+     * 6-layer weights, a stray tensor) mean the config and the weights do not belong together.
+     */
+    private static void checkUnused(Path dir, ModelConfig config, Architecture arch, TensorStore store,
+                                    Map<String, String> stored)
+            throws CheckpointFormatException {
+        Set<String> expected = arch.tensorShapes().keySet();
+        List<String> unused = new ArrayList<>();
+        for (Map.Entry<String, String> e : stored.entrySet()) {
+            if (!expected.contains(e.getKey())) {
+                unused.add(e.getValue());
+            }
+        }
+        if (!unused.isEmpty()) {
+            throw new CheckpointFormatException(store.get(unused.getFirst()).file(), unused.size() + " tensor(s) that the"
+                    + " model of " + dir.resolve(ConfigJson.FILE_NAME) + " (" + config.numHiddenLayers() + " layers, pattern "
+                    + config.hybridOverridePattern() + ") does not use, e.g. '" + unused.getFirst()
+                    + "'; do the weights belong to another config?");
+        }
+    }
+
+    /**
+     * A weight must be stored as F32, BF16 or F16 (what every reader of nestlm takes in place) and hold only
+     * finite values: a NaN or infinity makes every output NaN, or argmax token 0, without a word.
+     */
+    private static void checkValues(TensorEntry e) throws CheckpointFormatException {
+        if (e.dtype() != DType.F32 && e.dtype() != DType.BF16 && e.dtype() != DType.F16) {
+            throw new CheckpointFormatException(e.file(), "tensor '" + e.name() + "' is stored as " + e.dtype()
+                    + "; model weights must be F32, BF16 or F16");
+        }
+        long bad = e.firstNonFinite();
+        if (bad >= 0) {
+            throw new CheckpointFormatException(e.file(), "tensor '" + e.name() + "' holds " + e.getFloat(bad)
+                    + " at element " + bad + " (weights must be finite)");
         }
     }
 

@@ -49,7 +49,7 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new NoSuchFileException(file.toString(), null, "safetensors file does not exist");
         }
         if (!Files.isRegularFile(file)) {
-            throw new CheckpointFormatException(file, "not a regular file");
+            throw new CheckpointFormatException(file, notRegular(file));
         }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
@@ -85,6 +85,12 @@ public final class SafetensorsFile implements AutoCloseable {
                 throw t;
             }
         }
+    }
+
+    /** Why a path that exists cannot be read as a safetensors file: a directory, or a FIFO, socket or device. */
+    static String notRegular(Path file) {
+        return Files.isDirectory(file) ? "is a directory, not a safetensors file"
+                : "is not a regular file (a FIFO, socket or device?), so it cannot be a safetensors file";
     }
 
     /** Tensors in header order (unmodifiable). */

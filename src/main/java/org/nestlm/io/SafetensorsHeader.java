@@ -105,7 +105,7 @@ record SafetensorsHeader(List<Spec> tensors, Map<String, String> metadata) {
         } catch (IOException e) {
             throw new CheckpointFormatException(file, "header could not be read: " + e.getMessage(), e);
         }
-        checkOverlaps(specs, file);
+        checkLayout(specs, file, dataSection);
         return new SafetensorsHeader(Collections.unmodifiableList(specs), metadata);
     }
 
@@ -197,10 +197,12 @@ record SafetensorsHeader(List<Spec> tensors, Map<String, String> metadata) {
     }
 
     /**
-     * Two tensors must not share bytes. Empty tensors occupy no bytes and may sit anywhere. Gaps between tensors
-     * are tolerated (upstream requires none, but a gap cannot make us misread data).
+     * The tensors must tile the data section exactly, as the format requires: sorted by offset, each begins where
+     * the previous one ends, the first at 0 and the last at the end of the section. Two tensors sharing bytes, a
+     * hole between them or bytes after the last would mean the header does not describe the file (a truncated or
+     * spliced write, or a hand-made file). Empty tensors occupy no bytes and may sit anywhere.
      */
-    private static void checkOverlaps(List<Spec> specs, Path file) throws CheckpointFormatException {
+    private static void checkLayout(List<Spec> specs, Path file, long dataSection) throws CheckpointFormatException {
         List<Spec> sorted = new ArrayList<>();
         for (Spec s : specs) {
             if (s.end() > s.begin()) {
@@ -208,14 +210,25 @@ record SafetensorsHeader(List<Spec> tensors, Map<String, String> metadata) {
             }
         }
         sorted.sort(Comparator.comparingLong(Spec::begin).thenComparingLong(Spec::end));
-        for (int i = 1; i < sorted.size(); i++) {
-            Spec prev = sorted.get(i - 1);
-            Spec cur = sorted.get(i);
-            if (cur.begin() < prev.end()) {
+        long at = 0;
+        Spec prev = null;
+        for (Spec cur : sorted) {
+            if (cur.begin() < at) {
                 throw new CheckpointFormatException(file, "tensors '" + prev.name() + "' [" + prev.begin() + ", "
                         + prev.end() + ") and '" + cur.name() + "' [" + cur.begin() + ", " + cur.end()
                         + ") overlap in the data section");
             }
+            if (cur.begin() > at) {
+                throw new CheckpointFormatException(file, "the data section has a hole of " + (cur.begin() - at)
+                        + " bytes at [" + at + ", " + cur.begin() + ") before tensor '" + cur.name()
+                        + "' (tensors must be contiguous)");
+            }
+            at = cur.end();
+            prev = cur;
+        }
+        if (at != dataSection) {
+            throw new CheckpointFormatException(file, "the data section has " + (dataSection - at)
+                    + " bytes after the last tensor (" + dataSection + " bytes, tensors end at " + at + ")");
         }
     }
 }

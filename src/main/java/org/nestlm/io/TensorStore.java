@@ -54,8 +54,14 @@ public final class TensorStore implements AutoCloseable {
             if (Files.isRegularFile(single)) {
                 return fromFiles(dirOrFile, List.of(single), null);
             }
+            if (Files.exists(single)) {
+                throw new CheckpointFormatException(single, SafetensorsFile.notRegular(single));
+            }
             if (Files.isRegularFile(index)) {
                 return fromIndex(index);
+            }
+            if (Files.exists(index)) {
+                throw new CheckpointFormatException(index, SafetensorsFile.notRegular(index));
             }
             List<Path> all = new ArrayList<>();
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(dirOrFile, "*.safetensors")) {
@@ -87,8 +93,8 @@ public final class TensorStore implements AutoCloseable {
         JsonNode root;
         try {
             root = MAPPER.readTree(index.toFile());
-        } catch (IOException e) {
-            throw new CheckpointFormatException(index, "index is not valid JSON: " + e.getMessage(), e);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new CheckpointFormatException(index, "index is not valid JSON: " + e.getOriginalMessage(), e);
         }
         if (root == null || !root.isObject()) {
             throw new CheckpointFormatException(index, "index is not a JSON object");

@@ -67,6 +67,11 @@ public final class ConfigJson {
     /** Reads {@code dir/config.json} (or the file itself), validates it and names the file in every error. */
     public static ModelConfig read(Path dirOrFile) throws IOException {
         Path file = Files.isDirectory(dirOrFile) ? dirOrFile.resolve(FILE_NAME) : dirOrFile;
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            // a FIFO would block the read forever
+            throw new IOException(file + ": is not a regular file (a directory, FIFO or device), so it cannot be a "
+                    + FILE_NAME);
+        }
         JsonNode root;
         try {
             root = MAPPER.readTree(file.toFile());
@@ -251,6 +256,11 @@ public final class ConfigJson {
             }
             if (!n.isIntegralNumber() && !(n.isNumber() && n.asDouble() == Math.rint(n.asDouble()))) {
                 throw new IllegalArgumentException(key + " must be an integer, got " + n);
+            }
+            // JsonNode.asInt() wraps modulo 2^32 (4294967360 would read as 64); refuse instead
+            if (n.isIntegralNumber() ? !n.canConvertToInt()
+                    : !(n.asDouble() >= Integer.MIN_VALUE && n.asDouble() <= Integer.MAX_VALUE)) {
+                throw new IllegalArgumentException(key + " is " + n + ", outside the range of a 32-bit integer");
             }
             return n.asInt();
         }

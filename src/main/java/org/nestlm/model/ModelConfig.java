@@ -35,7 +35,7 @@ public record ModelConfig(
         boolean attentionBias,
         double attentionDropout,
         double hiddenDropout,
-        int maxPositionEmbeddings,     // informational: attention is NoPE
+        int maxPositionEmbeddings,     // the context limit of generation (attention is NoPE)
         int mambaNumHeads,             // nh
         int mambaHeadDim,              // hd; I = nh·hd
         int ssmStateSize,              // N
@@ -148,6 +148,8 @@ public record ModelConfig(
         }
         positive(where, "vocab_size", vocabSize);
         positive(where, "hidden_size", hiddenSize);
+        // the context limit of generation and serving; 0 or less would silently remove it
+        positive(where, "max_position_embeddings", maxPositionEmbeddings);
         String kinds = hybridOverridePattern;
         if (kinds.indexOf('M') >= 0) {
             positive(where, "mamba_num_heads", mambaNumHeads);
@@ -156,6 +158,13 @@ public record ModelConfig(
             positive(where, "n_groups", nGroups);
             positive(where, "conv_kernel", convKernel);
             positive(where, "chunk_size", chunkSize);
+            // channel counts are ints everywhere downstream: conv1d has I + 2·G·N channels, in_proj 2·I + 2·G·N + nh rows
+            long inner = (long) mambaNumHeads * mambaHeadDim;
+            long groupState = (long) nGroups * ssmStateSize;
+            fitsInt(where, "mamba_num_heads · mamba_head_dim", inner);
+            fitsInt(where, "n_groups · ssm_state_size", groupState);
+            fitsInt(where, "the Mamba in_proj rows (2·mamba_num_heads·mamba_head_dim + 2·n_groups·ssm_state_size"
+                    + " + mamba_num_heads)", 2 * inner + 2 * groupState + mambaNumHeads);
             if (mambaNumHeads % nGroups != 0) {
                 throw new IllegalArgumentException(where + "mamba_num_heads " + mambaNumHeads
                         + " is not divisible by n_groups " + nGroups);
@@ -172,6 +181,7 @@ public record ModelConfig(
             positive(where, "num_attention_heads", numAttentionHeads);
             positive(where, "num_key_value_heads", numKeyValueHeads);
             positive(where, "head_dim", headDim);
+            fitsInt(where, "num_attention_heads · head_dim", (long) numAttentionHeads * headDim);
             if (numAttentionHeads % numKeyValueHeads != 0) {
                 throw new IllegalArgumentException(where + "num_attention_heads " + numAttentionHeads
                         + " is not divisible by num_key_value_heads " + numKeyValueHeads);
@@ -183,10 +193,17 @@ public record ModelConfig(
                 throw new IllegalArgumentException(where + "mlp_hidden_act '" + mlpHiddenAct + "' is not supported (only relu2)");
             }
         }
-        if (!(layerNormEpsilon > 0)) {
-            throw new IllegalArgumentException(where + "layer_norm_epsilon must be positive, got " + layerNormEpsilon);
+        if (!(layerNormEpsilon > 0) || Double.isInfinite(layerNormEpsilon)) {
+            throw new IllegalArgumentException(where + "layer_norm_epsilon must be positive and finite, got " + layerNormEpsilon);
         }
         return this;
+    }
+
+    private static void fitsInt(String where, String what, long value) {
+        if (value > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(where + what + " = " + value + " is too large (more than "
+                    + Integer.MAX_VALUE + " channels)");
+        }
     }
 
     private static void positive(String where, String field, int value) {

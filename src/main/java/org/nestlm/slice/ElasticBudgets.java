@@ -73,8 +73,8 @@ public final class ElasticBudgets {
         JsonNode o;
         try {
             o = ConfigJson.MAPPER.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IOException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
         }
         if (o == null || !o.isObject()) {
             throw new IOException(file + ": expected a JSON object with hidden_size and layers");

@@ -151,24 +151,34 @@ class SafetensorsValidationTest {
         NoSuchFileException e = assertThrows(NoSuchFileException.class,
                 () -> SafetensorsFile.open(dir.resolve("nope.safetensors")));
         assertTrue(e.getMessage().contains("nope.safetensors"), e.getMessage());
-        rejects(Files.createDirectory(dir.resolve("d.safetensors")), "not a regular file");
+        rejects(Files.createDirectory(dir.resolve("d.safetensors")), "is a directory");
     }
 
     @Test
     void acceptedEdgeCases() throws IOException {
-        // Empty header, zero-size tensors anywhere (even inside another's range), gaps, trailing whitespace.
+        // Empty header, zero-size tensors anywhere (even inside another's range), trailing whitespace.
         try (SafetensorsFile f = SafetensorsFile.open(RawFiles.write(file(), "{}", 0))) {
             assertTrue(f.tensors().isEmpty());
             assertTrue(f.metadata().isEmpty());
         }
         String json = "{" + entry("a", "F32", "[1]", 0, 4) + "," + entry("empty", "BF16", "[0,7]", 2, 2) + ","
-                + entry("b", "F32", "[1]", 8, 12) + ",\"__metadata__\":{\"k\":\"v\"}}   \n\t ";
-        try (SafetensorsFile f = SafetensorsFile.open(RawFiles.write(file(), json, 12))) {
+                + entry("b", "F32", "[1]", 4, 8) + ",\"__metadata__\":{\"k\":\"v\"}}   \n\t ";
+        try (SafetensorsFile f = SafetensorsFile.open(RawFiles.write(file(), json, 8))) {
             assertEquals(3, f.tensors().size());
             assertEquals(0, f.tensors().get("empty").numel());
             assertEquals(0, f.tensors().get("empty").toFloatArray().length);
             assertEquals("v", f.metadata().get("k"));
         }
+    }
+
+    @Test
+    void holesAndTrailingBytesInTheDataSection() throws IOException {
+        // the format requires the tensors to tile the data section: a hole or bytes after the last are refused
+        rejects(RawFiles.write(file(), "{" + entry("a", "F32", "[1]", 0, 4) + "," + entry("b", "F32", "[16]", 68, 132)
+                + "}", 132), "hole of 64 bytes", "[4, 68)", "'b'");
+        rejects(RawFiles.write(file(), "{" + entry("a", "F32", "[1]", 4, 8) + "}", 8), "hole of 4 bytes", "'a'");
+        rejects(RawFiles.write(file(), "{" + entry("a", "F32", "[1]", 0, 4) + "}", 68), "64 bytes after the last tensor");
+        rejects(RawFiles.write(file(), "{}", 4), "4 bytes after the last tensor");
     }
 
     @Test

@@ -136,4 +136,35 @@ class TensorEntryTest {
                 null);
         assertEquals(0, empty.toFloatArray().length);
     }
+
+    /** The word-at-a-time scan finds the first NaN or infinity in every lane position and in the tail, per dtype. */
+    @Test
+    void firstNonFiniteFindsEveryPositionOfEveryFloatType() {
+        float[] specials = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        for (DType d : new DType[] {DType.BF16, DType.F16, DType.F32, DType.F64}) {
+            for (int n : new int[] {1, 3, 8, 13}) {
+                for (int at = -1; at < n; at++) {
+                    for (float special : specials) {
+                        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(n * d.byteSize() + 1)
+                                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                        b.put((byte) 0);   // odd start: unaligned words
+                        for (int i = 0; i < n; i++) {
+                            // the largest finite values sit next to the non-finite exponent
+                            float v = i == at ? special : (i % 2 == 0 ? -65504f : 65504f);
+                            switch (d) {
+                                case BF16 -> b.putShort(FloatFormats.floatToBf16(i == at ? v : v / 2));
+                                case F16 -> b.putShort(Float.floatToFloat16(v));
+                                case F32 -> b.putFloat(i == at ? v : Float.MAX_VALUE);
+                                default -> b.putDouble(i == at ? v : -Double.MAX_VALUE);
+                            }
+                        }
+                        MemorySegment seg = MemorySegment.ofArray(b.array()).asSlice(1);
+                        TensorEntry e = new TensorEntry("t", d, new long[] {n}, seg, null);
+                        assertEquals(at, e.firstNonFinite(), d + " n=" + n + " at=" + at + " " + special);
+                    }
+                }
+            }
+        }
+        assertEquals(-1, t("i32").firstNonFinite(), "integer types hold no NaN");
+    }
 }

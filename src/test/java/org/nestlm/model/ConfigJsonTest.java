@@ -146,6 +146,35 @@ class ConfigJsonTest {
         assertTrue(e.getMessage().contains("time_step_limit"), e.getMessage());
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"\"hidden_size\": 4294967360", "\"num_hidden_layers\": 4294967358",
+            "\"num_attention_heads\": 4294967336", "\"vocab_size\": 2147483648", "\"vocab_size\": 4.29496736E9",
+            "\"mamba_num_heads\": -4294967168"})
+    void rejectsIntegersOutsideInt32InsteadOfWrapping(String field) {
+        String key = field.substring(1, field.indexOf('"', 1));
+        String json = HUB.replaceFirst("\"" + key + "\": [^,]+", java.util.regex.Matcher.quoteReplacement(field));
+        Exception e = assertThrows(IllegalArgumentException.class, () -> parse(json));
+        assertTrue(e.getMessage().contains(key) && e.getMessage().contains("32-bit"), e.getMessage());
+    }
+
+    @Test
+    void rejectsSizesWhoseChannelCountsOverflow() {
+        Exception e = assertThrows(IllegalArgumentException.class,
+                () -> parse(HUB.replace("\"ssm_state_size\": 128", "\"ssm_state_size\": 1e9")));
+        assertTrue(e.getMessage().contains("n_groups · ssm_state_size = 8000000000"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> parse(HUB.replace("\"mamba_head_dim\": 80", "\"mamba_head_dim\": 1073741824")));
+        assertTrue(e.getMessage().contains("mamba_num_heads · mamba_head_dim"), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, -1})
+    void rejectsANonPositiveContextLimit(int limit) {
+        Exception e = assertThrows(IllegalArgumentException.class,
+                () -> parse(HUB.replace("\"head_dim\": 128,", "\"head_dim\": 128, \"max_position_embeddings\": " + limit + ",")));
+        assertTrue(e.getMessage().contains("max_position_embeddings must be positive, got " + limit), e.getMessage());
+    }
+
     @Test
     void rejectsInvalidJsonNamingTheFile(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve("config.json"), "{ \"hidden_size\": ");

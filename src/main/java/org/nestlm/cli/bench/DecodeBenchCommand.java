@@ -90,6 +90,9 @@ public final class DecodeBenchCommand implements Callable<Integer> {
         if (repeats < 1 || !(warmupSeconds >= 0)) {
             throw new IllegalArgumentException("--repeats must be at least 1 and --warmup-seconds at least 0");
         }
+        if (threads < 0) {
+            throw new IllegalArgumentException("--threads must be 0 (one per processor) or a positive count, got " + threads);
+        }
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         if (draftTokens < 1) {
             throw new IllegalArgumentException("--draft-tokens must be at least 1, got " + draftTokens);
