@@ -102,6 +102,12 @@ final class ElastifyCommand implements Callable<Integer> {
                     + "input interpolated as at deployment (default ${DEFAULT-VALUE}).")
     double interpolationDraws;
 
+    @Option(names = "--resolve-candidates", defaultValue = "8",
+            description = "Each trained budget keeps the best, by distillation loss on fixed training windows, of the router's "
+                    + "N most likely sub-models within 2 %% of its target (default ${DEFAULT-VALUE}; 1: the most likely, "
+                    + "as the paper).")
+    int resolveCandidates;
+
     @Option(names = "--hetero-mlp", description = "Let the router choose a width per MLP layer.")
     boolean heteroMlp;
 
@@ -125,7 +131,7 @@ final class ElastifyCommand implements Callable<Integer> {
         threads.apply();
         ElastifyConfig config = new ElastifyConfig(budgets, tokens, stage1Fraction, seqLen, stage2Multiplier, batch, accumulation,
                 lr, routerLr, warmup, 0.0, 1.0, ElastifyConfig.defaultStage2Probs(budgets.size()), 1.0, 0.05, 1.0, 10.0,
-                ceWeight, 0.0, 0.02, interpolationDraws, heteroMlp, Router.DEFAULT_WIDTH, evalEvery, 4, checkpointEvery, seed);
+                ceWeight, 0.0, 0.02, resolveCandidates, interpolationDraws, heteroMlp, Router.DEFAULT_WIDTH, evalEvery, 4, checkpointEvery, seed);
         if (config.totalSteps() < 1) {
             throw new UserException("--tokens " + tokens + " is less than one optimizer step (" + config.stage1TokensPerStep() + " tokens)");
         }

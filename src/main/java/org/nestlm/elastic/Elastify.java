@@ -136,9 +136,9 @@ public final class Elastify {
                 Run run = new Run(teacher, student, router, space, budgets, fullParams, modelOpt, routerOpt, log);
                 int end = stopAfter > 0 ? Math.min(stopAfter, config.totalSteps()) : config.totalSteps();
                 Map<String, Double> val = run.loop(start, end);
-                List<TrainedBudget> resolved = run.resolveAll();
+                List<TrainedBudget> resolved = run.resolveFinal();
                 writeElasticCheckpoint(student, router, space, budgets, fullParams, resolved);
-                return new Result(end, resolved, val, run.heldOutLoss(teacher));
+                return new Result(end, resolved, val, run.heldOutLoss(teacher, resolved));
             }
         }
     }
@@ -347,7 +347,7 @@ public final class Elastify {
 
         /** Held-out next-token loss of every budget's resolved sub-model (the student). */
         Map<String, Double> validate() {
-            return heldOutLoss(student);
+            return heldOutLoss(student, resolveAll());
         }
 
         /**
@@ -355,9 +355,8 @@ public final class Elastify {
          * elastic result; for the frozen, permuted teacher the same-size model cut by the rankings without any
          * training (baseline (a)).
          */
-        Map<String, Double> heldOutLoss(NemotronH model) {
+        Map<String, Double> heldOutLoss(NemotronH model, List<TrainedBudget> resolved) {
             Map<String, Double> val = new LinkedHashMap<>();
-            List<TrainedBudget> resolved = resolveAll();
             try (NDManager scope = NDManager.newBaseManager()) {
                 List<WindowSampler.Batch> batches = WindowSampler.validation(scope, validation, config.seqLen(),
                         config.batchSize(), config.evalBatches());
@@ -384,6 +383,49 @@ public final class Elastify {
                 Subnet s = isFull(b) ? Subnet.full(space.full())
                         : space.subnet(router.resolve(router.oneHot(b), targets[b], config.resolveTolerance()));
                 out.add(new TrainedBudget(budgets.get(b).text(), targets[b], s, s.parameterCount(space.full().config()), true));
+            }
+            return out;
+        }
+
+        /**
+         * The sub-models the elastic checkpoint keeps. With {@code resolveCandidates} = 1 the router's most likely
+         * ({@link #resolveAll}); otherwise, per trained budget below 100 %, the one of the router's most likely
+         * candidates that the trained student imitates the teacher best with: lowest forward KL on the first windows
+         * of the training data (fixed, the same for every seed; the validation split stays unseen).
+         */
+        List<TrainedBudget> resolveFinal() {
+            if (config.resolveCandidates() == 1) {
+                return resolveAll();
+            }
+            List<TrainedBudget> out = new ArrayList<>();
+            try (NDManager scope = NDManager.newBaseManager()) {
+                List<WindowSampler.Batch> windows = WindowSampler.validation(scope, train, config.seqLen(),
+                        config.batchSize(), config.evalBatches());
+                List<NDArray> teacherLogits = windows.stream().map(w -> teacher.forward(w.inputs())).toList();
+                for (int b = 0; b < budgets.size(); b++) {
+                    Subnet best = Subnet.full(space.full());
+                    if (!isFull(b)) {
+                        double bestKl = Double.POSITIVE_INFINITY;
+                        for (ElasticSpace.Choice c : router.candidates(router.oneHot(b), targets[b], config.resolveTolerance(),
+                                config.resolveCandidates())) {
+                            Subnet s = space.subnet(c);
+                            double kl = 0;
+                            try (NDManager m = scope.newSubManager()) {
+                                Masks masks = s.masks(m, space.full());
+                                for (int w = 0; w < windows.size(); w++) {
+                                    NDArray in = windows.get(w).inputs().duplicate();   // in m: the pass's arrays go with it
+                                    in.attach(m);
+                                    kl += Distillation.forwardKl(teacherLogits.get(w), student.forward(in, masks)).getFloat();
+                                }
+                            }
+                            if (kl < bestKl) {   // ties keep the more likely candidate
+                                bestKl = kl;
+                                best = s;
+                            }
+                        }
+                    }
+                    out.add(new TrainedBudget(budgets.get(b).text(), targets[b], best, best.parameterCount(space.full().config()), true));
+                }
             }
             return out;
         }

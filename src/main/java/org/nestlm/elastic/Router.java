@@ -197,6 +197,11 @@ public final class Router implements AutoCloseable {
         return Resolution.resolve(space, logProbs(u), target, tolerance);
     }
 
+    /** The router's {@code k} most likely sub-models for input u within {@code tolerance} of {@code target}. */
+    public List<ElasticSpace.Choice> candidates(float[] u, long target, double tolerance, int k) {
+        return Resolution.candidates(space, logProbs(u), target, tolerance, k);
+    }
+
     /** Noise-free log-softmax of every axis: [axis][group][choice]. */
     double[][][] logProbs(float[] u) {
         try (NDManager m = manager.newSubManager()) {

@@ -80,4 +80,28 @@ class RouterTest extends DjlTestBase {
             assertEquals(argmax.depth(), s.chosen().get(Router.Axis.DEPTH)[0]);
         }
     }
+
+    @Test
+    void candidatesAreTheMostLikelySubModelsWithinTheTolerance() {
+        ElasticSpace space = ElasticFixtures.space();
+        long full = ElasticFixtures.full().parameterCount();
+        long target = Budget.parse("60%").target(full);
+        try (NDManager m = manager.newSubManager(); Router router = new Router(space, 2, 64, m, 5)) {
+            float[] u = router.oneHot(1);
+            ElasticSpace.Choice best = router.resolve(u, target, 0.02);
+            java.util.List<ElasticSpace.Choice> one = router.candidates(u, target, 0.02, 1);
+            assertEquals(1, one.size());
+            assertEquals(space.subnet(best), space.subnet(one.getFirst()));
+            java.util.List<ElasticSpace.Choice> five = router.candidates(u, target, 0.02, 5);
+            assertTrue(five.size() > 1, "several sub-models meet a 60 % budget: " + five.size());
+            assertEquals(space.subnet(best), space.subnet(five.getFirst()), "the most likely first");
+            java.util.Set<Subnet> distinct = new java.util.HashSet<>();
+            for (ElasticSpace.Choice c : five) {
+                long p = space.subnet(c).parameterCount(space.full().config());
+                assertTrue(Math.abs(p / (double) target - 1) <= 0.02, p + " parameters for a target of " + target);
+                distinct.add(space.subnet(c));
+            }
+            assertEquals(five.size(), distinct.size(), "candidates are distinct sub-models");
+        }
+    }
 }
