@@ -1,0 +1,97 @@
+package org.nestlm.langchain4j;
+
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import org.nestlm.api.ChatTemplate;
+import org.nestlm.api.NestlmException;
+import org.nestlm.api.Sampling;
+import org.nestlm.api.TextModel;
+
+import java.util.Objects;
+
+/**
+ * A LangChain4j {@link ChatModel} answered in process by one size of a nestlm checkpoint, on the pure-Java engine.
+ * The size is chosen with the core API, by budget or by limits:
+ * <pre>{@code
+ * Nestlm ckpt = Nestlm.open(Path.of("my-elastic"));
+ * ChatModel chat = NestlmChatModel.builder()
+ *         .model(ckpt.model(SizeLimits.maxMemory(2L << 30)))   // or ckpt.model("50%")
+ *         .sampling(Sampling.defaults().withMaxTokens(128))
+ *         .build();
+ * Assistant a = AiServices.create(Assistant.class, chat);
+ * }</pre>
+ * Request parameters (temperature, topP, topK, maxOutputTokens, stopSequences) override the builder's sampling;
+ * tools, JSON response formats and penalties are refused with {@link dev.langchain4j.exception.UnsupportedFeatureException},
+ * bad values with {@link dev.langchain4j.exception.InvalidRequestException} naming the parameter. Thread-safe; the
+ * checkpoint stays the caller's to close.
+ */
+public final class NestlmChatModel implements ChatModel {
+
+    private final TextModel model;
+    private final Sampling sampling;
+    private final ChatTemplate template;
+
+    private NestlmChatModel(Builder b) {
+        this.model = Objects.requireNonNull(b.model, "model: give a TextModel (Nestlm.model(...))");
+        this.sampling = b.sampling;
+        this.template = b.template;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The size answering. */
+    public TextModel model() {
+        return model;
+    }
+
+    @Override
+    public ChatRequestParameters defaultRequestParameters() {
+        return ChatRequests.defaults(model, sampling);
+    }
+
+    @Override
+    public ChatResponse doChat(ChatRequest request) {
+        try {
+            return ChatRequests.response(model.chat(ChatRequests.messages(request),
+                    ChatRequests.sampling(request, model, sampling), template, null));
+        } catch (NestlmException e) {
+            throw ChatRequests.error(e);
+        }
+    }
+
+    /** Builds a {@link NestlmChatModel}; only the model is required. */
+    public static final class Builder {
+        private TextModel model;
+        private Sampling sampling = Sampling.defaults();
+        private ChatTemplate template = ChatTemplate.PLAIN;
+
+        private Builder() {
+        }
+
+        /** The size that answers: {@code ckpt.model()}, {@code ckpt.model("50%")}, {@code ckpt.model(limits)}. */
+        public Builder model(TextModel model) {
+            this.model = model;
+            return this;
+        }
+
+        /** Sampling used where a request sets nothing (default: greedy, 64 tokens). */
+        public Builder sampling(Sampling sampling) {
+            this.sampling = Objects.requireNonNull(sampling);
+            return this;
+        }
+
+        /** How the conversation is rendered (default {@link ChatTemplate#PLAIN}). */
+        public Builder template(ChatTemplate template) {
+            this.template = Objects.requireNonNull(template);
+            return this;
+        }
+
+        public NestlmChatModel build() {
+            return new NestlmChatModel(this);
+        }
+    }
+}

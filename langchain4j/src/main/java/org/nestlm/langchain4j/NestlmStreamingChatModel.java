@@ -1,0 +1,110 @@
+package org.nestlm.langchain4j;
+
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import org.nestlm.api.ChatMessage;
+import org.nestlm.api.ChatTemplate;
+import org.nestlm.api.Completion;
+import org.nestlm.api.NestlmException;
+import org.nestlm.api.Sampling;
+import org.nestlm.api.TextModel;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A LangChain4j {@link StreamingChatModel} answered in process by one size of a nestlm checkpoint: text reaches
+ * {@link StreamingChatResponseHandler#onPartialResponse(String)} as it becomes final (a character split over
+ * tokens, or what may begin a stop string, is held back until it is whole), then the complete response with
+ * token usage and finish reason. Each request generates on its own virtual thread; {@code chat} returns at once.
+ * Parameters and refusals as {@link NestlmChatModel}; an invalid request reaches {@code onError}.
+ */
+public final class NestlmStreamingChatModel implements StreamingChatModel {
+
+    private final TextModel model;
+    private final Sampling sampling;
+    private final ChatTemplate template;
+
+    private NestlmStreamingChatModel(Builder b) {
+        this.model = Objects.requireNonNull(b.model, "model: give a TextModel (Nestlm.model(...))");
+        this.sampling = b.sampling;
+        this.template = b.template;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public TextModel model() {
+        return model;
+    }
+
+    @Override
+    public ChatRequestParameters defaultRequestParameters() {
+        return ChatRequests.defaults(model, sampling);
+    }
+
+    @Override
+    public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
+        List<ChatMessage> messages;
+        Sampling s;
+        try {
+            messages = ChatRequests.messages(request);
+            s = ChatRequests.sampling(request, model, sampling);
+        } catch (RuntimeException e) {
+            handler.onError(e);
+            return;
+        }
+        Thread.ofVirtual().name("nestlm-stream").start(() -> {
+            Completion c;
+            try {
+                c = model.chat(messages, s, template, (id, text) -> {
+                    if (text != null && !text.isEmpty()) {
+                        handler.onPartialResponse(text);
+                    }
+                });
+            } catch (NestlmException e) {
+                handler.onError(ChatRequests.error(e));
+                return;
+            } catch (RuntimeException e) {
+                handler.onError(e);
+                return;
+            }
+            handler.onCompleteResponse(ChatRequests.response(c));
+        });
+    }
+
+    /** Builds a {@link NestlmStreamingChatModel}; only the model is required. */
+    public static final class Builder {
+        private TextModel model;
+        private Sampling sampling = Sampling.defaults();
+        private ChatTemplate template = ChatTemplate.PLAIN;
+
+        private Builder() {
+        }
+
+        /** The size that answers: {@code ckpt.model()}, {@code ckpt.model("50%")}, {@code ckpt.model(limits)}. */
+        public Builder model(TextModel model) {
+            this.model = model;
+            return this;
+        }
+
+        /** Sampling used where a request sets nothing (default: greedy, 64 tokens). */
+        public Builder sampling(Sampling sampling) {
+            this.sampling = Objects.requireNonNull(sampling);
+            return this;
+        }
+
+        /** How the conversation is rendered (default {@link ChatTemplate#PLAIN}). */
+        public Builder template(ChatTemplate template) {
+            this.template = Objects.requireNonNull(template);
+            return this;
+        }
+
+        public NestlmStreamingChatModel build() {
+            return new NestlmStreamingChatModel(this);
+        }
+    }
+}
