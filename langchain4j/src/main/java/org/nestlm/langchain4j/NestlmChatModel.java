@@ -9,7 +9,6 @@ import org.nestlm.api.NestlmException;
 import org.nestlm.api.Sampling;
 import org.nestlm.api.TextModel;
 
-import java.util.Objects;
 
 /**
  * A LangChain4j {@link ChatModel} answered in process by one size of a nestlm checkpoint, on the pure-Java engine.
@@ -34,7 +33,7 @@ public final class NestlmChatModel implements ChatModel {
     private final ChatTemplate template;
 
     private NestlmChatModel(Builder b) {
-        this.model = Objects.requireNonNull(b.model, "model: give a TextModel (Nestlm.model(...))");
+        this.model = b.requireModel();
         this.sampling = b.sampling;
         this.template = b.template;
     }
@@ -64,32 +63,11 @@ public final class NestlmChatModel implements ChatModel {
     }
 
     /** Builds a {@link NestlmChatModel}; only the model is required. */
-    public static final class Builder {
-        private TextModel model;
-        private Sampling sampling = Sampling.defaults();
-        private ChatTemplate template = ChatTemplate.PLAIN;
-
+    public static final class Builder extends NestlmModelBuilder<Builder, NestlmChatModel> {
         private Builder() {
         }
 
-        /** The size that answers: {@code ckpt.model()}, {@code ckpt.model("50%")}, {@code ckpt.model(limits)}. */
-        public Builder model(TextModel model) {
-            this.model = model;
-            return this;
-        }
-
-        /** Sampling used where a request sets nothing (default: greedy, 64 tokens). */
-        public Builder sampling(Sampling sampling) {
-            this.sampling = Objects.requireNonNull(sampling);
-            return this;
-        }
-
-        /** How the conversation is rendered (default {@link ChatTemplate#PLAIN}). */
-        public Builder template(ChatTemplate template) {
-            this.template = Objects.requireNonNull(template);
-            return this;
-        }
-
+        @Override
         public NestlmChatModel build() {
             return new NestlmChatModel(this);
         }
