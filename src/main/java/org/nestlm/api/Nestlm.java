@@ -43,10 +43,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * }
  * }</pre>
  *
- * <p>Sizes: the full model and every trained budget ({@link #sizes()}) need nothing beyond the checkpoint's files.
- * Budgets between trained ones ({@link #model(String)} with {@code "60%"}) and selection by limits
- * ({@link #select(SizeLimits)}) evaluate the checkpoint's router, which runs on libtorch (loaded on first such
- * call); the chosen size then runs on the pure-Java engine like any other.
+ * <p>Sizes: the full model and every trained budget ({@link #sizes()}) come from the checkpoint's files; budgets
+ * between trained ones ({@link #model(String)} with {@code "60%"}) and selection by limits ({@link #select(SizeLimits)})
+ * evaluate the checkpoint's router. All of it, and every size's generation, is pure Java: no libtorch is loaded.
  *
  * <p>Thread-safe: any number of threads may generate at once, on one size or several (each call has its own
  * decode state; they share the cores). {@link #close()} waits for running calls to finish and then releases the
@@ -68,7 +67,7 @@ public final class Nestlm implements AutoCloseable {
     private final Map<Subnet, Engine> engines = new HashMap<>();
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private boolean closed;
-    private ElasticModel router;                // opened on first interpolation or selection
+    private ElasticModel router;                // opened on first interpolation or selection (pure Java)
     private SizeSelector selector;
 
     private Nestlm(Path dir, Checkpoint checkpoint, Parallel parallel, TextTokenizer tokenizer,

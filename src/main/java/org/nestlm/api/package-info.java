@@ -27,8 +27,7 @@
  *       {@link org.nestlm.api.TokenListener}, {@link org.nestlm.api.Speculation}: the values calls take and give.</li>
  *   <li>{@link org.nestlm.api.NestlmException}: every checked failure, naming the file or the argument at fault.</li>
  * </ul>
- * Nothing in these signatures is a type of DJL or of the engine's internals. Interpolated budgets and selection
- * by limits evaluate the checkpoint's router on libtorch (loaded on first use); everything else, and every size's
- * generation, is pure Java.
+ * Nothing in these signatures is a type of DJL or of the engine's internals, and nothing here loads libtorch: the
+ * engine, the router that resolves interpolated budgets and the size selection are pure Java.
  */
 package org.nestlm.api;
