@@ -63,6 +63,7 @@ public final class Nestlm implements AutoCloseable {
     private final ElasticJson.Metadata elastic; // null: a plain checkpoint
     private final MemoryModel memory;
     private final LatencyProfile latency;       // null: no measurements at this thread count
+    private final boolean quantize;             // the full model on int8 weights
     private final Size full;
     private final Map<Subnet, Engine> engines = new HashMap<>();
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -71,8 +72,9 @@ public final class Nestlm implements AutoCloseable {
     private SizeSelector selector;
 
     private Nestlm(Path dir, Checkpoint checkpoint, Parallel parallel, TextTokenizer tokenizer,
-                   ElasticJson.Metadata elastic, MemoryModel memory, LatencyProfile latency) {
+                   ElasticJson.Metadata elastic, MemoryModel memory, LatencyProfile latency, boolean quantize) {
         this.dir = dir;
+        this.quantize = quantize;
         Path fileName = dir.toAbsolutePath().normalize().getFileName();
         this.name = fileName == null ? "model" : fileName.toString();
         this.checkpoint = checkpoint;
@@ -121,7 +123,12 @@ public final class Nestlm implements AutoCloseable {
             DType d = ckpt.tensor(WeightNames.embeddings()).dtype();
             MemoryModel mm = new MemoryModel(d.isFloatingPoint() && d != DType.F64 ? d : DType.F32, options.context(),
                     options.batch());
-            return new Nestlm(dir, ckpt, parallel, tok, meta, mm, profile);
+            Nestlm n = new Nestlm(dir, ckpt, parallel, tok, meta, mm, profile, options.quantize());
+            n.engine(Subnet.full(ckpt.architecture()));   // the full model's weights load now: faults surface here
+            return n;
+        } catch (NestlmException e) {
+            closeAll(opened);
+            throw e;
         } catch (CheckpointFormatException e) {
             closeAll(opened);
             throw NestlmException.inFile(e.file() != null ? e.file() : dir, e.getMessage(), e);
@@ -264,7 +271,7 @@ public final class Nestlm implements AutoCloseable {
     /** The full model. */
     public TextModel model() {
         try {
-            return locked(() -> new TextModel(this, full, engine(Subnet.full(checkpoint.architecture())), null, 0));
+            return locked(() -> new TextModel(this, full, engine(Subnet.full(checkpoint.architecture())), null, null, 0));
         } catch (NestlmException e) {
             throw new IllegalStateException(e.getMessage(), e);   // the full model's engine was loadable at open
         }
@@ -277,7 +284,7 @@ public final class Nestlm implements AutoCloseable {
     public TextModel model(String budget) throws NestlmException {
         return locked(() -> {
             TrainedBudget t = resolve(budget);
-            return new TextModel(this, describe(t, kindOf(t)), engine(t.subnet()), null, 0);
+            return new TextModel(this, describe(t, kindOf(t)), engine(t.subnet()), null, null, 0);
         });
     }
 
@@ -323,9 +330,14 @@ public final class Nestlm implements AutoCloseable {
     /** The engine of a sub-model, loaded once (views of the mapping). */
     synchronized Engine engine(Subnet s) throws NestlmException {
         Engine e = engines.get(s);
+        boolean whole = s.equals(Subnet.full(checkpoint.architecture()));
+        if (quantize && !whole) {
+            throw NestlmException.badField("quantize", "int8 quantisation runs the whole model only: nested sizes are views "
+                    + "of the mapped weights; open without quantize to run a budget or a draft");
+        }
         if (e == null) {
             try {
-                e = Engine.of(checkpoint, parallel, s.equals(Subnet.full(checkpoint.architecture())) ? null : s);
+                e = Engine.of(checkpoint, parallel, whole ? null : s, quantize);
             } catch (IOException ex) {
                 throw NestlmException.inFile(dir, dir + ": " + ex.getMessage(), ex);
             }
@@ -337,7 +349,7 @@ public final class Nestlm implements AutoCloseable {
     /** The engine and figures of {@code budget}, for a speculative draft. */
     TextModel draftFor(String budget) throws NestlmException {
         TrainedBudget t = resolve(budget);
-        return new TextModel(this, describe(t, kindOf(t)), engine(t.subnet()), null, 0);
+        return new TextModel(this, describe(t, kindOf(t)), engine(t.subnet()), null, null, 0);
     }
 
     private void ensureOpen() {

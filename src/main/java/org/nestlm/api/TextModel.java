@@ -11,6 +11,7 @@ import org.nestlm.infer.TokenText;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One size of an open {@link Nestlm} checkpoint, ready to generate, chat, stream and score on the pure-Java engine.
@@ -35,13 +36,15 @@ public final class TextModel {
     private final Size size;
     private final Engine engine;
     private final Engine draft;          // null: plain decoding
+    private final Size draftSize;        // null: plain decoding
     private final int draftTokens;
     private final SpeculativeStats stats = new SpeculativeStats();
 
-    TextModel(Nestlm owner, Size size, Engine engine, Engine draft, int draftTokens) {
+    TextModel(Nestlm owner, Size size, Engine engine, Size draftSize, Engine draft, int draftTokens) {
         this.owner = owner;
         this.size = size;
         this.engine = engine;
+        this.draftSize = draftSize;
         this.draft = draft;
         this.draftTokens = draftTokens;
     }
@@ -49,6 +52,11 @@ public final class TextModel {
     /** Which size this is: id, budget, parameters, memory. */
     public Size size() {
         return size;
+    }
+
+    /** The speculative draft's size, when this model decodes speculatively ({@link #withDraft}). */
+    public Optional<Size> draft() {
+        return Optional.ofNullable(draftSize);
     }
 
     /** True when text can be encoded; without a tokenizer only the token-id methods work. */
@@ -141,7 +149,7 @@ public final class TextModel {
                 throw NestlmException.badField("budget", "the draft (" + d.size.id() + ", " + d.size.parameters()
                         + " parameters) must be smaller than the model it drafts for (" + size.id() + ", " + size.parameters() + ")");
             }
-            return new TextModel(owner, size, engine, d.engine, draftTokens);
+            return new TextModel(owner, size, engine, d.size, d.engine, draftTokens);
         });
     }
 

@@ -220,6 +220,11 @@ class NestlmTest {
             assertNull(p.model().generate(new int[] {1, 2}, Sampling.greedy(3)).text());
             assertEquals("max_params", assertThrows(NestlmException.class, () -> p.select(SizeLimits.maxParams(10))).field());
         }
+        try (Nestlm q = Nestlm.open(dir, OpenOptions.defaults().withThreads(1).withQuantize(true))) {
+            assertEquals(5, q.model().generate("ab", Sampling.greedy(5).withIgnoreEos(true)).tokens().length);
+            assertEquals("quantize", assertThrows(NestlmException.class, () -> q.model("50%")).field());
+            assertEquals("quantize", assertThrows(NestlmException.class, () -> q.model().withDraft("50%", 2)).field());
+        }
         Path broken = Files.createDirectories(tmp.resolve("broken"));
         Files.writeString(broken.resolve("config.json"), "{not json");
         NestlmException b = assertThrows(NestlmException.class, () -> Nestlm.open(broken));
