@@ -2,12 +2,8 @@ package org.nestlm.langchain4j;
 
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
-import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
-import org.nestlm.api.ChatTemplate;
 import org.nestlm.api.NestlmException;
-import org.nestlm.api.Sampling;
-import org.nestlm.api.TextModel;
 
 
 /**
@@ -26,30 +22,14 @@ import org.nestlm.api.TextModel;
  * bad values with {@link dev.langchain4j.exception.InvalidRequestException} naming the parameter. Thread-safe; the
  * checkpoint stays the caller's to close.
  */
-public final class NestlmChatModel implements ChatModel {
-
-    private final TextModel model;
-    private final Sampling sampling;
-    private final ChatTemplate template;
+public final class NestlmChatModel extends NestlmModelBase implements ChatModel {
 
     private NestlmChatModel(Builder b) {
-        this.model = b.requireModel();
-        this.sampling = b.sampling;
-        this.template = b.template;
+        super(b);
     }
 
     public static Builder builder() {
         return new Builder();
-    }
-
-    /** The size answering. */
-    public TextModel model() {
-        return model;
-    }
-
-    @Override
-    public ChatRequestParameters defaultRequestParameters() {
-        return ChatRequests.defaults(model, sampling);
     }
 
     @Override

@@ -2,14 +2,11 @@ package org.nestlm.langchain4j;
 
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
-import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import org.nestlm.api.ChatMessage;
-import org.nestlm.api.ChatTemplate;
 import org.nestlm.api.Completion;
 import org.nestlm.api.NestlmException;
 import org.nestlm.api.Sampling;
-import org.nestlm.api.TextModel;
 
 import java.util.List;
 
@@ -20,29 +17,14 @@ import java.util.List;
  * token usage and finish reason. Each request generates on its own virtual thread; {@code chat} returns at once.
  * Parameters and refusals as {@link NestlmChatModel}; an invalid request reaches {@code onError}.
  */
-public final class NestlmStreamingChatModel implements StreamingChatModel {
-
-    private final TextModel model;
-    private final Sampling sampling;
-    private final ChatTemplate template;
+public final class NestlmStreamingChatModel extends NestlmModelBase implements StreamingChatModel {
 
     private NestlmStreamingChatModel(Builder b) {
-        this.model = b.requireModel();
-        this.sampling = b.sampling;
-        this.template = b.template;
+        super(b);
     }
 
     public static Builder builder() {
         return new Builder();
-    }
-
-    public TextModel model() {
-        return model;
-    }
-
-    @Override
-    public ChatRequestParameters defaultRequestParameters() {
-        return ChatRequests.defaults(model, sampling);
     }
 
     @Override

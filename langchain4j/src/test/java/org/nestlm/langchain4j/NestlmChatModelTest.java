@@ -7,7 +7,6 @@ import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.memory.chat.MessageWindowChatMemory;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
-import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.service.AiServices;
 import dev.langchain4j.service.SystemMessage;
@@ -135,7 +134,7 @@ class NestlmChatModelTest {
     }
 
     @Test
-    void badAndUnsupportedRequestsGetLangChain4jExceptions() {
+    void badAndUnsupportedRequestsGetLangChain4jExceptions() throws Exception {
         NestlmChatModel m = chatModel();
         InvalidRequestException bad = assertThrows(InvalidRequestException.class,
                 () -> m.chat(ChatRequest.builder().messages(UserMessage.from("x")).temperature(-1.0).build()));
@@ -146,19 +145,9 @@ class NestlmChatModelTest {
         assertThrows(InvalidRequestException.class,
                 () -> m.chat(ChatRequest.builder().messages(UserMessage.from("x")).modelName("other").build()));
 
-        CompletableFuture<Throwable> error = new CompletableFuture<>();
+        StreamResult error = new StreamResult();
         NestlmStreamingChatModel.builder().model(small).build().chat(
-                ChatRequest.builder().messages(UserMessage.from("x")).topP(0.0).build(), new StreamingChatResponseHandler() {
-                    @Override
-                    public void onCompleteResponse(ChatResponse r) {
-                        error.complete(null);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        error.complete(t);
-                    }
-                });
-        assertTrue(error.join() instanceof InvalidRequestException, String.valueOf(error.join()));
+                ChatRequest.builder().messages(UserMessage.from("x")).topP(0.0).build(), error);
+        assertTrue(error.error() instanceof InvalidRequestException, String.valueOf(error.error()));
     }
 }

@@ -8,7 +8,7 @@ import dev.langchain4j.exception.ModelNotFoundException;
 import dev.langchain4j.exception.RateLimitException;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
-import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import org.nestlm.langchain4j.StreamResult;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiChatResponseMetadata;
 import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
@@ -40,7 +40,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -144,28 +143,12 @@ class OpenAiClientsTest {
 
     @Test
     void streamsTheSameAnswerWithUsage() throws Exception {
-        StringBuilder parts = new StringBuilder();
-        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
-        streamingClient("el").chat(ChatRequest.builder().messages(UserMessage.from("hello there")).build(), new StreamingChatResponseHandler() {
-            @Override
-            public void onPartialResponse(String partial) {
-                parts.append(partial);
-            }
-
-            @Override
-            public void onCompleteResponse(ChatResponse r) {
-                done.complete(r);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                done.completeExceptionally(t);
-            }
-        });
-        ChatResponse r = done.get(60, TimeUnit.SECONDS);
+        StreamResult stream = new StreamResult();
+        streamingClient("el").chat(ChatRequest.builder().messages(UserMessage.from("hello there")).build(), stream);
+        ChatResponse r = stream.response();
         Completion c = expected("100%", "hello there");
         assertFalse(c.text().isEmpty());
-        assertEquals(c.text(), parts.toString());
+        assertEquals(c.text(), stream.parts());
         assertEquals(c.text(), r.aiMessage().text());
         assertEquals("el", r.modelName());
         assertEquals(c.promptTokens(), r.tokenUsage().inputTokenCount());
@@ -191,19 +174,9 @@ class OpenAiClientsTest {
         try {
             assertThrows(RateLimitException.class,
                     () -> client("el").chat(ChatRequest.builder().messages(UserMessage.from("x")).build()));
-            CompletableFuture<Throwable> error = new CompletableFuture<>();
-            streamingClient("el").chat(ChatRequest.builder().messages(UserMessage.from("x")).build(), new StreamingChatResponseHandler() {
-                @Override
-                public void onCompleteResponse(ChatResponse r) {
-                    error.complete(null);
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                    error.complete(t);
-                }
-            });
-            assertInstanceOf(RateLimitException.class, error.get(30, TimeUnit.SECONDS));
+            StreamResult error = new StreamResult();
+            streamingClient("el").chat(ChatRequest.builder().messages(UserMessage.from("x")).build(), error);
+            assertInstanceOf(RateLimitException.class, error.error());
         } finally {
             server.queue().releaseForTest(taken);
         }
