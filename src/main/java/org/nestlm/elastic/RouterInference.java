@@ -25,7 +25,7 @@ final class RouterInference {
         this.budgets = budgets;
         this.width = width;
         for (Router.Axis a : Router.Axis.values()) {
-            int out = groups(a) * choices(a);
+            int out = space.groups(a) * space.choices(a);
             weights.put(a, new float[][] {
                     weight(state, "router." + Router.name(a) + ".w1", width * budgets),
                     weight(state, "router." + Router.name(a) + ".w2", out * width)});
@@ -61,7 +61,7 @@ final class RouterInference {
                 }
                 h[i] = s >= 0 ? s : Router.LEAKY_SLOPE * s;
             }
-            int g = groups(a), c = choices(a);
+            int g = space.groups(a), c = space.choices(a);
             double[][] lp = new double[g][c];
             for (int r = 0; r < g; r++) {
                 double max = Double.NEGATIVE_INFINITY;
@@ -86,19 +86,5 @@ final class RouterInference {
             out[a.ordinal()] = lp;
         }
         return out;
-    }
-
-    private int choices(Router.Axis a) {
-        return switch (a) {
-            case HIDDEN -> space.hidden().length;
-            case MLP -> space.mlpFractions().length;
-            case MAMBA -> space.mambaHeadsPerGroup().length;
-            case ATTENTION -> space.attentionHeadsPerGroup().length;
-            case DEPTH -> space.depthRemovals().length;
-        };
-    }
-
-    private int groups(Router.Axis a) {
-        return a == Router.Axis.MLP ? space.mlpGroups() : 1;
     }
 }
