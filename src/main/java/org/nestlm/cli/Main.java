@@ -43,7 +43,7 @@ public final class Main implements Runnable {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // Expected failures (bad input) print one clear line; anything else keeps its stack trace.
             if (ex instanceof java.io.IOException || ex instanceof IllegalArgumentException
-                    || ex instanceof UserException) {
+                    || ex instanceof UserException || ex instanceof org.nestlm.api.NestlmException) {
                 cmd.getErr().println("error: " + CliSupport.errorMessage(ex));
                 return 2;
             }

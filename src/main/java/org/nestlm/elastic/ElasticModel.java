@@ -1,6 +1,5 @@
 package org.nestlm.elastic;
 
-import ai.djl.ndarray.NDManager;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.io.CheckpointFormatException;
 
@@ -15,7 +14,8 @@ import java.util.Locale;
  * An elastic checkpoint opened for use: the permuted full weights, {@code elastic.json} and the router.
  * Resolves any budget to a nested {@link Subnet}: a trained budget to the sub-model stored for it; an
  * untrained one in range by interpolating the router's one-hot input between the two neighbouring trained
- * budgets (as Megatron-LM's router does), then taking the argmax on every axis.
+ * budgets (as Megatron-LM's router does), then taking the argmax on every axis. The router is evaluated in plain
+ * Java ({@link RouterInference}): opening an elastic checkpoint for inference loads no libtorch.
  */
 public final class ElasticModel implements AutoCloseable {
 
@@ -24,13 +24,11 @@ public final class ElasticModel implements AutoCloseable {
 
     private final Checkpoint checkpoint;
     private final ElasticJson.Metadata metadata;
-    private final NDManager manager;
-    private final Router router;
+    private final RouterInference router;
 
-    private ElasticModel(Checkpoint checkpoint, ElasticJson.Metadata metadata, NDManager manager, Router router) {
+    private ElasticModel(Checkpoint checkpoint, ElasticJson.Metadata metadata, RouterInference router) {
         this.checkpoint = checkpoint;
         this.metadata = metadata;
-        this.manager = manager;
         this.router = router;
     }
 
@@ -38,17 +36,14 @@ public final class ElasticModel implements AutoCloseable {
         Checkpoint ckpt = Checkpoint.open(dir);
         try {
             ElasticJson.Metadata meta = ElasticJson.read(dir, ckpt.architecture());
-            NDManager m = NDManager.newBaseManager();
-            Router r = new Router(meta.space(), meta.routerBudgets().size(), meta.routerWidth(), m, 0);
+            RouterInference r;
             try {
-                r.load(meta.routerWeights());
+                r = new RouterInference(meta.space(), meta.routerBudgets().size(), meta.routerWidth(), meta.routerWeights());
             } catch (IllegalArgumentException e) {
-                r.close();
-                m.close();
                 throw new CheckpointFormatException(dir.resolve(ElasticJson.ROUTER_FILE), e.getMessage()
                         + " for the candidates of " + ElasticJson.FILE_NAME, e);
             }
-            return new ElasticModel(ckpt, meta, m, r);
+            return new ElasticModel(ckpt, meta, r);
         } catch (IOException | RuntimeException e) {
             ckpt.close();
             throw e;
@@ -200,8 +195,6 @@ public final class ElasticModel implements AutoCloseable {
 
     @Override
     public void close() {
-        router.close();
-        manager.close();
         checkpoint.close();
     }
 }

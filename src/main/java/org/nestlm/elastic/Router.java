@@ -69,17 +69,11 @@ public final class Router implements AutoCloseable {
     }
 
     public int choices(Axis a) {
-        return switch (a) {
-            case HIDDEN -> space.hidden().length;
-            case MLP -> space.mlpFractions().length;
-            case MAMBA -> space.mambaHeadsPerGroup().length;
-            case ATTENTION -> space.attentionHeadsPerGroup().length;
-            case DEPTH -> space.depthRemovals().length;
-        };
+        return space.choices(a);
     }
 
     public int groups(Axis a) {
-        return a == Axis.MLP ? space.mlpGroups() : 1;
+        return space.groups(a);
     }
 
     public ElasticSpace space() {

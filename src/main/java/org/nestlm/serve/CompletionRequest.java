@@ -60,6 +60,7 @@ record CompletionRequest(boolean chat, int[] prompt, SamplingParams params, bool
         }
         boolean ignoreEos = boolField(body, "ignore_eos", false);
         boolean stream = boolField(body, "stream", false);
+        streamOptions(body.get("stream_options"), stream);
         SamplingParams params;
         try {
             params = new SamplingParams(maxTokens, temperature, topK, topP, seed, stops, ignoreEos);
@@ -148,6 +149,33 @@ record CompletionRequest(boolean chat, int[] prompt, SamplingParams params, bool
             return out;
         }
         throw ApiException.badField("stop", "'stop' must be a string or an array of strings");
+    }
+
+    /**
+     * {@code "stream_options": {"include_usage": bool}} (streaming only). Usage comes with the final chunk of every
+     * stream, so include_usage needs nothing more; it is validated so that a malformed value is not silently ignored.
+     */
+    private static void streamOptions(JsonNode o, boolean stream) {
+        if (o == null || o.isNull()) {
+            return;
+        }
+        if (!stream) {
+            throw ApiException.badField("stream_options", "'stream_options' is only allowed with \"stream\": true");
+        }
+        if (!o.isObject()) {
+            throw ApiException.badField("stream_options", "'stream_options' must be an object such as {\"include_usage\": true}");
+        }
+        var names = o.fieldNames();
+        while (names.hasNext()) {
+            String name = names.next();
+            if (!name.equals("include_usage")) {
+                throw ApiException.badField("stream_options." + name, "'stream_options." + name + "' is not supported (only include_usage)");
+            }
+            if (!o.get(name).isBoolean()) {
+                throw ApiException.badField("stream_options.include_usage", "'stream_options.include_usage' must be true or false, got "
+                        + o.get(name));
+            }
+        }
     }
 
     private static int intField(JsonNode body, String field, int dflt) {
