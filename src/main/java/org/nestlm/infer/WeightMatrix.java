@@ -192,24 +192,19 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
         return q8 != null;
     }
 
-    /** The product over the int8 copy: decode dots int8 rows directly; several tokens widen each row once. */
+    /**
+     * The product over the int8 copy: every token dots the int8 row directly, the row read from memory once and
+     * from cache for the other tokens, so a token's result does not depend on how many share the product.
+     */
     private void q8Matmul(float[] x, int tokens, float[] y, Parallel parallel) {
         Kernels k = Kernels.get();
         MemorySegment q = q8.q;
         float[] scales = q8.scales;
         int groups = q8.groups;
         parallel.forRange(rows, (long) cols * tokens, (from, to) -> {
-            if (tokens == 1) {
-                for (int r = from; r < to; r++) {
-                    y[r] = k.rowDotQ8(q, (long) r * cols, scales, r * groups, cols, x, 0);
-                }
-                return;
-            }
-            float[] w = new float[cols];
             for (int r = from; r < to; r++) {
-                dequantizeRow(r, w, 0);
                 for (int t = 0; t < tokens; t++) {
-                    y[t * rows + r] = k.dot(w, 0, x, t * cols, cols);
+                    y[t * rows + r] = k.rowDotQ8(q, (long) r * cols, scales, r * groups, cols, x, t * cols);
                 }
             }
         });
@@ -235,7 +230,8 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
     /**
      * {@code y[t, r] = Σ_c W[r, c]·x[t, c]} for {@code tokens} rows of x: x [tokens, cols] → y [tokens, rows].
      * Rows are split across threads; tokens are tiled so a tile of activations stays in cache while each
-     * weight row is widened once per four tokens.
+     * weight row streams from memory once per tile. The tokens are independent rows (one prompt's positions or
+     * one token of each of several sequences): each gets the same bits as in a product of its own.
      */
     public void matmul(float[] x, int tokens, float[] y, Parallel parallel) {
         if (q8 != null) {
