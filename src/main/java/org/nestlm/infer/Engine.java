@@ -167,6 +167,25 @@ public final class Engine implements AutoCloseable {
         return new InferenceState(layers);
     }
 
+    /**
+     * An upper bound on the bytes of decode state one sequence of {@code positions} tokens holds: every Mamba
+     * layer's conv window and SSM state, and every attention layer's KV cache (which grows by doubling, so up
+     * to twice the positions).
+     */
+    public long stateBytes(int positions) {
+        long bytes = 0;
+        long capacity = Math.max(64L, 2L * positions);
+        for (LayerSpec s : weights.architecture().layers()) {
+            bytes += switch (s) {
+                case LayerSpec.Mamba m -> 4L * ((long) m.convDim(config) * config.convKernel()
+                        + (long) m.heads() * m.headDim() * config.ssmStateSize());
+                case LayerSpec.Attention a -> 4L * 2 * a.kvHeads() * a.headDim() * capacity;
+                case LayerSpec.Mlp m -> 0L;
+            };
+        }
+        return bytes;
+    }
+
     /** Decodes one token: logits [V] for the next position; the state advances by one. */
     public float[] step(InferenceState state, int token) {
         return forward(state, new int[] {token}, false);

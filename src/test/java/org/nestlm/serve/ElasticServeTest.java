@@ -99,13 +99,11 @@ class ElasticServeTest {
 
     @Test
     void elasticRequestsMayBeAnsweredBySmallerSizesUnderLoad() throws Exception {
-        // the policy: one size down per `parallel` waiting requests, never below the smallest
-        assertEquals(0, OpenAiServer.elasticIndex(0, 0, 1, 3));
-        assertEquals(1, OpenAiServer.elasticIndex(0, 1, 1, 3));
-        assertEquals(2, OpenAiServer.elasticIndex(0, 5, 1, 3));
-        assertEquals(1, OpenAiServer.elasticIndex(0, 2, 2, 3));
-        assertEquals(2, OpenAiServer.elasticIndex(1, 1, 2, 3));
-        // loopback: 6 concurrent elastic requests on one generation slot; every answer names a served size
+        // the policy: the size estimated to finish the request soonest, the larger on ties
+        assertEquals(0, OpenAiServer.soonest(new double[] {1, 2, 3}));
+        assertEquals(2, OpenAiServer.soonest(new double[] {5, 4, 3}));
+        assertEquals(0, OpenAiServer.soonest(new double[] {3, 3}));
+        // loopback: 6 concurrent elastic requests on batches of one; every answer names a served size
         ExecutorService pool = Executors.newFixedThreadPool(6);
         try {
             List<Future<JsonNode>> fs = new ArrayList<>();

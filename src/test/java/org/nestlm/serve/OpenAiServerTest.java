@@ -287,7 +287,7 @@ class OpenAiServerTest {
                         HttpResponse.BodyHandlers.ofString()));
                 // wait until the request is admitted, then shut down while it runs
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (s.queue().load(3) == 0 && !running.isDone() && System.nanoTime() < deadline) {
+                while (s.queue().load() == 0 && !running.isDone() && System.nanoTime() < deadline) {
                     Thread.sleep(1);
                 }
                 s.close();
