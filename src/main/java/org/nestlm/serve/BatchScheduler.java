@@ -74,11 +74,6 @@ final class BatchScheduler implements AutoCloseable {
             this.bytes = bytes;
         }
 
-        /** The client went away: the request leaves at the next pass. */
-        void cancel() {
-            cancelled = true;
-        }
-
         boolean cancelled() {
             return cancelled;
         }
@@ -145,6 +140,8 @@ final class BatchScheduler implements AutoCloseable {
     private volatile double passNanos;        // moving average of a pass's duration, 0 before the first
     private volatile int runningCount, waitingCount;
     private boolean closed;
+    private boolean held;                     // tests: admit, but run no pass
+    private volatile int peak;                // most requests in one pass so far
 
     /**
      * @param maxBatch most requests in one pass
@@ -186,6 +183,12 @@ final class BatchScheduler implements AutoCloseable {
             notifyAll();
         }
         return job;
+    }
+
+    /** The client went away: the request leaves (running or waiting) at the next pass. */
+    synchronized void cancel(Job job) {
+        job.cancelled = true;
+        notifyAll();
     }
 
     /** Wakes the loop to try admitting again (memory was freed elsewhere). */
@@ -236,6 +239,17 @@ final class BatchScheduler implements AutoCloseable {
         return pass * (waitPasses + tokens);
     }
 
+    /** Most requests that ran in one pass so far. */
+    int peak() {
+        return peak;
+    }
+
+    /** For tests: while held, requests are admitted (and cancelled ones leave) but no pass runs. */
+    synchronized void holdForTest(boolean hold) {
+        held = hold;
+        notifyAll();
+    }
+
     /** The measured duration of a pass, or 0 before the first. */
     double passNanos() {
         return passNanos;
@@ -284,6 +298,7 @@ final class BatchScheduler implements AutoCloseable {
     @Override
     public void close() {
         drain(true, "the server is shutting down");
+        holdForTest(false);
         thread.interrupt();
         try {
             thread.join(5000);
@@ -299,8 +314,8 @@ final class BatchScheduler implements AutoCloseable {
             synchronized (this) {
                 left = dropCancelled();
                 admit();
-                while (running.isEmpty()) {
-                    if (closed && waiting.isEmpty()) {
+                while (running.isEmpty() || held) {
+                    if (closed && waiting.isEmpty() && running.isEmpty()) {
                         return;
                     }
                     try {
@@ -314,6 +329,7 @@ final class BatchScheduler implements AutoCloseable {
                     admit();
                 }
                 batch = running.toArray(new Job[0]);
+                peak = Math.max(peak, batch.length);
                 if (left) {
                     notifyAll();
                 }

@@ -221,7 +221,7 @@ public final class OpenAiServer implements AutoCloseable {
                     cancelled += b == null ? 0 : b.cancelledCount();
                     batches.addObject().put("model", m.name()).put("running", r).put("waiting", w)
                             .put("max_batch", options.maxBatch()).put("occupancy", (double) r / options.maxBatch())
-                            .put("pass_ms", b == null ? 0 : b.passNanos() / 1e6);
+                            .put("peak", b == null ? 0 : b.peak()).put("pass_ms", b == null ? 0 : b.passNanos() / 1e6);
                 }
                 o.put("running", running).put("waiting", waiting).put("cancelled", cancelled);
                 o.putObject("state_memory").put("used_bytes", memory.used()).put("limit_bytes", memory.limit());
@@ -294,7 +294,8 @@ public final class OpenAiServer implements AutoCloseable {
             try {
                 String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
                 LanguageModel answering = elastic(body, lm, req);
-                BatchScheduler.Job job = scheduler(answering).submit(req.prompt(), req.params(), req.stream());
+                BatchScheduler batch = scheduler(answering);
+                BatchScheduler.Job job = batch.submit(req.prompt(), req.params(), req.stream());
                 boolean ended = false;
                 try {
                     ended = req.stream() ? stream(ex, req, id, answering, job) : whole(ex, req, id, answering, job);
@@ -302,7 +303,7 @@ public final class OpenAiServer implements AutoCloseable {
                     Thread.currentThread().interrupt();
                 } finally {
                     if (!ended) {
-                        job.cancel();   // the client went away: its place is free at the next pass
+                        batch.cancel(job);   // the client went away: its place is free at the next pass
                     }
                 }
             } finally {
@@ -320,7 +321,7 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /** The batch of {@code m}, started on first use. */
-    private BatchScheduler scheduler(LanguageModel m) {
+    BatchScheduler scheduler(LanguageModel m) {
         return schedulers.computeIfAbsent(m, k -> new BatchScheduler(k, options.maxBatch(), memory, this::pokeAll));
     }
 
