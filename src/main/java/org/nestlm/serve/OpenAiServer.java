@@ -238,7 +238,8 @@ public final class OpenAiServer implements AutoCloseable {
                 ArrayNode data = o.putArray("data");
                 for (LanguageModel m : models) {
                     ObjectNode d = data.addObject().put("id", m.name()).put("object", "model").put("created", created)
-                            .put("owned_by", "nestlm").put("parameters", m.engine().parameterCount());
+                            .put("owned_by", "nestlm").put("parameters", m.engine().parameterCount())
+                            .put("vocab_size", m.engine().vocabSize()).put("context_length", m.engine().contextLimit());
                     if (m.budget() != null) {
                         d.put("budget", m.budget().budget()).put("parent", full.name());
                     }
