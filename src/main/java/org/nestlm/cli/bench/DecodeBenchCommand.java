@@ -75,6 +75,10 @@ public final class DecodeBenchCommand implements Callable<Integer> {
     @Option(names = "--quantize", description = "Quantise the weights at load: q8 (int8, groups of 32 columns) or none (default).")
     String quantize;
 
+    @Option(names = "--batch-sizes", split = ",", description = "Instead, decode B sequences in each pass (continuous batching), "
+            + "for each B of this list: aggregate tokens/s and ms per pass.")
+    int[] batch;
+
     @Option(names = "--measure-nll", hidden = true, description = "Also print the mean negative log-likelihood of this text file "
             + "(needs a tokenizer; at most --nll-tokens tokens, in windows of the context limit).")
     Path measureNll;
@@ -123,6 +127,10 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             int[] prompt = r.ints(promptTokens, 0, vocab).toArray();
 
             warmUp(engine, prompt);
+            if (batch != null) {
+                batched(engine, prompt, n);
+                return 0;
+            }
 
             // repeats: prefill and decode are timed `repeats` times from a fresh state; the medians are reported
             double[] prefill = new double[repeats], decode = new double[repeats];
@@ -331,6 +339,65 @@ public final class DecodeBenchCommand implements Callable<Integer> {
         // both include the prefill, so the ratio is the end-to-end speed-up of a --tokens generation
         return new Speculative(st.acceptanceRate(), st.tokensPerTargetPass(), tokens * 1e9 / (t1 - t0), tokens * 1e9 / (t2 - t1),
                 java.util.Arrays.equals(a.tokens(), b.tokens()));
+    }
+
+    /**
+     * Greedy decode of {@code tokens} tokens for B sequences at once (each after the prompt, prefilled untimed),
+     * {@code repeats} times per B; medians. Every pass reads the weights once for all B sequences.
+     */
+    private void batched(Engine engine, int[] prompt, int threads) {
+        int vocab = engine.vocabSize();
+        if (!json) {
+            System.out.printf(Locale.ROOT, "model %s, %d threads, %d prompt tokens, %d decoded per sequence%n", model, threads,
+                    prompt.length, tokens);
+            System.out.printf(Locale.ROOT, "%6s %12s %14s %12s%n", "batch", "ms/pass", "tokens/s", "x batch 1");
+        }
+        double single = 0;
+        for (int b : batch) {
+            if (b < 1) {
+                throw new IllegalArgumentException("--batch sizes must be at least 1, got " + b);
+            }
+            double[] runs = new double[repeats];
+            for (int rep = 0; rep < repeats; rep++) {
+                InferenceState[] states = new InferenceState[b];
+                int[][] in = new int[b][1];
+                for (int i = 0; i < b; i++) {
+                    states[i] = engine.newState();
+                    in[i][0] = argmax(engine.forward(states[i], prompt, false), vocab);
+                }
+                long t0 = System.nanoTime();
+                for (int t = 0; t < tokens; t++) {
+                    float[] logits = engine.forward(states, in);
+                    for (int i = 0; i < b; i++) {
+                        in[i][0] = argmaxAt(logits, i * vocab, vocab);
+                    }
+                }
+                runs[rep] = System.nanoTime() - t0;
+            }
+            double ns = median(runs);
+            double tps = (double) b * tokens * 1e9 / ns;
+            if (single == 0) {
+                single = b == 1 ? tps : 0;
+            }
+            if (json) {
+                System.out.printf(Locale.ROOT, "{\"model\": \"%s\", \"threads\": %d, \"batch\": %d, \"ms_per_pass\": %.3f, "
+                                + "\"tokens_per_s\": %.2f}%n", model.toString().replace("\\", "\\\\").replace("\"", "\\\""), threads, b,
+                        ns / 1e6 / tokens, tps);
+            } else {
+                System.out.printf(Locale.ROOT, "%6d %12.2f %14.1f %12s%n", b, ns / 1e6 / tokens, tps,
+                        single > 0 ? String.format(Locale.ROOT, "%.2f", tps / single) : "");
+            }
+        }
+    }
+
+    private static int argmaxAt(float[] v, int off, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) {
+            if (v[off + i] > v[off + best]) {
+                best = i;
+            }
+        }
+        return best;
     }
 
     private static int argmax(float[] v, int n) {
