@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Continuous batching for one model (one size of an elastic checkpoint): an iteration-level scheduler on a
  * thread of its own. Every pass of {@link Engine#forward(InferenceState[], int[][])} runs one token of each
  * decoding request and a piece of the prompt of each request still in prefill (at most {@link #PREFILL_ROWS}
- * prompt tokens per pass, so a long prompt does not stall the streams), reading the weights once for all.
+ * prompt tokens per pass while others decode, so a long prompt does not stall the streams), reading the weights
+ * once for all.
  * Requests join at the next pass in arrival order (FCFS) while fewer than {@code maxBatch} run and their decode
  * state fits in the shared {@link StateMemory}; they leave when done, and a cancelled request (its client went
  * away) leaves at the next pass. Each keeps its own sampling parameters, seed and stop strings
@@ -31,8 +32,14 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class BatchScheduler implements AutoCloseable {
 
-    /** Prompt tokens fed per pass across all requests in prefill. */
-    static final int PREFILL_ROWS = 128;
+    /**
+     * Prompt tokens fed per pass across all requests in prefill while others decode: a pass costs about its
+     * rows' share of compute, so this bounds how much a joining prompt stretches the running streams' next token.
+     */
+    static final int PREFILL_ROWS = 32;
+
+    /** Prompt tokens per pass when no request is decoding (nobody waits on the pass but the prompts' owners). */
+    static final int PREFILL_ROWS_ALONE = 256;
 
     /** What the request's HTTP thread receives. */
     sealed interface Event {
@@ -406,7 +413,11 @@ final class BatchScheduler implements AutoCloseable {
         List<Job> finished = new ArrayList<>();
         List<Job> in = new ArrayList<>();
         List<int[]> inputs = new ArrayList<>();
-        int prefillBudget = PREFILL_ROWS;
+        boolean decoding = false;
+        for (Job j : batch) {
+            decoding |= !j.cancelled() && j.fed == j.prompt.length;
+        }
+        int prefillBudget = decoding ? PREFILL_ROWS : PREFILL_ROWS_ALONE;
         for (Job j : batch) {
             if (j.cancelled()) {
                 continue;

@@ -116,7 +116,38 @@ class ElasticServeTest {
                 answered.add(f.get(30, TimeUnit.SECONDS).get("model").asText());
             }
             assertTrue(Set.of("el", "el@75%", "el@50%").containsAll(answered), answered.toString());
+            // one batch per size over the one mapping, each reported by /health
+            JsonNode batches = send("/health", null, 200).get("batches");
+            assertEquals(3, batches.size(), batches.toString());
+            for (JsonNode b : batches) {
+                assertTrue(b.get("running").asInt() <= 1 && b.has("waiting") && b.has("occupancy"), b.toString());
+                assertEquals(1, b.get("max_batch").asInt(), b.toString());
+            }
         } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void anElasticRequestGoesToASmallerSizeWhenTheRequestedBatchIsFull() throws Exception {
+        BatchScheduler full = server.scheduler(family.members().getFirst());
+        full.holdForTest(true);   // the one place of the full size's batch stays taken
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<JsonNode> occupying = pool.submit(() -> send("/v1/completions",
+                    "{\"prompt\": [1, 2, 3], \"max_tokens\": 30, \"ignore_eos\": true}", 200));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (full.running() == 0) {
+                assertTrue(System.nanoTime() < deadline, "the first request is admitted");
+                Thread.sleep(2);
+            }
+            String answered = send("/v1/completions",
+                    "{\"elastic\": true, \"prompt\": [1, 2, 3], \"max_tokens\": 8, \"ignore_eos\": true}", 200).get("model").asText();
+            assertTrue(Set.of("el@75%", "el@50%").contains(answered), answered);
+            full.holdForTest(false);
+            assertEquals("el", occupying.get(30, TimeUnit.SECONDS).get("model").asText());
+        } finally {
+            full.holdForTest(false);
             pool.shutdownNow();
         }
     }
