@@ -390,20 +390,15 @@ public final class DecodeBenchCommand implements Callable<Integer> {
         }
     }
 
+    private static int argmax(float[] v, int n) {
+        return argmaxAt(v, 0, n);
+    }
+
+    /** Index in [0, n) of the largest of {@code v[off, off + n)}. */
     private static int argmaxAt(float[] v, int off, int n) {
         int best = 0;
         for (int i = 1; i < n; i++) {
             if (v[off + i] > v[off + best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    private static int argmax(float[] v, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (v[i] > v[best]) {
                 best = i;
             }
         }
