@@ -130,10 +130,20 @@ public final class ServeBenchCommand implements Callable<Integer> {
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(pool)
                 .connectTimeout(Duration.ofSeconds(10)).build();
         Random rng = new Random(0);
-        // warm-up: the JIT compiles the kernels and the server's paths before anything is timed
+        // warm-up at the highest concurrency: the JIT compiles the kernels (one row and many) and the server's
+        // paths before anything is timed
         long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        int most = Arrays.stream(concurrency).max().getAsInt();
         do {
-            one(client, base, prompt(rng, vocab), 0);
+            List<Future<Sample>> warm = new ArrayList<>();
+            for (int k = 0; k < most; k++) {
+                int[] pr = prompt(rng, vocab);
+                int index = k;
+                warm.add(pool.submit(() -> one(client, base, pr, index)));
+            }
+            for (Future<Sample> f : warm) {
+                f.get();
+            }
         } while (System.nanoTime() < warmEnd);
         ObjectNode out = JSON.createObjectNode().put("url", base).put("prompt_tokens", promptTokens).put("output_tokens", tokens)
                 .put("requests_per_client", requests).put("elastic", elastic);
