@@ -85,6 +85,101 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    /** BF16 rows in pairs, two tokens at a time; a last single token goes row by row. */
+    @Override
+    public void rowPairDots(MemorySegment w, DType dtype, long row0, long row1, int cols, float[] x, int xOff, int tokens,
+                            float[] y, int yStride, int yIndex) {
+        if (dtype != DType.BF16 || tokens < 2) {
+            Kernels.super.rowPairDots(w, dtype, row0, row1, cols, x, xOff, tokens, y, yStride, yIndex);
+            return;
+        }
+        int upper = cols - cols % (2 * L);
+        int t = 0;
+        for (; t + 2 <= tokens; t += 2) {
+            int x0 = xOff + t * cols, yi = t * yStride + yIndex;
+            dotsBf16TwoRowsTwoTokens(w, row0, row1, upper, x, x0, x0 + cols, y, yi, yi + yStride);
+            if (upper < cols) {
+                ScalarKernels.rowDotsScalar(w, dtype, row0, cols, x, x0, 2, y, yStride, yi, upper);
+                ScalarKernels.rowDotsScalar(w, dtype, row1, cols, x, x0, 2, y, yStride, yi + 1, upper);
+            }
+        }
+        if (t < tokens) {
+            int x0 = xOff + t * cols, yi = t * yStride + yIndex;
+            rowDots(w, dtype, row0, cols, x, x0, 1, y, yStride, yi);
+            rowDots(w, dtype, row1, cols, x, x0, 1, y, yStride, yi + 1);
+        }
+    }
+
+    /**
+     * BF16, two rows × two tokens: every activation vector serves both rows and every widened weight vector both
+     * tokens; each (row, token) has the four accumulators of {@link #dotBf16}, fed in its order. A run at a time
+     * (not two, as the one-row kernels do) keeps the sixteen accumulators and the operands in registers: the
+     * accumulator a run feeds alternates, so every chain sees the same operations.
+     */
+    private static void dotsBf16TwoRowsTwoTokens(MemorySegment w, long r0, long r1, int upper, float[] x, int x0, int x1,
+                                                 float[] y, int y0, int y1) {
+        int run = 2 * L;
+        // a: row 0 token 0, b: row 0 token 1, c: row 1 token 0, d: row 1 token 1; 0/1 even/odd of the first run
+        // of a pair, 2/3 of the second
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F), d1 = FloatVector.zero(F), d2 = FloatVector.zero(F), d3 = FloatVector.zero(F);
+        int c = 0;
+        for (; c + 2 * run <= upper; c += 2 * run) {
+            IntVector p = IntVector.fromMemorySegment(I, w, r0 + 2L * c, LE);
+            IntVector q = IntVector.fromMemorySegment(I, w, r1 + 2L * c, LE);
+            FloatVector pe = evenColumns(p), po = oddColumns(p), qe = evenColumns(q), qo = oddColumns(q);
+            FloatVector xe = FloatVector.fromArray(F, x, x0 + c), xo = FloatVector.fromArray(F, x, x0 + c + L);
+            FloatVector ze = FloatVector.fromArray(F, x, x1 + c), zo = FloatVector.fromArray(F, x, x1 + c + L);
+            a0 = pe.fma(xe, a0);
+            a1 = po.fma(xo, a1);
+            b0 = pe.fma(ze, b0);
+            b1 = po.fma(zo, b1);
+            c0 = qe.fma(xe, c0);
+            c1 = qo.fma(xo, c1);
+            d0 = qe.fma(ze, d0);
+            d1 = qo.fma(zo, d1);
+            p = IntVector.fromMemorySegment(I, w, r0 + 2L * (c + run), LE);
+            q = IntVector.fromMemorySegment(I, w, r1 + 2L * (c + run), LE);
+            pe = evenColumns(p);
+            po = oddColumns(p);
+            qe = evenColumns(q);
+            qo = oddColumns(q);
+            xe = FloatVector.fromArray(F, x, x0 + c + run);
+            xo = FloatVector.fromArray(F, x, x0 + c + run + L);
+            ze = FloatVector.fromArray(F, x, x1 + c + run);
+            zo = FloatVector.fromArray(F, x, x1 + c + run + L);
+            a2 = pe.fma(xe, a2);
+            a3 = po.fma(xo, a3);
+            b2 = pe.fma(ze, b2);
+            b3 = po.fma(zo, b3);
+            c2 = qe.fma(xe, c2);
+            c3 = qo.fma(xo, c3);
+            d2 = qe.fma(ze, d2);
+            d3 = qo.fma(zo, d3);
+        }
+        if (c < upper) {
+            IntVector p = IntVector.fromMemorySegment(I, w, r0 + 2L * c, LE);
+            IntVector q = IntVector.fromMemorySegment(I, w, r1 + 2L * c, LE);
+            FloatVector pe = evenColumns(p), po = oddColumns(p), qe = evenColumns(q), qo = oddColumns(q);
+            FloatVector xe = FloatVector.fromArray(F, x, x0 + c), xo = FloatVector.fromArray(F, x, x0 + c + L);
+            FloatVector ze = FloatVector.fromArray(F, x, x1 + c), zo = FloatVector.fromArray(F, x, x1 + c + L);
+            a0 = pe.fma(xe, a0);
+            a1 = po.fma(xo, a1);
+            b0 = pe.fma(ze, b0);
+            b1 = po.fma(zo, b1);
+            c0 = qe.fma(xe, c0);
+            c1 = qo.fma(xo, c1);
+            d0 = qe.fma(ze, d0);
+            d1 = qo.fma(zo, d1);
+        }
+        y[y0] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        y[y1] = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
+        y[y0 + 1] = c0.add(c1).add(c2.add(c3)).reduceLanes(VectorOperators.ADD);
+        y[y1 + 1] = d0.add(d1).add(d2.add(d3)).reduceLanes(VectorOperators.ADD);
+    }
+
     @Override
     public boolean arranges(DType dtype) {
         return dtype == DType.BF16;

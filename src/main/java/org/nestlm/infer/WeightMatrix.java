@@ -266,7 +266,11 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
                 int r1 = Math.min(to, r0 + block);
                 for (int t0 = 0; t0 < tokens; t0 += group) {
                     int n = Math.min(group, tokens - t0);
-                    for (int r = r0; r < r1; r++) {
+                    int r = r0;
+                    for (; n >= 4 && r + 2 <= r1; r += 2) {   // pairs of rows share every activation load
+                        k.rowPairDots(data, dtype, rowOffset(r), rowOffset(r + 1), cols, xs, t0 * cols, n, y, rows, t0 * rows + r);
+                    }
+                    for (; r < r1; r++) {
                         k.rowDots(data, dtype, rowOffset(r), cols, xs, t0 * cols, n, y, rows, t0 * rows + r);
                     }
                 }
