@@ -43,6 +43,11 @@ public final class Tensors {
         }
     }
 
+    /** 1-d int64 tensor holding {@code data}. */
+    public static NDArray of(NDManager m, long[] data) {
+        return of(m, data, new Shape(data.length));
+    }
+
     /** 0-d fp32 tensor holding {@code value}, in libtorch's memory. */
     public static NDArray scalar(NDManager m, double value) {
         return m.full(new Shape(), (float) value, DataType.FLOAT32);

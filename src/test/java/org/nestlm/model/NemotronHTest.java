@@ -43,7 +43,7 @@ class NemotronHTest extends org.nestlm.DjlTestBase {
         for (int i = 0; i < ids.length; i++) {
             ids[i] = r.nextInt(96);
         }
-        return m.create(ids, new Shape(batch, len));
+        return Tensors.of(m, ids, new Shape(batch, len));
     }
 
     @Test
