@@ -58,7 +58,7 @@ public final class Demo {
     /** Methods compared in the report, in table order. */
     public static final String ELASTIC = "elastic", CUT = "cut", MINITRON = "minitron", SCRATCH = "scratch", PARENT = "parent",
             INTERPOLATED = "interpolated";
-    /** Untrained budgets evaluated between the smallest and largest trained one (router interpolation, issue 8). */
+    /** Untrained budgets evaluated between the smallest and largest trained one (router interpolation). */
     static final int INTERPOLATED_POINTS = 6;
 
     private final Path out;

@@ -19,7 +19,7 @@ import java.util.Locale;
  */
 public final class ElasticModel implements AutoCloseable {
 
-    /** Interpolated budgets resolve within ±2 % of their target, as trained ones do (issue acceptance). */
+    /** Interpolated budgets resolve within ±2 % of their target, as trained ones do. */
     static final double RESOLVE_TOLERANCE = 0.02;
 
     private final Checkpoint checkpoint;
@@ -140,7 +140,7 @@ public final class ElasticModel implements AutoCloseable {
      * {@code n} budgets evenly spaced strictly inside the trained range, resolved through the router: fractions
      * {@code lo + (hi − lo)·k/(n+1)}, k = 1…n, labelled as percentages with two decimals ({@code "54.17%"}), so
      * that passing a label back as a budget ({@code --budget 54.17%}, {@link #resolve}) gives the same sub-model.
-     * For plots of loss against parameters between the trained sizes (issue 8). A point that falls on a trained
+     * For plots of loss against parameters between the trained sizes. A point that falls on a trained
      * fraction between the two ends resolves to that trained budget (its {@code trained()} is then true).
      *
      * @throws IllegalArgumentException for n &lt; 1, or when fewer than two budgets were trained (no range)

@@ -41,7 +41,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Elastic distillation (ELASTIC_METHOD.md §5.4): one run trains a student for several parameter budgets at
+ * Elastic distillation (docs/METHOD.md §7): one run trains a student for several parameter budgets at
  * once, with a frozen teacher and a learned router. Per optimizer step and micro-batch:
  * <ol>
  *   <li>draw a micro-batch and a budget (stage 1 uniform; stage 2 at a longer context, largest first 0.5/0.3/0.2);</li>
@@ -237,7 +237,7 @@ public final class Elastify {
                                 NDArray bl = ExpectedCost.budgetLoss(expected, target, config.budgetTolerance());
                                 if (sample.saturated()) {
                                     // every axis one-hot in fp32: the budget loss's gradient is zero analytically, but its
-                                    // backward through the saturated softmax produced inf/NaN router gradients
+                                    // backward through the saturated softmax gives inf/NaN router gradients
                                     bl = bl.stopGradient();
                                 }
                                 budgetLoss += bl.getFloat();

@@ -3,7 +3,7 @@ package org.nestlm.elastic;
 import java.util.List;
 
 /**
- * Settings of one elastic distillation run (ELASTIC_METHOD.md §5, §10). Defaults follow the method's
+ * Settings of one elastic distillation run (docs/METHOD.md §6, §7). Defaults follow the method's
  * recommendations, scaled down: KD only (forward KL at τ = 1), router LR 100× the model LR with a shared
  * linear warm-up, Gumbel temperature 1 → 0.05 exponentially over stage 1 then held, logit scale 1 → 10
  * linearly over the run, stage 2 at 4× the context with budget sampling 0.5 / 0.3 / 0.2.

@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Width importance of every elastic axis from forward passes only (ELASTIC_METHOD.md §2.2, §10 items 2 and 4),
+ * Width importance of every elastic axis from forward passes only (docs/METHOD.md §2),
  * plus the depth ranking of {@link DepthImportance}. Each activation site is aggregated by
  * {@link ImportanceAggregator} (mean over the sequence, L2 over the batch):
  * <ul>

@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The pure-Java Nemotron-H forward pass (NEMOTRON_H_FORMAT.md §4), fp32 activations over weights read in
+ * The pure-Java Nemotron-H forward pass (docs/ARCHITECTURE.md §4), fp32 activations over weights read in
  * place from the checkpoint mapping:
  * <pre>
  *   h = E[ids]

@@ -73,7 +73,7 @@ interface Kernels {
     void mulAdd(float[] a, int aOff, float[] b, int bOff, float[] y, int yOff, int n);
 
     /**
-     * One token of the selective scan for one Mamba head (NEMOTRON_H_FORMAT.md §4.7), over its state
+     * One token of the selective scan for one Mamba head (docs/ARCHITECTURE.md §4.7), over its state
      * {@code s[sOff + n·P + p]} for n in [0, N), p in [0, P) (P = head_dim channels innermost):
      * <pre>
      *   s[n, p] ← decay·s[n, p] + dt·B[n]·x[p]

@@ -2,7 +2,7 @@ package org.nestlm.infer;
 
 import java.util.Arrays;
 
-/** The recurrent state one layer keeps for one sequence (NEMOTRON_H_FORMAT.md §4.7). */
+/** The recurrent state one layer keeps for one sequence (docs/ARCHITECTURE.md §4.7). */
 sealed interface LayerState {
 
     /** A deep copy (for forking a sequence, e.g. a shared prompt). */

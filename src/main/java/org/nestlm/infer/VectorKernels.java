@@ -19,8 +19,8 @@ import java.nio.ByteOrder;
  * {@code int & 0xFFFF0000} the odd ones. The activations are {@link #arrange arranged} to match once per product:
  * every run of {@code 2L} columns becomes its {@code L} even columns, then its {@code L} odd ones (a tail shorter
  * than a run stays in column order and is dotted by the scalar code). Widening {@code L} shorts by sign
- * extension instead costs a lane-crossing shuffle per vector, and decode of a BF16 model was that much slower
- * (README, "Inference without libtorch"). F16 uses the scalar path (rare in checkpoints). The
+ * extension instead costs a lane-crossing shuffle per vector, which makes decode of a BF16 model that much slower
+ * (docs/CHANGELOG.md, "Decode kernels"). F16 uses the scalar path (rare in checkpoints). The
  * matrix-times-tokens kernel dots one weight vector with two activation rows at once (a batch of sequences or a
  * prompt reads and widens every weight once per two tokens from cache, once per product from memory), with each
  * token's sum formed exactly as the one-token kernel forms it.

@@ -246,7 +246,7 @@ public final class OpenAiServer implements AutoCloseable {
                     d.put("kind", kind(m));
                 }
                 if (sizes != null) {
-                    // every budget in this range is served too, by interpolating the router input (ELASTIC_METHOD.md §6)
+                    // every budget in this range is served too, by interpolating the router input (docs/METHOD.md §8.3)
                     ObjectNode r = o.putObject("interpolation").put("parent", full.name())
                             .put("min_budget", ElasticModel.percent(sizes.model().minTrainedFraction(), 2))
                             .put("max_budget", ElasticModel.percent(sizes.model().maxTrainedFraction(), 2))

@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The physical permutation keeps the model's function and the group structure (ELASTIC_METHOD.md §2.3). */
+/** The physical permutation keeps the model's function and the group structure (docs/METHOD.md §3). */
 class PermutationTest extends org.nestlm.DjlTestBase {
 
 

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The masked forward of a sub-model equals the forward of the physically cut-out model (ELASTIC_METHOD.md §3.1). */
+/** The masked forward of a sub-model equals the forward of the physically cut-out model (docs/METHOD.md §4.4). */
 class SubnetTest extends org.nestlm.DjlTestBase {
 
     static NemotronH model;

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.nestlm.model.SsdTest.assertClose;
 
-/** The three ways to run the DJL model agree, and checkpoints round-trip (NEMOTRON_H_FORMAT.md §4.7). */
+/** The three ways to run the DJL model agree, and checkpoints round-trip (docs/ARCHITECTURE.md §4.7). */
 class NemotronHTest extends org.nestlm.DjlTestBase {
 
     static NemotronH model;

@@ -28,7 +28,7 @@ import java.util.function.DoubleSupplier;
 
 /**
  * {@code nestlm bench train}: tokens/s of a full training step on DJL, with the step definitions of the eager
- * PyTorch reference ({@code ../shared/bench/torch_bench.py}), so the two compare side by side:
+ * PyTorch reference ({@code torch_bench.py}, kept outside this repository), so the two compare side by side:
  * <ul>
  *   <li><b>pretrain</b>: forward, cross-entropy over the full vocabulary, backward, AdamW step (with the global
  *       gradient-norm clip that pretraining applies) — the very code {@code nestlm pretrain} runs
@@ -42,7 +42,7 @@ import java.util.function.DoubleSupplier;
         description = {"Measure tokens/s of a full training step: pretrain (forward, full-vocabulary cross-entropy, "
                 + "backward, AdamW) and kd (frozen teacher forward + student forward, forward KL, backward, AdamW), "
                 + "on random ids, median of the timed steps after warm-up.",
-                "Step definitions and defaults match the eager-PyTorch reference ../shared/bench/torch_bench.py "
+                "Step definitions and defaults match the eager-PyTorch reference torch_bench.py "
                         + "(small: seq 256 x batch 8, 3 warm-up, 10 timed; tiny: seq 128 x batch 8, 5 warm-up, 30 timed)."},
         footer = {"", "Examples:", "  nestlm bench train", "  nestlm bench train --preset tiny --only pretrain --json",
                 "  nestlm bench train --config my-model/config.json --batch 4 --seq 512 --steps 5 --threads 2"})
