@@ -1,0 +1,164 @@
+package org.nestlm.dist;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * {@code MPI_COMM_WORLD} of Open MPI. Initialised with {@code MPI_THREAD_FUNNELED}: collectives come from the thread
+ * that initialised MPI (libtorch's own worker threads never call MPI). The error handler stays MPI's default,
+ * {@code MPI_ERRORS_ARE_FATAL}: a failed collective, or a rank that died, ends the whole job through {@code mpirun}
+ * rather than leaving the other ranks waiting.
+ */
+public final class MpiCommunicator implements Communicator {
+
+    /** Elements per native call: MPI counts are C ints. */
+    static final int MAX_COUNT = 1 << 30;
+
+    private final OpenMpi mpi;
+    private final int rank, size;
+    private final Thread owner;
+    private boolean finalized;
+
+    private MpiCommunicator(OpenMpi mpi, int rank, int size) {
+        this.mpi = mpi;
+        this.rank = rank;
+        this.size = size;
+        this.owner = Thread.currentThread();
+    }
+
+    /** {@code MPI_Init_thread} (without argc/argv: {@code mpirun} passes what MPI needs in the environment). */
+    static MpiCommunicator init() {
+        OpenMpi mpi = OpenMpi.load();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment provided = arena.allocate(JAVA_INT);
+            check(mpi, "MPI_Init_thread", (int) mpi.initThread.invokeExact(MemorySegment.NULL, MemorySegment.NULL,
+                    OpenMpi.THREAD_FUNNELED, provided));
+            if (provided.get(JAVA_INT, 0) < OpenMpi.THREAD_FUNNELED) {
+                throw new IllegalStateException("MPI provides thread level " + provided.get(JAVA_INT, 0)
+                        + ", below MPI_THREAD_FUNNELED");
+            }
+            MemorySegment r = arena.allocate(JAVA_INT), s = arena.allocate(JAVA_INT);
+            check(mpi, "MPI_Comm_rank", (int) mpi.commRank.invokeExact(mpi.commWorld, r));
+            check(mpi, "MPI_Comm_size", (int) mpi.commSize.invokeExact(mpi.commWorld, s));
+            return new MpiCommunicator(mpi, r.get(JAVA_INT, 0), s.get(JAVA_INT, 0));
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("MPI_Init_thread: " + t, t);
+        }
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    @Override
+    public void allreduce(MemorySegment buffer, Type type, Op op) {
+        requireUsable(buffer);
+        if (buffer.byteSize() % type.bytes != 0) {
+            throw new IllegalArgumentException("a buffer of " + buffer.byteSize() + " bytes is not a whole number of " + type);
+        }
+        long n = buffer.byteSize() / type.bytes;
+        MemorySegment dtype = mpi.type(type), mop = mpi.op(op);
+        for (long first = 0; first < n; first += MAX_COUNT) {
+            int count = (int) Math.min(MAX_COUNT, n - first);
+            MemorySegment part = buffer.asSlice(first * type.bytes, (long) count * type.bytes);
+            try {
+                check(mpi, "MPI_Allreduce", (int) mpi.allreduce.invokeExact(OpenMpi.IN_PLACE, part, count, dtype, mop,
+                        mpi.commWorld));
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException("MPI_Allreduce: " + t, t);
+            }
+        }
+    }
+
+    @Override
+    public void broadcast(MemorySegment buffer, int root) {
+        requireUsable(buffer);
+        if (root < 0 || root >= size) {
+            throw new IllegalArgumentException("root " + root + " of " + size + " ranks");
+        }
+        for (long first = 0; first < buffer.byteSize(); first += MAX_COUNT) {
+            int count = (int) Math.min(MAX_COUNT, buffer.byteSize() - first);
+            try {
+                check(mpi, "MPI_Bcast", (int) mpi.bcast.invokeExact(buffer.asSlice(first, count), count, mpi.typeByte,
+                        root, mpi.commWorld));
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException("MPI_Bcast: " + t, t);
+            }
+        }
+    }
+
+    @Override
+    public void barrier() {
+        requireUsable(null);
+        call("MPI_Barrier", mpi.barrier, mpi.commWorld);
+    }
+
+    @Override
+    public void abort(int code) {
+        try {
+            int ignored = (int) mpi.abort.invokeExact(mpi.commWorld, code);
+        } catch (Throwable t) {
+            // MPI_Abort does not return; if it could not even be called, leave as a failed process, which mpirun also
+            // turns into the end of the job
+        }
+        Runtime.getRuntime().halt(code);
+    }
+
+    /** {@code MPI_Finalize}: after it no collective may be called. */
+    void finish() {
+        if (!finalized) {
+            finalized = true;
+            try {
+                check(mpi, "MPI_Finalize", (int) mpi.finalizeCall.invokeExact());
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException("MPI_Finalize: " + t, t);
+            }
+        }
+    }
+
+    private void requireUsable(MemorySegment buffer) {
+        if (finalized) {
+            throw new IllegalStateException("MPI is finalized");
+        }
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("MPI collectives must come from the thread that initialised MPI ("
+                    + owner.getName() + "), not " + Thread.currentThread().getName());
+        }
+        if (buffer != null && buffer.isNative() == false) {
+            throw new IllegalArgumentException("MPI buffers must be off-heap segments");
+        }
+    }
+
+    private void call(String name, MethodHandle h, MemorySegment comm) {
+        try {
+            check(mpi, name, (int) h.invokeExact(comm));
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(name + ": " + t, t);
+        }
+    }
+
+    private static void check(OpenMpi mpi, String name, int code) {
+        if (code != 0) {
+            throw new IllegalStateException(name + " failed: " + mpi.message(code));
+        }
+    }
+}
