@@ -11,6 +11,8 @@ import org.nestlm.data.Hashing;
 import org.nestlm.data.Split;
 import org.nestlm.data.TokenCache;
 import org.nestlm.data.TokenIds;
+import org.nestlm.dist.Communicator;
+import org.nestlm.dist.World;
 import org.nestlm.io.AtomicFiles;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.model.Architecture;
@@ -141,6 +143,10 @@ final class PretrainCommand implements Callable<Integer> {
             ai.djl.engine.Engine.getEngine("PyTorch");
             JniUtils.setNumThreads(threads);                                                 // in case it had started
         }
+        Communicator comm = World.communicator();
+        if (!comm.isRoot()) {
+            comm.barrier();   // rank 0 first recovers the run directory, copies the tokenizer, builds the token caches
+        }
         Path cache = CacheDir.resolve(dir);
         ObjectNode saved = resume ? savedState() : null;
         PretrainConfig config = resume ? resumedConfig(saved) : newConfig();
@@ -161,12 +167,15 @@ final class PretrainCommand implements Callable<Integer> {
 
         Corpus c = Corpora.open(corpusSpecs, cache);
         Files.createDirectories(out);
-        if (!resume) {
+        if (!resume && comm.isRoot()) {
             copyTokenizer(tokFile, out);
         }
         try (TextTokenizer tok = TextTokenizer.load(tokFile);
              TokenIds trainIds = TokenCache.ids(cache, c, Split.TRAIN, tok, !quiet);
              TokenIds valIds = TokenCache.ids(cache, c, Split.VALIDATION, tok, !quiet)) {
+            if (comm.isRoot()) {
+                comm.barrier();
+            }
             TokenSource train = TokenSource.of(trainIds);
             TokenSource validation = TokenSource.of(valIds);
             checkIds(trainIds, model.vocabSize(), "train");
@@ -183,6 +192,11 @@ final class PretrainCommand implements Callable<Integer> {
                     config.minLr(), config.warmupSteps(), config.evalEvery(),
                     (long) Math.min((validation.size() - 1) / config.seqLen(), (long) config.evalBatches() * config.batchSize())
                             * config.seqLen(), config.checkpointEvery());
+            if (comm.size() > 1) {
+                System.out.printf(Locale.ROOT, "ranks     %d (MPI): each computes %d of the %d micro-batches of a step; gradients "
+                        + "summed with MPI_Allreduce%n", comm.size(), config.accumulation() / Math.max(1, comm.size()),
+                        config.accumulation());
+            }
             if (config.tokens() > train.size()) {
                 System.out.printf(Locale.ROOT, "note      --tokens is %.1f passes over the training split%n",
                         (double) config.tokens() / train.size());
@@ -190,6 +204,7 @@ final class PretrainCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             Pretrainer.Result r = new Pretrainer(out, config, train, validation, System.out)
                     .withRunInfo(runInfo(corpusSpecs, tokFile, saved))
+                    .withCommunicator(comm)
                     .run(model, resume, stopAfter != null ? stopAfter : 0);
             double secs = (System.nanoTime() - t0) / 1e9;
             if (r.steps() < config.totalSteps()) {
