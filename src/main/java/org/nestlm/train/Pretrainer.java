@@ -145,8 +145,8 @@ public final class Pretrainer {
                 if (optimizerState != null) {
                     optimizer.load(optimizerState, startStep);
                 }
-                comm.requireSame("the run's settings, data, starting step and weights",
-                        RunFingerprint.of(config, model, startStep, train, validation));
+                comm.requireSame("the run's settings, data, steps and weights",
+                        RunFingerprint.of(config, model, startStep, stopAfter, train, validation));
                 try (GradientAllReduce reducer = new GradientAllReduce(params, comm)) {
                     return loop(model, optimizer, reducer, log, startStep, stopAfter);
                 }

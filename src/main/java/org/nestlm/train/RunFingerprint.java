@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A 64-bit hash of what a data-parallel run must agree on across ranks before its first step: the settings, the
- * model's configuration, the starting step, the token streams and the starting weights (FNV-1a over their bytes;
+ * model's configuration, the first and last steps, the token streams and the starting weights (FNV-1a over their bytes;
  * a check against accidents, not an adversary).
  */
 final class RunFingerprint {
@@ -19,9 +19,9 @@ final class RunFingerprint {
     private RunFingerprint() {
     }
 
-    static long of(Object settings, NemotronH model, int startStep, TokenSource... data) {
+    static long of(Object settings, NemotronH model, int startStep, int stopStep, TokenSource... data) {
         RunFingerprint f = new RunFingerprint();
-        f.text(settings.toString()).text(model.config().toString()).add(startStep);
+        f.text(settings.toString()).text(model.config().toString()).add(startStep).add(stopStep);
         for (TokenSource d : data) {
             f.add(d.size()).add(d.bytes());
             for (int i = 0; i < d.size(); i++) {

@@ -1,0 +1,178 @@
+package org.nestlm.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nestlm.model.ConfigJson;
+import org.nestlm.train.RunDirectory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@code mpirun -np 2 nestlm pretrain} on loopback against one process with the same settings: the same global
+ * micro-batches and loss scaling, the gradients of a step's two micro-batches summed by {@code MPI_Allreduce}
+ * instead of by accumulation, so weights, optimizer state and losses must be byte-identical. Also: ranks started with
+ * different settings, and a rank killed in the middle of a run (the job ends; resumed on 2 ranks it ends as the
+ * uninterrupted run).
+ *
+ * <p>Every run is a fresh JVM (as {@code mpirun} starts them), with the test's class path. Skipped where Open MPI
+ * is not installed, unless {@code NESTLM_REQUIRE_MPI=1} (CI) makes that a failure.
+ */
+@Tag("slow")
+class PretrainMpiTest {
+
+    /** Per process: no garbage collection, so that the comparison is of the data-parallel arithmetic alone. */
+    static final List<String> JVM_OPTS = List.of("-XX:+UnlockExperimentalVMOptions", "-XX:+UseEpsilonGC", "-Xms1g", "-Xmx1g");
+    static final long TIMEOUT_S = 240;
+
+    @TempDir
+    static Path dir;
+    static Path corpus, tokenizer, cache, single;
+
+    @BeforeAll
+    static void openMpiCorpusAndOneProcessRun() throws Exception {
+        boolean mpi;
+        try {
+            mpi = new ProcessBuilder("mpirun", "--version").redirectErrorStream(true).start().waitFor(30, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            mpi = false;
+        }
+        if (!mpi && "1".equals(System.getenv("NESTLM_REQUIRE_MPI"))) {
+            fail("mpirun not found: install openmpi-bin libopenmpi-dev (.ci/run does)");
+        }
+        assumeTrue(mpi, "Open MPI (mpirun) not installed");
+        corpus = dir.resolve("corpus.txt");
+        Files.writeString(corpus, PretrainCommandTest.text(1, 3000), StandardCharsets.UTF_8);
+        tokenizer = dir.resolve("tok.json");
+        cache = dir.resolve("cache");
+        CliRun.Run r = CliRun.run("tokenizer", "train", "--vocab", "300", "--corpus", corpus.toString(), "--out",
+                tokenizer.toString(), "--quiet", "--dir", cache.toString());
+        assertEquals(0, r.code(), r.err());
+        single = dir.resolve("single");
+        Result one = exec(java(args(single)), dir.resolve("single.txt"));
+        assertEquals(0, one.code, one.output);
+    }
+
+    /** 12 steps of 2 micro-batches; validation and checkpoints every 4 steps. */
+    static List<String> args(Path out, String... more) {
+        List<String> a = new ArrayList<>(List.of("pretrain", "--preset", "tiny", "--corpus", corpus.toString(),
+                "--tokenizer", tokenizer.toString(), "--out", out.toString(), "--dir", cache.toString(), "--quiet",
+                "--seq-len", "32", "--batch", "4", "--accumulation", "2", "--tokens", Integer.toString(32 * 4 * 2 * 12),
+                "--lr", "1e-2", "--warmup", "3", "--eval-every", "4", "--eval-batches", "2", "--checkpoint-every", "4",
+                "--threads", "1", "--seed", "5"));
+        a.addAll(List.of(more));
+        return a;
+    }
+
+    @Test
+    void twoRanksGiveTheBytesOfOneProcess() throws Exception {
+        Path two = dir.resolve("two");
+        Result r = exec(mpirun(2, java(args(two))), dir.resolve("two.txt"));
+        assertEquals(0, r.code, r.output);
+        assertTrue(r.output.contains("ranks     2 (MPI)"), "not a 2-rank run:\n" + r.output);
+        assertSameRun(single, two);
+    }
+
+    @Test
+    void ranksWithDifferentSettingsStopWithAMessage() throws Exception {
+        Path run = dir.resolve("disagree");
+        List<String> cmd = new ArrayList<>(mpirun(1, java(args(run))));   // MPMD: rank 1 has another weight decay
+        cmd.add(":");
+        cmd.addAll(List.of("-np", "1"));
+        cmd.addAll(java(args(run, "--weight-decay", "0.05")));
+        Result r = exec(cmd, dir.resolve("disagree.txt"));
+        assertNotEquals(0, r.code, r.output);
+        assertTrue(r.output.contains("the 2 ranks disagree on the run's settings"), r.output);
+        assertFalse(Files.exists(RunDirectory.state(run)), "nothing trained, nothing saved");
+    }
+
+    @Test
+    void aKilledRankEndsTheJobAndTheRunResumes() throws Exception {
+        Path run = dir.resolve("killed");
+        Path log = run.resolve("log.jsonl");
+        // rank 1 is killed (SIGKILL) once rank 0 has logged 5 steps (after the checkpoint of step 4)
+        String rank1 = shell(java(args(run))) + " & p=$!; while [ \"$(cat " + log + " 2>/dev/null | wc -l)\" -lt 5 ]; do "
+                + "sleep 0.05; done; kill -9 $p; wait $p";
+        String script = "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then " + rank1 + "; else exec " + shell(java(args(run))) + "; fi";
+        Result r = exec(mpirun(2, List.of("sh", "-c", script)), dir.resolve("killed.txt"));
+        assertNotEquals(0, r.code, "mpirun must fail when a rank dies:\n" + r.output);
+        JsonNode state = ConfigJson.MAPPER.readTree(RunDirectory.state(run).resolve("state.json").toFile());
+        assertTrue(state.get("step").asInt() >= 4 && state.get("step").asInt() < 12, "last checkpoint " + state);
+        Result b = exec(mpirun(2, java(List.of("pretrain", "--out", run.toString(), "--resume", "--dir", cache.toString(),
+                "--threads", "1", "--quiet"))), dir.resolve("killed-b.txt"));
+        assertEquals(0, b.code, b.output);
+        assertSameRun(single, run);
+    }
+
+    /** Weights, optimizer state and the log (throughput aside) byte for byte. */
+    static void assertSameRun(Path expected, Path actual) throws IOException {
+        for (String f : List.of("model.safetensors", "train_state/model.safetensors", "train_state/optimizer.safetensors")) {
+            assertArrayEquals(Files.readAllBytes(expected.resolve(f)), Files.readAllBytes(actual.resolve(f)), f);
+        }
+        assertEquals(logWithoutTiming(expected), logWithoutTiming(actual));
+        assertEquals(12, logWithoutTiming(actual).size());
+    }
+
+    static List<String> logWithoutTiming(Path run) throws IOException {
+        return Files.readAllLines(run.resolve("log.jsonl")).stream().map(l -> l.replaceAll("\"tokens_per_s\":[0-9]+", ""))
+                .collect(Collectors.toList());
+    }
+
+    static List<String> java(List<String> args) {
+        List<String> c = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"));
+        c.addAll(JVM_OPTS);
+        c.addAll(List.of("-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName()));
+        c.addAll(args);
+        return c;
+    }
+
+    /** {@code mpirun} on this host; as root it needs Open MPI's explicit consent (set here, for these runs only). */
+    static List<String> mpirun(int ranks, List<String> command) {
+        List<String> c = new ArrayList<>(List.of("mpirun", "--oversubscribe", "-np", Integer.toString(ranks)));
+        c.addAll(command);
+        return c;
+    }
+
+    static String shell(List<String> words) {
+        return words.stream().map(w -> "'" + w.replace("'", "'\\''") + "'").collect(Collectors.joining(" "));
+    }
+
+    record Result(int code, String output) {
+    }
+
+    /** Runs to completion (output to {@code file}, returned), failing the test after {@link #TIMEOUT_S}. */
+    static Result exec(List<String> command, Path file) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(file.toFile());
+        pb.environment().put("OPT_OUT_TRACKING", "true");
+        pb.environment().put("DJL_OFFLINE", "true");
+        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT", "1");
+        pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+        Process p = pb.start();
+        if (!p.waitFor(TIMEOUT_S, TimeUnit.SECONDS)) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            fail("no result after " + TIMEOUT_S + " s (a hang): " + String.join(" ", command) + "\n" + Files.readString(file));
+        }
+        return new Result(p.exitValue(), Files.readString(file));
+    }
+}
