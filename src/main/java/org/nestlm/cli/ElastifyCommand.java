@@ -110,6 +110,9 @@ final class ElastifyCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", defaultValue = "100", description = "Steps between resumable checkpoints (default ${DEFAULT-VALUE}).")
     int checkpointEvery;
 
+    @picocli.CommandLine.Mixin
+    TrainThreadsOption threads;
+
     @Option(names = "--seed", defaultValue = "0", description = "Seed of data order, budget draws and router noise (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -118,6 +121,7 @@ final class ElastifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        threads.apply();
         ElastifyConfig config = new ElastifyConfig(budgets, tokens, stage1Fraction, seqLen, stage2Multiplier, batch, accumulation,
                 lr, routerLr, warmup, 0.0, 1.0, ElastifyConfig.defaultStage2Probs(budgets.size()), 1.0, 0.05, 1.0, 10.0,
                 ceWeight, 0.0, 0.02, interpolationDraws, heteroMlp, Router.DEFAULT_WIDTH, evalEvery, 4, checkpointEvery, seed);

@@ -112,11 +112,15 @@ final class ImportanceCommand implements Callable<Integer> {
     @Option(names = "--dtype", description = "Weight dtype of the permuted checkpoint: f32, bf16 or f16 (default: as the model).")
     String dtype;
 
+    @picocli.CommandLine.Mixin
+    TrainThreadsOption threads;
+
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
 
     @Override
     public Integer call() throws Exception {
+        threads.apply();
         if (samples < 1 || seqLen < 1 || batch < 1 || depthSamples < 1) {
             throw new UserException("--samples, --seq-len, --batch and --depth-samples must be positive");
         }

@@ -1,6 +1,5 @@
 package org.nestlm.cli;
 
-import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -120,8 +119,8 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Seed of initialisation and data order (default 0).")
     Long seed;
 
-    @Option(names = "--threads", description = "libtorch threads (default: one per processor).")
-    Integer threads;
+    @picocli.CommandLine.Mixin
+    TrainThreadsOption threads;
 
     @Option(names = "--dir", description = "Cache directory (fetched corpus, token caches).")
     Path dir;
@@ -135,14 +134,7 @@ final class PretrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (threads != null) {
-            if (threads < 1) {
-                throw new UserException("--threads must be at least 1");
-            }
-            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));   // read when the engine starts
-            ai.djl.engine.Engine.getEngine("PyTorch");
-            JniUtils.setNumThreads(threads);                                                 // in case it had started
-        }
+        threads.apply();
         Communicator comm = World.communicator();
         if (!comm.isRoot()) {
             comm.barrier();   // rank 0 first recovers the run directory, copies the tokenizer, builds the token caches

@@ -1,6 +1,7 @@
 package org.nestlm.cli;
 
 import ai.djl.ndarray.NDArray;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
@@ -72,7 +73,7 @@ final class ScoreCommand implements Callable<Integer> {
                 throw new UserException("nothing to score: the input has no tokens");
             }
             try (NemotronH net = NemotronH.load(ckpt, manager)) {
-                NDArray x = manager.create(ids, new Shape(1, ids.length));
+                NDArray x = Tensors.of(manager, ids, new Shape(1, ids.length));
                 // at a budget: the nested model's hard masks over the full weights = the sliced model (ELASTIC_METHOD.md §3)
                 NDArray out = (budget == null ? net.forward(x)
                         : net.forward(x, ElasticBudgets.resolve(model, ckpt.architecture(), budget).subnet().masks(manager, ckpt.architecture())))

@@ -1,6 +1,7 @@
 package org.nestlm.elastic;
 
 import ai.djl.ndarray.NDArray;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -177,7 +178,7 @@ public final class DepthImportance {
                 }
                 Shape shape = new Shape(b, len);
                 try (NDManager m = manager.newSubManager()) {
-                    NDArray out = model.forward(m.create(ids, shape));
+                    NDArray out = model.forward(Tensors.of(m, ids, shape));
                     sq += out.toType(DataType.FLOAT64, false).square().sum().getDouble();
                     out.attach(manager);          // outlives the batch's sub-manager
                     logits.add(out);
@@ -203,7 +204,7 @@ public final class DepthImportance {
             double err = 0;
             for (int k = 0; k < batches.size(); k++) {
                 try (NDManager m = manager.newSubManager()) {
-                    NDArray out = model.forward(m.create(batches.get(k), shapes.get(k)), masks);   // [b, L, V] in m
+                    NDArray out = model.forward(Tensors.of(m, batches.get(k), shapes.get(k)), masks);   // [b, L, V] in m
                     // out first: the difference belongs to the batch's manager, not to the long-lived reference
                     err += out.sub(logits.get(k)).toType(DataType.FLOAT64, false).square().sum().getDouble();
                 }

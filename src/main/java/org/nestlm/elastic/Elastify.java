@@ -1,6 +1,7 @@
 package org.nestlm.elastic;
 
 import ai.djl.engine.Engine;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
@@ -231,7 +232,7 @@ public final class Elastify {
                                     draws[b]++;
                                 }
                                 if (config.ceWeight() > 0) {
-                                    loss = loss.add(Losses.crossEntropy(logits, batch.targets()).mul((float) config.ceWeight()));
+                                    loss = loss.add(Tensors.mul(Losses.crossEntropy(logits, batch.targets()), (float) config.ceWeight()));
                                 }
                                 // the router learns every budget's size, the full one too (so interpolation above the
                                 // largest routed budget is meaningful); the full budget's forward pass is never masked
@@ -250,7 +251,7 @@ public final class Elastify {
                                             + "budget %s: KD %s, budget loss %s; lower --lr or --router-lr", done(step),
                                             budgets.get(b).text(), loss.getFloat(), bl.getFloat()));
                                 }
-                                gc.backward(loss.add(bl).div((float) config.accumulation()));
+                                gc.backward(Tensors.div(loss.add(bl), (float) config.accumulation()));
                             }
                         }
                     }

@@ -1,6 +1,7 @@
 package org.nestlm.elastic;
 
 import ai.djl.ndarray.NDArray;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.nestlm.model.Architecture;
@@ -31,7 +32,7 @@ public final class ExpectedCost {
         for (int a = 0; a < hidden.length; a++) {
             nonLayer[a] = Architecture.nonLayerParameterCount(c, hidden[a]);
         }
-        NDArray total = pe.mul(m.create(nonLayer)).sum();
+        NDArray total = pe.mul(Tensors.of(m, nonLayer)).sum();
         NDArray keep = keepProbabilities(m, space, s.probs().get(Router.Axis.DEPTH));     // [layers]
         List<Integer> mlpLayers = space.layersOf(org.nestlm.model.LayerKind.MLP);
         for (int j = 0; j < full.layers().size(); j++) {
@@ -54,7 +55,7 @@ public final class ExpectedCost {
                     table[a * choices + b] = layerAt(space, j, b).parameterCount(c, hidden[a]);
                 }
             }
-            NDArray t = m.create(table, new Shape(hidden.length, choices));
+            NDArray t = Tensors.of(m, table, new Shape(hidden.length, choices));
             NDArray layer = pe.matMul(t).reshape(choices).mul(pw).sum();                       // π_eᵀ T π_w
             total = total.add(layer.mul(keep.get(j)));
         }
@@ -84,7 +85,7 @@ public final class ExpectedCost {
                 weights[j * removals.length + i] = (r < 0 || removals[i] <= r) ? 1f : 0f;
             }
         }
-        return m.create(weights, new Shape(n, removals.length)).matMul(depthProbs.reshape(removals.length, 1)).reshape(n);
+        return Tensors.of(m, weights, new Shape(n, removals.length)).matMul(depthProbs.reshape(removals.length, 1)).reshape(n);
     }
 
     /**
@@ -93,7 +94,7 @@ public final class ExpectedCost {
      */
     public static NDArray budgetLoss(NDArray expectedParams, long target, double tolerance) {
         // float scalars: a double would promote the 0-d loss to float64
-        NDArray rel = expectedParams.div((float) target).sub(1f).abs();
-        return tolerance > 0 ? rel.sub((float) tolerance).maximum(0f) : rel;
+        NDArray rel = Tensors.sub(Tensors.div(expectedParams, (float) target), 1f).abs();
+        return tolerance > 0 ? Tensors.maximum(Tensors.sub(rel, (float) tolerance), 0f) : rel;
     }
 }

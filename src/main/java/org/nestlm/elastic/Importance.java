@@ -1,6 +1,7 @@
 package org.nestlm.elastic;
 
 import ai.djl.ndarray.NDManager;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.types.Shape;
 import org.nestlm.model.ActivationProbe;
 import org.nestlm.model.Architecture;
@@ -168,7 +169,7 @@ public final class Importance {
                     System.arraycopy(samples.get(first + s), 0, ids, s * len, len);
                 }
                 try (NDManager m = base.newSubManager()) {
-                    model.forward(m.create(ids, new Shape(b, len)), null, null, probe);
+                    model.forward(Tensors.of(m, ids, new Shape(b, len)), null, null, probe);
                 }
             }
         }

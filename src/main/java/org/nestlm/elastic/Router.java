@@ -1,6 +1,7 @@
 package org.nestlm.elastic;
 
 import ai.djl.ndarray.NDArray;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -58,7 +59,7 @@ public final class Router implements AutoCloseable {
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) (rng.nextGaussian() * INIT_STD);
         }
-        NDArray a = manager.create(v, new Shape(rows, cols));
+        NDArray a = Tensors.of(manager, v, new Shape(rows, cols));
         a.setName(name);
         return new Param(name, a, false);
     }
@@ -105,7 +106,7 @@ public final class Router implements AutoCloseable {
 
     /** Logits z [groups, choices] of one axis for input u [budgets], in {@code m}. */
     NDArray logits(NDManager m, Axis a, float[] u) {
-        NDArray in = m.create(u, new Shape(1, budgets));
+        NDArray in = Tensors.of(m, u, new Shape(1, budgets));
         Param[] w = weights.get(a);
         NDArray h = Activation.leakyRelu(Linear.linear(in, w[0].value()).singletonOrThrow(), LEAKY_SLOPE);
         return Linear.linear(h, w[1].value()).singletonOrThrow().reshape(groups(a), choices(a));
@@ -141,8 +142,8 @@ public final class Router implements AutoCloseable {
                 double un = Math.min(1 - 1e-7, Math.max(1e-10, rng.nextDouble()));
                 noise[i] = (float) -Math.log(-Math.log(un));
             }
-            NDArray z = logits(m, a, u).mul((float) scale).add(m.create(noise, new Shape(g, c)));
-            NDArray logPi = z.div((float) tau).logSoftmax(-1);                                   // [g, c]
+            NDArray z = Tensors.mul(logits(m, a, u), (float) scale).add(Tensors.of(m, noise, new Shape(g, c)));
+            NDArray logPi = Tensors.div(z, (float) tau).logSoftmax(-1);                                   // [g, c]
             NDArray pi = logPi.exp();
             float[] lp = logPi.toFloatArray();                                                   // log π, finite where π underflows
             int[] idx = new int[g];
@@ -169,7 +170,7 @@ public final class Router implements AutoCloseable {
         }
         for (Axis a : Axis.values()) {
             int[] idx = chosen.get(a);
-            NDArray picked = logProbs.get(a).gather(m.create(toLong(idx), new Shape(idx.length, 1)), 1).reshape(idx.length); // log π_î
+            NDArray picked = logProbs.get(a).gather(Tensors.of(m, toLong(idx), new Shape(idx.length, 1)), 1).reshape(idx.length); // log π_î
             // straight-through in log space: exp(log π_î − log π_î held) is exactly 1 in the forward pass, and its
             // gradient with respect to the logits is δ − π, as for the ratio π_î / π_î held, but through log-softmax's
             // backward instead of a division by π_î (the ratio divided by probabilities down to 1e-12, and next to the
@@ -177,7 +178,7 @@ public final class Router implements AutoCloseable {
             // that stopped elastify runs). A projected choice the router gives less than 1e-12 still carries no
             // gradient: its factor is the constant 1, so improbable projections do not pull the router.
             NDArray held = picked.stopGradient();
-            NDArray factor = NDArrays.where(held.gt((float) Math.log(1e-12)), picked.sub(held).exp(), m.ones(held.getShape()));
+            NDArray factor = NDArrays.where(Tensors.gt(held, (float) Math.log(1e-12)), picked.sub(held).exp(), m.ones(held.getShape()));
             factors.put(a, factor);
         }
         return new RouterSample(probs, chosen, factors);
@@ -230,7 +231,7 @@ public final class Router implements AutoCloseable {
             if (v == null || v.length != p.numel()) {
                 throw new IllegalArgumentException("router state has no (or a misshapen) '" + p.name() + "'");
             }
-            p.value().set(v);
+            Tensors.assign(p.value(), v);
         }
     }
 

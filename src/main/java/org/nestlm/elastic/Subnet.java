@@ -1,6 +1,7 @@
 package org.nestlm.elastic;
 
 import ai.djl.ndarray.NDArray;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.LayerKind;
@@ -196,7 +197,7 @@ public record Subnet(int hiddenSize, List<LayerSpec> layers, List<Boolean> kept)
     static NDArray prefix(NDManager m, int size, int keep) {
         float[] v = new float[size];
         Arrays.fill(v, 0, keep, 1f);
-        return m.create(v);
+        return Tensors.of(m, v);
     }
 
     static NDArray indicator(NDManager m, int size, int[] idx) {
@@ -204,7 +205,7 @@ public record Subnet(int hiddenSize, List<LayerSpec> layers, List<Boolean> kept)
         for (int i : idx) {
             v[i] = 1f;
         }
-        return m.create(v);
+        return Tensors.of(m, v);
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.nestlm.eval;
 
 import ai.djl.ndarray.NDArray;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.nestlm.elastic.TrainedBudget;
@@ -95,8 +96,8 @@ public final class ModelScorer implements AutoCloseable {
     public float[] logProbs(long[] inputs, long[] targets, int batch, int length) {
         try (NDManager scope = manager.newSubManager()) {
             Shape s = new Shape(batch, length);
-            NDArray x = scope.create(inputs, s);
-            NDArray y = scope.create(targets, s);
+            NDArray x = Tensors.of(scope, inputs, s);
+            NDArray y = Tensors.of(scope, targets, s);
             NDArray logits = masks == null ? model.forward(x) : model.forward(x, masks);
             return logits.logSoftmax(-1).gather(y.expandDims(-1), -1).toFloatArray();
         }

@@ -67,7 +67,7 @@ public final class AttentionMixer implements Mixer {
         long total = past + len;
         NDArray kx = kh.repeat(1, spec.groupSize());                                        // [b, nH, T, hd]
         NDArray vx = vh.repeat(1, spec.groupSize());
-        NDArray scores = qh.mul(Math.pow(hd, -0.5)).matMul(kx.transpose(0, 1, 3, 2));       // [b, nH, L, T], scaled on q (T/hd× fewer multiplies)
+        NDArray scores = Tensors.mul(qh, Math.pow(hd, -0.5)).matMul(kx.transpose(0, 1, 3, 2));       // [b, nH, L, T], scaled on q (T/hd× fewer multiplies)
         if (len > 1) {
             scores = scores.add(causalMask(u.getManager(), len, past, total));
         }
@@ -100,6 +100,6 @@ public final class AttentionMixer implements Mixer {
                 mask[(int) (i * total + j)] = Float.NEGATIVE_INFINITY;
             }
         }
-        return m.create(mask, new Shape(len, total));
+        return Tensors.of(m, mask, new Shape(len, total));
     }
 }

@@ -60,7 +60,7 @@ public final class NemotronH implements AutoCloseable {
                 return null;
             }
             float[] values = tensor.apply(name);
-            NDArray a = m.create(values, new Shape(shape));
+            NDArray a = Tensors.of(m, values, new Shape(shape));
             a.setName(name);
             return new Param(name, a, decays(name));
         };

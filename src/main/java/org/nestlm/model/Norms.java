@@ -22,12 +22,12 @@ public final class Norms {
      */
     public static NDArray rmsNorm(NDArray x, NDArray w, double eps, NDArray mask) {
         if (mask == null) {
-            NDArray inv = x.square().mean(new int[] {-1}, true).add(eps).pow(-0.5);
+            NDArray inv = invSqrt(x.square().mean(new int[] {-1}, true), eps);
             return x.mul(inv).mul(w);
         }
         NDArray xm = x.mul(mask);
         NDArray meanSq = xm.square().sum(new int[] {-1}, true).div(mask.sum());
-        return xm.mul(meanSq.add(eps).pow(-0.5)).mul(w).mul(mask);
+        return xm.mul(invSqrt(meanSq, eps)).mul(w).mul(mask);
     }
 
     /**
@@ -58,7 +58,12 @@ public final class Norms {
             NDArray active = mask.reshape(groups, inner / groups).sum(new int[] {-1}, true);   // [G, 1]
             meanSq = gg.square().sum(new int[] {-1}, true).div(active);
         }
-        return gg.mul(meanSq.add(eps).pow(-0.5)).reshape(s).mul(w);
+        return gg.mul(invSqrt(meanSq, eps)).reshape(s).mul(w);
+    }
+
+    /** {@code (meanSq + eps)^(-1/2)}. */
+    private static NDArray invSqrt(NDArray meanSq, double eps) {
+        return Tensors.pow(Tensors.add(meanSq, eps), -0.5);
     }
 
     /** {@code x·sigmoid(x)}. */

@@ -121,8 +121,8 @@ public final class Ssd {
                 }
             }
         }
-        NDArray strictMask = m.create(strict, new Shape(len, len));
-        NDArray lowerMask = m.create(lower, new Shape(len, len));
+        NDArray strictMask = Tensors.of(m, strict, new Shape(len, len));
+        NDArray lowerMask = Tensors.of(m, lower, new Shape(len, len));
         NDArray rows = a.expandDims(-1).broadcast(s.add(len));                   // rows[..., d, e] = a[d]
         NDArray sums = rows.mul(strictMask).cumSum(-2);                          // Σ_{e<d≤i} a_d
         return sums.exp().mul(lowerMask);

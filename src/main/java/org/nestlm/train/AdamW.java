@@ -1,6 +1,7 @@
 package org.nestlm.train;
 
 import ai.djl.ndarray.NDArray;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -84,21 +85,21 @@ public final class AdamW implements AutoCloseable {
                     continue;
                 }
                 Param p = params.get(i);
-                NDArray g = scale == 1.0 ? grads[i] : grads[i].mul(scale);
+                NDArray g = scale == 1.0 ? grads[i] : Tensors.mul(grads[i], scale);
                 NDArray w = p.value();
                 NDArray mi = m.get(p.name()), vi = v.get(p.name());
                 // Separate multiplies and adds, not libtorch's fused adamUpdate (tried: one native call per tensor):
                 // with it two identical elastify runs in one JVM differed in the last bits (addcmul's vector body
                 // and scalar tail round differently, so results follow buffer alignment), and the router's discrete
                 // choices turned that into different losses: a resumed run no longer reproduced an uninterrupted one.
-                mi.muli(beta1).addi(g.mul(1 - beta1));
-                vi.muli(beta2).addi(g.square().mul(1 - beta2));
+                Tensors.muli(mi, beta1).addi(Tensors.mul(g, 1 - beta1));
+                Tensors.muli(vi, beta2).addi(Tensors.mul(g.square(), 1 - beta2));
                 if (p.decay() && weightDecay > 0) {
-                    w.muli(1 - lr * weightDecay);
+                    Tensors.muli(w, 1 - lr * weightDecay);
                 }
                 // moments are long-lived: results computed from them are moved into this step's scope
-                NDArray denom = DjlScope.with(vi.div(c2), g).sqrt().add(EPS);
-                NDArray update = DjlScope.with(mi.div(denom), g).mul(lr / c1);
+                NDArray denom = Tensors.add(DjlScope.with(Tensors.div(vi, c2), g).sqrt(), EPS);
+                NDArray update = Tensors.mul(DjlScope.with(mi.div(denom), g), lr / c1);
                 w.subi(update);
                 JniUtils.zeroGrad((PtNDArray) p.value());     // zero in place for the next accumulation
             }
@@ -167,8 +168,8 @@ public final class AdamW implements AutoCloseable {
             if (mm == null || vv == null) {
                 throw new IllegalArgumentException("optimizer state has no moments for '" + p.name() + "'");
             }
-            m.get(p.name()).set(mm);
-            v.get(p.name()).set(vv);
+            Tensors.assign(m.get(p.name()), mm);
+            Tensors.assign(v.get(p.name()), vv);
         }
         t = updates;
     }

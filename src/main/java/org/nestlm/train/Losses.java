@@ -1,6 +1,7 @@
 package org.nestlm.train;
 
 import ai.djl.ndarray.NDArray;
+import org.nestlm.model.Tensors;
 
 /** Training losses. */
 public final class Losses {
@@ -29,6 +30,6 @@ public final class Losses {
     public static NDArray forwardKl(NDArray teacherLogProbs, NDArray studentLogits) {
         NDArray studentLogProbs = studentLogits.logSoftmax(-1);
         long rows = teacherLogProbs.getShape().size() / teacherLogProbs.getShape().tail();
-        return teacherLogProbs.exp().mul(teacherLogProbs.sub(studentLogProbs)).sum().div(rows);
+        return Tensors.div(teacherLogProbs.exp().mul(teacherLogProbs.sub(studentLogProbs)).sum(), rows);
     }
 }

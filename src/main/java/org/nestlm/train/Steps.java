@@ -1,6 +1,7 @@
 package org.nestlm.train;
 
 import ai.djl.engine.Engine;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
@@ -30,7 +31,7 @@ public final class Steps {
              GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             WindowSampler.Batch b = batch.apply(scope);
             NDArray l = Losses.crossEntropy(model.forward(b.inputs()), b.targets());
-            gc.backward(accumulation == 1 ? l : l.div(accumulation));
+            gc.backward(accumulation == 1 ? l : Tensors.div(l, accumulation));
             return l.getFloat();
         }
     }
@@ -50,7 +51,7 @@ public final class Steps {
             NDArray teacherLogProbs = teacher.forward(in).logSoftmax(-1);   // outside the collector: no graph
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray l = Losses.forwardKl(teacherLogProbs, student.forward(in));
-                gc.backward(accumulation == 1 ? l : l.div(accumulation));
+                gc.backward(accumulation == 1 ? l : Tensors.div(l, accumulation));
                 return l.getFloat();
             }
         }

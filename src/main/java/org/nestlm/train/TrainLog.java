@@ -23,6 +23,13 @@ import java.util.Map;
  */
 public final class TrainLog {
 
+    /**
+     * Fields that measure the machine, not the run (throughput): the only ones in which two runs of the same command
+     * may differ (docs/REPRODUCIBILITY.md §2).
+     */
+    public static final java.util.Set<String> TIMING_FIELDS = java.util.Set.of("tokens_per_s");
+
+
     private final Path file;
     private final List<JsonNode> entries = new ArrayList<>();
 

@@ -1,6 +1,7 @@
 package org.nestlm.train;
 
 import ai.djl.ndarray.NDArray;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
@@ -53,7 +54,7 @@ public final class WindowSampler {
             }
         }
         Shape s = new Shape(starts.length, seqLen);
-        return new Batch(m.create(in, s), m.create(out, s));
+        return new Batch(Tensors.of(m, in, s), Tensors.of(m, out, s));
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.nestlm.cli.bench;
 
 import ai.djl.ndarray.NDArray;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
@@ -180,7 +181,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
 
     /** Inputs ids[:, :L] and targets ids[:, 1:] of one [batch, L+1] block. */
     private static WindowSampler.Batch batchOf(NDManager m, long[] d, int batch, int seqLen) {
-        NDArray all = m.create(d, new Shape(batch, seqLen + 1));
+        NDArray all = Tensors.of(m, d, new Shape(batch, seqLen + 1));
         return new WindowSampler.Batch(all.get(":, :" + seqLen), all.get(":, 1:"));
     }
 

@@ -1,0 +1,120 @@
+package org.nestlm.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * The one way values from Java reach libtorch: every tensor made here lives in memory libtorch allocated and
+ * frees, so autograd can keep it for the backward pass as long as it needs (docs/REPRODUCIBILITY.md §1).
+ *
+ * <p>DJL's own paths do not guarantee that: {@code NDManager.create(float[]…)} wraps a Java direct buffer without
+ * copying, and {@code x.mul(0.5)} (every {@code Number} overload) makes such a 0-d tensor and closes it right
+ * after the call. Closing the Java array frees the buffer at the next garbage collection, yet a tensor that
+ * autograd saved for the backward pass (the {@code s} of {@code x·s}, the exponent of a power, a mask) still
+ * points there, so the gradient is computed from whatever the memory holds by then. The project's code therefore
+ * never calls those methods directly (a test checks the compiled classes); it calls these.
+ */
+public final class Tensors {
+
+    private Tensors() {
+    }
+
+    // ---- tensors from Java data: copied once into libtorch's memory ----
+
+    /** fp32 tensor of {@code shape} holding {@code data} (row-major). */
+    public static NDArray of(NDManager m, float[] data, Shape shape) {
+        try (NDArray view = m.create(data, shape)) {   // over a Java buffer: cloned, then released
+            return view.duplicate();
+        }
+    }
+
+    /** 1-d fp32 tensor holding {@code data}. */
+    public static NDArray of(NDManager m, float[] data) {
+        return of(m, data, new Shape(data.length));
+    }
+
+    /** int64 tensor of {@code shape} holding {@code data} (token ids, indices). */
+    public static NDArray of(NDManager m, long[] data, Shape shape) {
+        try (NDArray view = m.create(data, shape)) {
+            return view.duplicate();
+        }
+    }
+
+    /** 0-d fp32 tensor holding {@code value}, in libtorch's memory. */
+    public static NDArray scalar(NDManager m, double value) {
+        return m.full(new Shape(), (float) value, DataType.FLOAT32);
+    }
+
+    /** Overwrites {@code target} in place with {@code data} (same element count), keeping its storage and flags. */
+    public static void assign(NDArray target, float[] data) {
+        if (data.length != target.getShape().size()) {
+            throw new IllegalArgumentException("cannot assign " + data.length + " values to a tensor of shape "
+                    + target.getShape());
+        }
+        try (NDArray src = of(target.getManager(), data, target.getShape())) {
+            target.set(new NDIndex("..."), src);
+        }
+    }
+
+    // ---- arithmetic with a number: the number as an owned 0-d tensor. Its handle is closed after the call (so
+    //      it never accumulates in a long-lived manager); autograd keeps its own reference to the storage. ----
+
+    /** {@code x · s}. */
+    public static NDArray mul(NDArray x, double s) {
+        try (NDArray t = scalar(x.getManager(), s)) {
+            return x.mul(t);
+        }
+    }
+
+    /** {@code x / s}. */
+    public static NDArray div(NDArray x, double s) {
+        try (NDArray t = scalar(x.getManager(), s)) {
+            return x.div(t);
+        }
+    }
+
+    /** {@code x + s}. */
+    public static NDArray add(NDArray x, double s) {
+        try (NDArray t = scalar(x.getManager(), s)) {
+            return x.add(t);
+        }
+    }
+
+    /** {@code x − s}. */
+    public static NDArray sub(NDArray x, double s) {
+        try (NDArray t = scalar(x.getManager(), s)) {
+            return x.sub(t);
+        }
+    }
+
+    /** {@code x^e}, element-wise. */
+    public static NDArray pow(NDArray x, double e) {
+        try (NDArray t = scalar(x.getManager(), e)) {
+            return x.pow(t);
+        }
+    }
+
+    /** {@code max(x, s)}, element-wise. */
+    public static NDArray maximum(NDArray x, double s) {
+        try (NDArray t = scalar(x.getManager(), s)) {
+            return x.maximum(t);
+        }
+    }
+
+    /** {@code x > s}, element-wise (boolean). */
+    public static NDArray gt(NDArray x, double s) {
+        try (NDArray t = scalar(x.getManager(), s)) {
+            return x.gt(t);
+        }
+    }
+
+    /** {@code x ← x · s} in place (outside autograd: optimizer state). */
+    public static NDArray muli(NDArray x, double s) {
+        try (NDArray t = scalar(x.getManager(), s)) {
+            return x.muli(t);
+        }
+    }
+}
