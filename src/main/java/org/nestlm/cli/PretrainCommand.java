@@ -136,9 +136,7 @@ final class PretrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         threads.apply();
         Communicator comm = World.communicator();
-        if (!comm.isRoot()) {
-            comm.barrier();   // rank 0 first recovers the run directory, copies the tokenizer, builds the token caches
-        }
+        comm.waitForRoot();   // rank 0 first recovers the run directory, copies the tokenizer, builds the token caches
         Path cache = CacheDir.resolve(dir);
         ObjectNode saved = resume ? savedState() : null;
         PretrainConfig config = resume ? resumedConfig(saved) : newConfig();
@@ -165,9 +163,7 @@ final class PretrainCommand implements Callable<Integer> {
         try (TextTokenizer tok = TextTokenizer.load(tokFile);
              TokenIds trainIds = TokenCache.ids(cache, c, Split.TRAIN, tok, !quiet);
              TokenIds valIds = TokenCache.ids(cache, c, Split.VALIDATION, tok, !quiet)) {
-            if (comm.isRoot()) {
-                comm.barrier();
-            }
+            comm.releaseOthers();
             TokenSource train = TokenSource.of(trainIds);
             TokenSource validation = TokenSource.of(valIds);
             checkIds(trainIds, model.vocabSize(), "train");

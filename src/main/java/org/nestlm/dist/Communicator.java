@@ -48,6 +48,24 @@ public interface Communicator {
         return rank() == 0;
     }
 
+    /**
+     * With {@link #releaseOthers()}, rank 0 goes first through a preparation that writes shared files (token caches,
+     * a recovered run directory): ranks above 0 wait here until rank 0 calls {@link #releaseOthers()}, then prepare
+     * likewise and find the files made. A no-op on rank 0.
+     */
+    default void waitForRoot() {
+        if (!isRoot()) {
+            barrier();
+        }
+    }
+
+    /** Rank 0's end of {@link #waitForRoot()}: the other ranks go on. A no-op on other ranks. */
+    default void releaseOthers() {
+        if (isRoot()) {
+            barrier();
+        }
+    }
+
     /** The sum of {@code value} over ranks (the same on every rank). */
     default double sum(double value) {
         if (size() == 1) {

@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  * model's configuration, the first and last steps, the token streams and the starting weights (FNV-1a over their bytes;
  * a check against accidents, not an adversary).
  */
-final class RunFingerprint {
+public final class RunFingerprint {
 
     private static final long PRIME = 0x100000001b3L;
     private long h = 0xcbf29ce484222325L;
@@ -19,7 +19,7 @@ final class RunFingerprint {
     private RunFingerprint() {
     }
 
-    static long of(Object settings, NemotronH model, int startStep, int stopStep, TokenSource... data) {
+    public static long of(Object settings, NemotronH model, int startStep, int stopStep, TokenSource... data) {
         RunFingerprint f = new RunFingerprint();
         f.text(settings.toString()).text(model.config().toString()).add(startStep).add(stopStep);
         for (TokenSource d : data) {
