@@ -10,6 +10,8 @@ import org.nestlm.data.Corpus;
 import org.nestlm.data.Split;
 import org.nestlm.data.TokenCache;
 import org.nestlm.data.TokenIds;
+import org.nestlm.dist.Communicator;
+import org.nestlm.dist.World;
 import org.nestlm.elastic.DepthImportance;
 import org.nestlm.elastic.Importance;
 import org.nestlm.elastic.Permutation;
@@ -133,15 +135,22 @@ final class ImportanceCommand implements Callable<Integer> {
             }
             Importance.Options options = new Importance.Options(batch, mambaRankingHeadDim, depth, depthSamples);
             Rankings rankings;
+            Communicator comm = World.communicator();
             try (NemotronH net = NemotronH.load(ckpt, manager)) {
+                comm.waitForRoot();   // rank 0 first builds the token cache
                 Calibration cal = calibration(ckpt);
-                try (ProgressBar bar = quiet ? null : progressBar()) {
-                    rankings = Importance.estimate(net, cal.source(), samples, seqLen, options, cal.description(), listener(bar));
+                comm.releaseOthers();
+                try (ProgressBar bar = quiet || !comm.isRoot() ? null : progressBar()) {
+                    rankings = Importance.estimate(net, Importance.windows(cal.source(), samples, seqLen), options,
+                            cal.description(), listener(bar), comm);
                 } finally {
                     cal.close();
                 }
             }
             rankings.validate(ckpt.architecture(), out.toString());
+            if (!comm.isRoot()) {
+                return 0;   // rank 0 writes
+            }
             RankingsJson.write(out, rankings);
             System.out.println("wrote " + out + " (" + rankings.calibration().samples() + " x " + seqLen + " tokens from "
                     + rankings.calibration().source() + ")");

@@ -27,20 +27,20 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * {@code mpirun -np 2 nestlm pretrain} on loopback against one process with the same settings: the same global
- * micro-batches and loss scaling, the gradients of a step's two micro-batches summed by {@code MPI_Allreduce}
- * instead of by accumulation, so weights, optimizer state and losses must be byte-identical. Also: ranks started with
- * different settings, and a rank killed in the middle of a run (the job ends; resumed on 2 ranks it ends as the
- * uninterrupted run).
+ * {@code mpirun -np 2 nestlm pretrain}, {@code importance} and {@code elastify} on loopback against one process with
+ * the same settings: the same global micro-batches, budget draws and loss scaling, the gradients of a step's two
+ * micro-batches summed by {@code MPI_Allreduce} instead of by accumulation (importance: the calibration batches
+ * split), so every file of the run must be byte-identical. Also: ranks started with different settings, and a rank
+ * killed in the middle of a run (the job ends; resumed on 2 ranks it ends as the uninterrupted run).
  *
  * <p>Every run is a fresh JVM (as {@code mpirun} starts them), with the test's class path. Skipped where Open MPI
  * is not installed, unless {@code NESTLM_REQUIRE_MPI=1} (CI) makes that a failure.
  */
 @Tag("slow")
-class PretrainMpiTest {
+class DataParallelTest {
 
     /** Per process: a small heap, so that garbage collection runs often during the runs compared. */
-    static final List<String> JVM_OPTS = List.of("-XX:+UseSerialGC", "-Xmx128m");
+    static final List<String> JVM_OPTS = List.of("-XX:+UseSerialGC", "-Xmx256m");
     static final long TIMEOUT_S = 240;
 
     @TempDir
@@ -67,8 +67,7 @@ class PretrainMpiTest {
                 tokenizer.toString(), "--quiet", "--dir", cache.toString());
         assertEquals(0, r.code(), r.err());
         single = dir.resolve("single");
-        CliRun.Run one = CliRun.fork(JVM_OPTS, Map.of("OMP_WAIT_POLICY", "PASSIVE"), TIMEOUT_S, args(single).toArray(String[]::new));
-        assertEquals(0, one.code(), one.err() + one.out());
+        fork(args(single));
     }
 
     /** 12 steps of 2 micro-batches; validation and checkpoints every 4 steps. */
@@ -89,6 +88,29 @@ class PretrainMpiTest {
         assertEquals(0, r.code, r.output);
         assertTrue(r.output.contains("ranks     2 (MPI)"), "not a 2-rank run:\n" + r.output);
         RunFiles.assertSameRun(single, two);
+    }
+
+    @Test
+    void importanceAndElastifyOnTwoRanksGiveTheBytesOfOneProcess() throws Exception {
+        List<String> importance = List.of("importance", "--model", single.toString(), "--corpus", corpus.toString(),
+                "--cache-dir", cache.toString(), "--samples", "12", "--seq-len", "32", "--batch", "4", "--depth-samples", "4",
+                "--quiet", "--threads", "1", "--out");
+        Path r1 = dir.resolve("rankings-1.json"), r2 = dir.resolve("rankings-2.json");
+        fork(concat(importance, r1.toString()));
+        Result r = exec(mpirun(2, java(concat(importance, r2.toString()))), dir.resolve("importance-2.txt"));
+        assertEquals(0, r.code, r.output);
+        assertEquals(Files.readString(r1), Files.readString(r2), "rankings.json of 2 ranks (3 batches: 2 on rank 0, 1 on rank 1)");
+
+        List<String> elastify = List.of("elastify", "--teacher", single.toString(), "--rankings", r1.toString(),
+                "--budgets", "1.0,0.75,0.5", "--corpus", corpus.toString(), "--cache-dir", cache.toString(),
+                "--tokens", Integer.toString(16 * 4 * 2 * 8), "--seq-len", "16", "--stage2-multiplier", "2", "--batch", "4",
+                "--accumulation", "2", "--eval-every", "4", "--checkpoint-every", "4", "--warmup", "2", "--seed", "5",
+                "--threads", "1", "--out");
+        Path e1 = dir.resolve("elastic-1"), e2 = dir.resolve("elastic-2");
+        fork(concat(elastify, e1.toString()));
+        Result e = exec(mpirun(2, java(concat(elastify, e2.toString()))), dir.resolve("elastify-2.txt"));
+        assertEquals(0, e.code, e.output);
+        RunFiles.assertSameRun(e1, e2);
     }
 
     @Test
@@ -120,6 +142,17 @@ class PretrainMpiTest {
                 "--threads", "1", "--quiet"))), dir.resolve("killed-b.txt"));
         assertEquals(0, b.code, b.output);
         RunFiles.assertSameRun(single, run);
+    }
+
+    static void fork(List<String> args) throws Exception {
+        CliRun.Run r = CliRun.fork(JVM_OPTS, Map.of("OMP_WAIT_POLICY", "PASSIVE"), TIMEOUT_S, args.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err() + r.out());
+    }
+
+    static List<String> concat(List<String> a, String last) {
+        List<String> c = new ArrayList<>(a);
+        c.add(last);
+        return c;
     }
 
     static List<String> java(List<String> args) {
