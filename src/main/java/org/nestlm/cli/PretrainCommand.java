@@ -191,7 +191,7 @@ final class PretrainCommand implements Callable<Integer> {
             }
             long t0 = System.nanoTime();
             Pretrainer.Result r = new Pretrainer(out, config, train, validation, System.out)
-                    .withRunInfo(runInfo(corpusSpecs, tokFile, saved))
+                    .withRunInfo(comm.isRoot() ? runInfo(corpusSpecs, tokFile, saved) : null)   // rank 0 writes it
                     .withCommunicator(comm)
                     .run(model, resume, stopAfter != null ? stopAfter : 0);
             double secs = (System.nanoTime() - t0) / 1e9;
