@@ -10,27 +10,77 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * {@code MPI_COMM_WORLD} of Open MPI. Initialised with {@code MPI_THREAD_FUNNELED}: collectives come from the thread
  * that initialised MPI (libtorch's own worker threads never call MPI). The error handler stays MPI's default,
  * {@code MPI_ERRORS_ARE_FATAL}: a failed collective, or a rank that died, ends the whole job through {@code mpirun}
- * rather than leaving the other ranks waiting.
+ * rather than leaving the other ranks waiting. A rank that lives but stops taking part (stuck) is caught by a
+ * watchdog: a collective that has not returned after {@value #TIMEOUT_ENV} seconds (default
+ * {@value #DEFAULT_TIMEOUT_S}; 0 = never) ends this process with a message, and {@code mpirun} the job.
  */
 public final class MpiCommunicator implements Communicator {
 
     /** Elements per native call: MPI counts are C ints. */
     static final int MAX_COUNT = 1 << 30;
+    static final String TIMEOUT_ENV = "NESTLM_MPI_TIMEOUT_S";
+    static final long DEFAULT_TIMEOUT_S = 3600;
+    /** Exit code of a rank ended by the watchdog. */
+    static final int TIMEOUT_EXIT = 3;
 
     private final OpenMpi mpi;
     private final int rank, size;
     private final Thread owner;
     private boolean finalized;
+    private volatile long waitingSince;      // System.nanoTime() when the current collective began; 0 outside one
+    private volatile String waitingIn = "";
 
-    private MpiCommunicator(OpenMpi mpi, int rank, int size) {
+    private MpiCommunicator(OpenMpi mpi, int rank, int size, long timeoutSeconds) {
         this.mpi = mpi;
         this.rank = rank;
         this.size = size;
         this.owner = Thread.currentThread();
+        if (timeoutSeconds > 0) {
+            Thread w = new Thread(() -> watch(timeoutSeconds), "mpi-watchdog");
+            w.setDaemon(true);
+            w.start();
+        }
+    }
+
+    /** Ends the process when one collective has lasted longer than {@code timeoutSeconds}. */
+    private void watch(long timeoutSeconds) {
+        long limit = timeoutSeconds * 1_000_000_000L;
+        while (true) {
+            try {
+                Thread.sleep(Math.min(1000, timeoutSeconds * 100));
+            } catch (InterruptedException e) {
+                return;
+            }
+            long since = waitingSince;
+            if (since != 0 && System.nanoTime() - since > limit) {
+                System.err.printf("error: rank %d of %d waited more than %d s in %s: another rank is stuck or gone; ending "
+                        + "the job (%s=%d; 0 waits forever)%n", rank, size, timeoutSeconds, waitingIn, TIMEOUT_ENV, timeoutSeconds);
+                System.err.flush();
+                Runtime.getRuntime().halt(TIMEOUT_EXIT);
+            }
+        }
+    }
+
+    /** The watchdog's limit from {@value #TIMEOUT_ENV}. */
+    static long timeoutSeconds(java.util.Map<String, String> env) {
+        String v = env.get(TIMEOUT_ENV);
+        if (v == null || v.isBlank()) {
+            return DEFAULT_TIMEOUT_S;
+        }
+        try {
+            long s = Long.parseLong(v.trim());
+            if (s < 0) {
+                throw new NumberFormatException();
+            }
+            return s;
+        } catch (NumberFormatException e) {
+            throw new IllegalStateException(TIMEOUT_ENV + " must be a whole number of seconds (0 = no limit), got '" + v + "'");
+        }
     }
 
     /** {@code MPI_Init_thread} (without argc/argv: {@code mpirun} passes what MPI needs in the environment). */
     static MpiCommunicator init() {
+        long timeout = timeoutSeconds(System.getenv());
         OpenMpi mpi = OpenMpi.load();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment provided = arena.allocate(JAVA_INT);
@@ -43,7 +93,7 @@ public final class MpiCommunicator implements Communicator {
             MemorySegment r = arena.allocate(JAVA_INT), s = arena.allocate(JAVA_INT);
             check(mpi, "MPI_Comm_rank", (int) mpi.commRank.invokeExact(mpi.commWorld, r));
             check(mpi, "MPI_Comm_size", (int) mpi.commSize.invokeExact(mpi.commWorld, s));
-            return new MpiCommunicator(mpi, r.get(JAVA_INT, 0), s.get(JAVA_INT, 0));
+            return new MpiCommunicator(mpi, r.get(JAVA_INT, 0), s.get(JAVA_INT, 0), timeout);
         } catch (RuntimeException e) {
             throw e;
         } catch (Throwable t) {
@@ -72,6 +122,7 @@ public final class MpiCommunicator implements Communicator {
         for (long first = 0; first < n; first += MAX_COUNT) {
             int count = (int) Math.min(MAX_COUNT, n - first);
             MemorySegment part = buffer.asSlice(first * type.bytes, (long) count * type.bytes);
+            begin("MPI_Allreduce");
             try {
                 check(mpi, "MPI_Allreduce", (int) mpi.allreduce.invokeExact(OpenMpi.IN_PLACE, part, count, dtype, mop,
                         mpi.commWorld));
@@ -79,6 +130,8 @@ public final class MpiCommunicator implements Communicator {
                 throw e;
             } catch (Throwable t) {
                 throw new IllegalStateException("MPI_Allreduce: " + t, t);
+            } finally {
+                waitingSince = 0;
             }
         }
     }
@@ -91,6 +144,7 @@ public final class MpiCommunicator implements Communicator {
         }
         for (long first = 0; first < buffer.byteSize(); first += MAX_COUNT) {
             int count = (int) Math.min(MAX_COUNT, buffer.byteSize() - first);
+            begin("MPI_Bcast");
             try {
                 check(mpi, "MPI_Bcast", (int) mpi.bcast.invokeExact(buffer.asSlice(first, count), count, mpi.typeByte,
                         root, mpi.commWorld));
@@ -98,6 +152,8 @@ public final class MpiCommunicator implements Communicator {
                 throw e;
             } catch (Throwable t) {
                 throw new IllegalStateException("MPI_Bcast: " + t, t);
+            } finally {
+                waitingSince = 0;
             }
         }
     }
@@ -147,13 +203,21 @@ public final class MpiCommunicator implements Communicator {
     }
 
     private void call(String name, MethodHandle h, MemorySegment comm) {
+        begin(name);
         try {
             check(mpi, name, (int) h.invokeExact(comm));
         } catch (RuntimeException e) {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(name + ": " + t, t);
+        } finally {
+            waitingSince = 0;
         }
+    }
+
+    private void begin(String name) {
+        waitingIn = name;
+        waitingSince = Math.max(1, System.nanoTime());
     }
 
     private static void check(OpenMpi mpi, String name, int code) {

@@ -5,26 +5,23 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nestlm.dist.MpiJobs;
 import org.nestlm.model.ConfigJson;
 import org.nestlm.train.RunDirectory;
 import org.nestlm.train.RunFiles;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code mpirun -np 2 nestlm pretrain}, {@code importance} and {@code elastify} on loopback against one process with
@@ -49,16 +46,7 @@ class DataParallelTest {
 
     @BeforeAll
     static void openMpiCorpusAndOneProcessRun() throws Exception {
-        boolean mpi;
-        try {
-            mpi = new ProcessBuilder("mpirun", "--version").redirectErrorStream(true).start().waitFor(30, TimeUnit.SECONDS);
-        } catch (IOException e) {
-            mpi = false;
-        }
-        if (!mpi && "1".equals(System.getenv("NESTLM_REQUIRE_MPI"))) {
-            fail("mpirun not found: install openmpi-bin libopenmpi-dev (.ci/run does)");
-        }
-        assumeTrue(mpi, "Open MPI (mpirun) not installed");
+        MpiJobs.requireMpirun();
         corpus = dir.resolve("corpus.txt");
         Files.writeString(corpus, org.nestlm.data.GrammarText.text(1, 3000), StandardCharsets.UTF_8);
         tokenizer = dir.resolve("tok.json");
@@ -84,9 +72,9 @@ class DataParallelTest {
     @Test
     void twoRanksGiveTheBytesOfOneProcess() throws Exception {
         Path two = dir.resolve("two");
-        Result r = exec(mpirun(2, java(args(two))), dir.resolve("two.txt"));
-        assertEquals(0, r.code, r.output);
-        assertTrue(r.output.contains("ranks     2 (MPI)"), "not a 2-rank run:\n" + r.output);
+        MpiJobs.Result r = exec(mpirun(2, java(args(two))), dir.resolve("two.txt"));
+        assertEquals(0, r.code(), r.output());
+        assertTrue(r.output().contains("ranks     2 (MPI)"), "not a 2-rank run:\n" + r.output());
         RunFiles.assertSameRun(single, two);
     }
 
@@ -97,8 +85,8 @@ class DataParallelTest {
                 "--quiet", "--threads", "1", "--out");
         Path r1 = dir.resolve("rankings-1.json"), r2 = dir.resolve("rankings-2.json");
         fork(concat(importance, r1.toString()));
-        Result r = exec(mpirun(2, java(concat(importance, r2.toString()))), dir.resolve("importance-2.txt"));
-        assertEquals(0, r.code, r.output);
+        MpiJobs.Result r = exec(mpirun(2, java(concat(importance, r2.toString()))), dir.resolve("importance-2.txt"));
+        assertEquals(0, r.code(), r.output());
         assertEquals(Files.readString(r1), Files.readString(r2), "rankings.json of 2 ranks (3 batches: 2 on rank 0, 1 on rank 1)");
 
         List<String> elastify = List.of("elastify", "--teacher", single.toString(), "--rankings", r1.toString(),
@@ -108,8 +96,8 @@ class DataParallelTest {
                 "--threads", "1", "--out");
         Path e1 = dir.resolve("elastic-1"), e2 = dir.resolve("elastic-2");
         fork(concat(elastify, e1.toString()));
-        Result e = exec(mpirun(2, java(concat(elastify, e2.toString()))), dir.resolve("elastify-2.txt"));
-        assertEquals(0, e.code, e.output);
+        MpiJobs.Result e = exec(mpirun(2, java(concat(elastify, e2.toString()))), dir.resolve("elastify-2.txt"));
+        assertEquals(0, e.code(), e.output());
         RunFiles.assertSameRun(e1, e2);
     }
 
@@ -120,9 +108,9 @@ class DataParallelTest {
         cmd.add(":");
         cmd.addAll(List.of("-np", "1"));
         cmd.addAll(java(args(run, "--weight-decay", "0.05")));
-        Result r = exec(cmd, dir.resolve("disagree.txt"));
-        assertNotEquals(0, r.code, r.output);
-        assertTrue(r.output.contains("the 2 ranks disagree on the run's settings"), r.output);
+        MpiJobs.Result r = exec(cmd, dir.resolve("disagree.txt"));
+        assertNotEquals(0, r.code(), r.output());
+        assertTrue(r.output().contains("the 2 ranks disagree on the run's settings"), r.output());
         assertFalse(Files.exists(RunDirectory.state(run)), "nothing trained, nothing saved");
     }
 
@@ -134,13 +122,13 @@ class DataParallelTest {
         String rank1 = shell(java(args(run))) + " & p=$!; while [ \"$(cat " + log + " 2>/dev/null | wc -l)\" -lt 5 ]; do "
                 + "sleep 0.05; done; kill -9 $p; wait $p";
         String script = "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then " + rank1 + "; else exec " + shell(java(args(run))) + "; fi";
-        Result r = exec(mpirun(2, List.of("sh", "-c", script)), dir.resolve("killed.txt"));
-        assertNotEquals(0, r.code, "mpirun must fail when a rank dies:\n" + r.output);
+        MpiJobs.Result r = exec(mpirun(2, List.of("sh", "-c", script)), dir.resolve("killed.txt"));
+        assertNotEquals(0, r.code(), "mpirun must fail when a rank dies:\n" + r.output());
         JsonNode state = ConfigJson.MAPPER.readTree(RunDirectory.state(run).resolve("state.json").toFile());
         assertTrue(state.get("step").asInt() >= 4 && state.get("step").asInt() < 12, "last checkpoint " + state);
-        Result b = exec(mpirun(2, java(List.of("pretrain", "--out", run.toString(), "--resume", "--dir", cache.toString(),
+        MpiJobs.Result b = exec(mpirun(2, java(List.of("pretrain", "--out", run.toString(), "--resume", "--dir", cache.toString(),
                 "--threads", "1", "--quiet"))), dir.resolve("killed-b.txt"));
-        assertEquals(0, b.code, b.output);
+        assertEquals(0, b.code(), b.output());
         RunFiles.assertSameRun(single, run);
     }
 
@@ -159,34 +147,15 @@ class DataParallelTest {
         return CliRun.javaCommand(JVM_OPTS, args.toArray(String[]::new));
     }
 
-    /** {@code mpirun} on this host; as root it needs Open MPI's explicit consent (set here, for these runs only). */
-    static List<String> mpirun(int ranks, List<String> command) {
-        List<String> c = new ArrayList<>(List.of("mpirun", "--oversubscribe", "-np", Integer.toString(ranks)));
-        c.addAll(command);
-        return c;
-    }
-
     static String shell(List<String> words) {
         return words.stream().map(w -> "'" + w.replace("'", "'\\''") + "'").collect(Collectors.joining(" "));
     }
 
-    record Result(int code, String output) {
+    static MpiJobs.Result exec(List<String> command, Path file) throws Exception {
+        return MpiJobs.exec(command, file, TIMEOUT_S, Map.of());
     }
 
-    /** Runs to completion (output to {@code file}, returned), failing the test after {@link #TIMEOUT_S}. */
-    static Result exec(List<String> command, Path file) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(file.toFile());
-        pb.environment().put("OPT_OUT_TRACKING", "true");
-        pb.environment().put("DJL_OFFLINE", "true");
-        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
-        pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT", "1");
-        pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
-        Process p = pb.start();
-        if (!p.waitFor(TIMEOUT_S, TimeUnit.SECONDS)) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-            fail("no result after " + TIMEOUT_S + " s (a hang): " + String.join(" ", command) + "\n" + Files.readString(file));
-        }
-        return new Result(p.exitValue(), Files.readString(file));
+    static List<String> mpirun(int ranks, List<String> command) {
+        return MpiJobs.mpirun(ranks, command);
     }
 }
