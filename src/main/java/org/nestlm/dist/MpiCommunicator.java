@@ -2,7 +2,6 @@ package org.nestlm.dist;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
@@ -122,17 +121,8 @@ public final class MpiCommunicator implements Communicator {
         for (long first = 0; first < n; first += MAX_COUNT) {
             int count = (int) Math.min(MAX_COUNT, n - first);
             MemorySegment part = buffer.asSlice(first * type.bytes, (long) count * type.bytes);
-            begin("MPI_Allreduce");
-            try {
-                check(mpi, "MPI_Allreduce", (int) mpi.allreduce.invokeExact(OpenMpi.IN_PLACE, part, count, dtype, mop,
-                        mpi.commWorld));
-            } catch (RuntimeException e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException("MPI_Allreduce: " + t, t);
-            } finally {
-                waitingSince = 0;
-            }
+            collective("MPI_Allreduce", () -> (int) mpi.allreduce.invokeExact(OpenMpi.IN_PLACE, part, count, dtype, mop,
+                    mpi.commWorld));
         }
     }
 
@@ -144,24 +134,15 @@ public final class MpiCommunicator implements Communicator {
         }
         for (long first = 0; first < buffer.byteSize(); first += MAX_COUNT) {
             int count = (int) Math.min(MAX_COUNT, buffer.byteSize() - first);
-            begin("MPI_Bcast");
-            try {
-                check(mpi, "MPI_Bcast", (int) mpi.bcast.invokeExact(buffer.asSlice(first, count), count, mpi.typeByte,
-                        root, mpi.commWorld));
-            } catch (RuntimeException e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException("MPI_Bcast: " + t, t);
-            } finally {
-                waitingSince = 0;
-            }
+            MemorySegment part = buffer.asSlice(first, count);
+            collective("MPI_Bcast", () -> (int) mpi.bcast.invokeExact(part, count, mpi.typeByte, root, mpi.commWorld));
         }
     }
 
     @Override
     public void barrier() {
         requireUsable(null);
-        call("MPI_Barrier", mpi.barrier, mpi.commWorld);
+        collective("MPI_Barrier", () -> (int) mpi.barrier.invokeExact(mpi.commWorld));
     }
 
     @Override
@@ -178,14 +159,8 @@ public final class MpiCommunicator implements Communicator {
     /** {@code MPI_Finalize}: after it no collective may be called. */
     void finish() {
         if (!finalized) {
+            collective("MPI_Finalize", () -> (int) mpi.finalizeCall.invokeExact());
             finalized = true;
-            try {
-                check(mpi, "MPI_Finalize", (int) mpi.finalizeCall.invokeExact());
-            } catch (RuntimeException e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException("MPI_Finalize: " + t, t);
-            }
         }
     }
 
@@ -202,10 +177,18 @@ public final class MpiCommunicator implements Communicator {
         }
     }
 
-    private void call(String name, MethodHandle h, MemorySegment comm) {
-        begin(name);
+    /** A native call that returns an MPI error code. */
+    @FunctionalInterface
+    private interface NativeCall {
+        int invoke() throws Throwable;
+    }
+
+    /** Runs one collective under the watchdog; a non-zero code becomes an exception with MPI's message. */
+    private void collective(String name, NativeCall call) {
+        waitingIn = name;
+        waitingSince = Math.max(1, System.nanoTime());
         try {
-            check(mpi, name, (int) h.invokeExact(comm));
+            check(mpi, name, call.invoke());
         } catch (RuntimeException e) {
             throw e;
         } catch (Throwable t) {
@@ -213,11 +196,6 @@ public final class MpiCommunicator implements Communicator {
         } finally {
             waitingSince = 0;
         }
-    }
-
-    private void begin(String name) {
-        waitingIn = name;
-        waitingSince = Math.max(1, System.nanoTime());
     }
 
     private static void check(OpenMpi mpi, String name, int code) {
