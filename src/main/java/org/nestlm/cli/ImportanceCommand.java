@@ -22,6 +22,7 @@ import org.nestlm.io.DType;
 import org.nestlm.model.NemotronH;
 import org.nestlm.model.WeightNames;
 import org.nestlm.tokenizer.TextTokenizer;
+import org.nestlm.train.RunDirectory;
 import org.nestlm.train.TokenSource;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -126,7 +127,12 @@ final class ImportanceCommand implements Callable<Integer> {
         if (samples < 1 || seqLen < 1 || batch < 1 || depthSamples < 1) {
             throw new UserException("--samples, --seq-len, --batch and --depth-samples must be positive");
         }
-        try (Checkpoint ckpt = Checkpoint.open(model); NDManager manager = NDManager.newBaseManager()) {
+        if (permuteOut != null && permuteOut.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
+            throw new UserException("--permute-out must differ from --model (the original weights are read from it)");
+        }
+        // --permute-out is this process's for the whole run: a second importance writing there fails at once
+        try (RunDirectory owned = permuteOut != null ? RunDirectory.open(permuteOut) : null;
+             Checkpoint ckpt = Checkpoint.open(model); NDManager manager = NDManager.newBaseManager()) {
             DepthImportance.Options depth = null;
             if (!noDepth) {
                 depth = attention != null && attention.min != null
@@ -170,9 +176,6 @@ final class ImportanceCommand implements Callable<Integer> {
     }
 
     private void writePermuted(Checkpoint ckpt, Rankings rankings) throws IOException {
-        if (permuteOut.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
-            throw new UserException("--permute-out must differ from --model (the original weights are read from it)");
-        }
         DType dt = dtype != null ? CliSupport.weightDType(dtype) : storedDType(ckpt);
         Map<String, float[]> weights = new java.util.LinkedHashMap<>();
         for (String name : ckpt.architecture().tensorShapes().keySet()) {

@@ -67,7 +67,7 @@ public final class Main implements Runnable {
             // Expected failures (bad input) print one clear line; anything else keeps its stack trace.
             if (ex instanceof java.io.IOException || ex instanceof IllegalArgumentException
                     || ex instanceof UserException) {
-                cmd.getErr().println("error: " + ex.getMessage());
+                cmd.getErr().println("error: " + CliSupport.errorMessage(ex));
                 return 2;
             }
             throw ex;

@@ -132,11 +132,30 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--stop-after", hidden = true)
     Integer stopAfter;
 
+    /** This process's rank of the MPI job, or a single process. */
+    private Communicator comm;
+
     @Override
     public Integer call() throws Exception {
         threads.apply();
-        Communicator comm = World.communicator();
-        comm.waitForRoot();   // rank 0 first recovers the run directory, copies the tokenizer, builds the token caches
+        comm = World.communicator();
+        comm.waitForRoot();   // rank 0 first holds --out, copies the tokenizer, builds the token caches
+        if (resume && !Files.isDirectory(out)) {
+            throw new UserException(out + ": nothing to resume (no such directory)");
+        }
+        if (!resume) {
+            // flag errors before --out is created
+            newConfig();
+            requireCorpus();
+            tokenizerFile(tokenizer != null ? tokenizer : Path.of("tokenizer.json"));
+        }
+        // --out is this process's (rank 0's in an MPI job) from here on: a second pretrain on it fails at once
+        try (RunDirectory owned = comm.isRoot() ? RunDirectory.open(out) : null) {
+            return train();
+        }
+    }
+
+    private Integer train() throws Exception {
         Path cache = CacheDir.resolve(dir);
         ObjectNode saved = resume ? savedState() : null;
         PretrainConfig config = resume ? resumedConfig(saved) : newConfig();
@@ -156,7 +175,6 @@ final class PretrainCommand implements Callable<Integer> {
         }
 
         Corpus c = Corpora.open(corpusSpecs, cache);
-        Files.createDirectories(out);
         if (!resume && comm.isRoot()) {
             copyTokenizer(tokFile, out);
         }
@@ -326,7 +344,6 @@ final class PretrainCommand implements Callable<Integer> {
     // ---- --resume -----------------------------------------------------------------------------------------------
 
     private ObjectNode savedState() throws IOException {
-        RunDirectory.recover(out);
         Path state = RunDirectory.state(out).resolve("state.json");
         if (!Files.isRegularFile(state)) {
             throw new UserException(out + ": nothing to resume (no " + RunDirectory.STATE_DIR + "/state.json)");

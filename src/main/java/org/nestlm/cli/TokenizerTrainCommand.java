@@ -4,6 +4,7 @@ import org.nestlm.data.CacheDir;
 import org.nestlm.data.Corpora;
 import org.nestlm.data.Corpus;
 import org.nestlm.data.Split;
+import org.nestlm.io.Checkpoint;
 import org.nestlm.tokenizer.BpeEncoder;
 import org.nestlm.tokenizer.BpeModel;
 import org.nestlm.tokenizer.BpeTrainer;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -35,7 +37,7 @@ final class TokenizerTrainCommand implements Callable<Integer> {
             description = "'default', 'brown', a text file, a directory (*.txt) or a JSONL file (field text); repeatable.")
     List<String> corpus;
 
-    @Option(names = "--out", required = true, description = "Output tokenizer.json.")
+    @Option(names = "--out", required = true, description = "Output tokenizer.json (a directory: DIR/tokenizer.json).")
     Path out;
 
     @Option(names = "--split", defaultValue = "train", description = "Split to train on (default: ${DEFAULT-VALUE}).")
@@ -55,6 +57,9 @@ final class TokenizerTrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (Files.isDirectory(out)) {
+            out = out.resolve(Checkpoint.TOKENIZER_FILE);   // as --tokenizer DIR reads it
+        }
         Corpus c = Corpora.open(corpus, CacheDir.resolve(dir));
         Split s = Split.parse(split);
         BpeTrainerConfig cfg = new BpeTrainerConfig(vocab, minFrequency, SpecialTokens.DEFAULT,

@@ -49,6 +49,11 @@ import java.util.Map;
  * importance order: same function, the teacher and the source of every cut), {@code elastic/} (the elastic
  * checkpoint), {@code sliced/elastic-B/} (standalone BF16 checkpoints), {@code baselines/{cut,minitron,scratch}-B/},
  * {@code eval/NAME.json}, {@code report.md} with its PNGs, {@code demo.json}.
+ *
+ * <p>Seeds: the parent and its importance ranking are made once; the elastic run and the baselines (a), (b), (c) are
+ * repeated for every seed of {@code seeds} (router noise, budget draws, data order, from-scratch initialisation).
+ * Seed 0 writes the layout above; seed {@code s > 0} writes the same layout under {@code seed-s/} (its stages are
+ * named {@code NAME@s}), so adding seeds to a finished demo reuses everything already made.
  */
 public final class Demo {
 
@@ -60,6 +65,7 @@ public final class Demo {
 
     private final Path out;
     private final DemoPlan plan;
+    private final List<Long> seeds;
     private final Path cache;
     private final PrintStream console;
     private final String npm;
@@ -69,21 +75,47 @@ public final class Demo {
     private List<String> corpus;
     private int stageNo;
 
-    public Demo(Path out, DemoPlan plan, Path cacheDir, String npm, PrintStream console) {
+    public Demo(Path out, DemoPlan plan, List<Long> seeds, Path cacheDir, String npm, PrintStream console) {
+        if (seeds.isEmpty() || seeds.stream().anyMatch(s -> s < 0) || seeds.stream().distinct().count() != seeds.size()) {
+            throw new IllegalArgumentException("seeds must be distinct and non-negative, got " + seeds);
+        }
         this.out = out.toAbsolutePath().normalize();
         this.plan = plan;
+        this.seeds = List.copyOf(seeds);
         this.cache = CacheDir.resolve(cacheDir);
         this.npm = npm;
         this.console = console;
     }
 
-    /** One evaluated model of the report. */
-    public record Row(String method, String budget, String name, Path dir, String evalBudget) {
+    /**
+     * One evaluated model of the report.
+     *
+     * @param seed the seed of the elastic run or baseline it comes from (the parent's row: the first seed)
+     * @param root the directory whose {@code eval/} holds its evaluation
+     */
+    public record Row(String method, String budget, String name, Path dir, String evalBudget, long seed, Path root) {
+
+        Path evalFile() {
+            return root.resolve("eval").resolve(name + ".json");
+        }
     }
 
-    /** Runs (or resumes) every stage and returns the report's summary. */
+    /** Where seed {@code seed}'s elastic run and baselines live under the demo directory {@code out}. */
+    public static Path seedRoot(Path out, long seed) {
+        return seed == 0 ? out : out.resolve("seed-" + seed);
+    }
+
+    /**
+     * Runs (or resumes) every stage and returns the report's summary. The output directory is this process's
+     * meanwhile: a second demo on it fails at once.
+     */
     public Report.Summary run() throws Exception {
-        Files.createDirectories(out);
+        try (RunDirectory owned = comm.isRoot() ? RunDirectory.open(out) : null) {   // rank 0's in an MPI job
+            return runStages();
+        }
+    }
+
+    private Report.Summary runStages() throws Exception {
         comm.waitForRoot();
         state = DemoState.open(out, plan.name());
         comm.releaseOthers();
@@ -95,33 +127,38 @@ public final class Demo {
         console.println("corpus    " + corpus);
         stage("tokenizer", "byte-level BPE, vocab " + plan.vocab(), () -> cli("tokenizer", "train", "--vocab", "" + plan.vocab(),
                 corpusArgs("--corpus"), "--out", tokenizer().toString(), "--dir", cache.toString(), "--quiet"));
-        parallelStage("parent", "pretrain the parent, " + plan.pretrainTokens() + " tokens", () -> pretrain(dir("parent"),
+        parallelStage("parent", "pretrain the parent, " + plan.pretrainTokens() + " tokens", () -> pretrain(dir("parent"), 0,
                 "--preset", plan.preset()));
         parallelStage("importance", "rank every component, write the permuted parent", this::importance);
-        parallelStage("elastify", "one elastic run for budgets " + plan.budgets() + ", " + plan.elastifyTokens() + " tokens",
-                this::elastify);
-        for (String b : plan.derived()) {
-            stage("slice-" + b, "standalone BF16 checkpoint of budget " + b, () -> {
-                Path d = dir("sliced/elastic-" + b);
-                RunDirectory.deleteTree(d);
-                cli("slice", "--model", dir("elastic").toString(), "--budget", b, "--out", d.toString());
-            });
+        for (long seed : seeds) {
+            String at = seed == 0 ? "" : "@" + seed;
+            parallelStage("elastify" + at, "one elastic run for budgets " + plan.budgets() + ", " + plan.elastifyTokens() + " tokens, seed "
+                    + seed, () -> elastify(seed));
+            for (String b : plan.derived()) {
+                stage("slice-" + b + at, "standalone BF16 checkpoint of budget " + b, () -> {
+                    Path d = dir(seed, "sliced/elastic-" + b);
+                    RunDirectory.deleteTree(d);
+                    cli("slice", "--model", dir(seed, "elastic").toString(), "--budget", b, "--out", d.toString());
+                });
+            }
+            for (String b : plan.derived()) {
+                stage("cut-" + b + at, "baseline (a): the parent cut to budget " + b + ", no training", () -> cut(seed, b));
+            }
+            for (String b : plan.derived()) {
+                stage("minitron-" + b + at, "baseline (b): cut + " + plan.minitronTokens() + " tokens of distillation alone, seed "
+                        + seed, () -> minitron(seed, b));
+            }
+            for (String b : plan.derived()) {
+                parallelStage("scratch-" + b + at, "baseline (c): budget " + b + "'s architecture pretrained from scratch, "
+                        + plan.pretrainTokens() + " tokens, seed " + seed, () -> scratch(seed, b));
+            }
         }
-        for (String b : plan.derived()) {
-            stage("cut-" + b, "baseline (a): the parent cut to budget " + b + ", no training", () -> cut(b));
-        }
-        for (String b : plan.derived()) {
-            stage("minitron-" + b, "baseline (b): cut + " + plan.minitronTokens() + " tokens of distillation alone", () -> minitron(b));
-        }
-        for (String b : plan.derived()) {
-            parallelStage("scratch-" + b, "baseline (c): budget " + b + "'s architecture pretrained from scratch, "
-                    + plan.pretrainTokens() + " tokens", () -> scratch(b));
-        }
-        stage("eval", "held-out loss, perplexities, bits per byte, BLiMP of every model", this::evaluate);
+        stage("eval" + (seeds.equals(List.of(0L)) ? "" : "@" + String.join("-", seeds.stream().map(String::valueOf).toList())), "held-out loss, perplexities, bits per byte, BLiMP of "
+                + "every model", this::evaluate);
         if (!comm.isRoot()) {
             return null;                                                   // rank 0 writes the report
         }
-        Report.Summary summary = Report.write(out, plan, state, rows(), evalSets(), readResults(), console);
+        Report.Summary summary = Report.write(out, plan, state, seeds, rows(), evalSets(), readResults(), console);
         console.printf(Locale.ROOT, "demo done in %.1f s (this invocation); report: %s%n", (System.nanoTime() - t0) / 1e9,
                 out.resolve(Report.FILE));
         return summary;
@@ -180,7 +217,7 @@ public final class Demo {
         }
     }
 
-    private void pretrain(Path run, String... model) throws IOException {
+    private void pretrain(Path run, long seed, String... model) throws IOException {
         if (RunDirectory.hasState(run)) {
             cli("pretrain", "--out", run.toString(), "--resume", "--dir", cache.toString(), "--quiet");
             return;
@@ -191,7 +228,8 @@ public final class Demo {
         a.addAll(List.of("--tokenizer", tokenizer().toString(), "--tokens", "" + plan.pretrainTokens(), "--out", run.toString(),
                 "--seq-len", "" + plan.seqLen(), "--batch", "" + rankBatch(), "--accumulation", "" + comm.size(),
                 "--eval-every", "" + plan.pretrainEvalEvery(),
-                "--eval-batches", "4", "--warmup", "" + plan.pretrainWarmup(), "--checkpoint-every", "" + plan.pretrainEvalEvery(), "--dir", cache.toString(), "--quiet"));
+                "--eval-batches", "4", "--warmup", "" + plan.pretrainWarmup(), "--checkpoint-every", "" + plan.pretrainEvalEvery(),
+                "--seed", "" + seed, "--dir", cache.toString(), "--quiet"));
         cli(a.toArray(String[]::new));
     }
 
@@ -205,15 +243,15 @@ public final class Demo {
                 "--samples", "" + plan.importanceSamples(), "--seq-len", "" + plan.seqLen(), "--quiet");
     }
 
-    private void elastify() throws IOException {
-        Path e = dir("elastic");
+    private void elastify(long seed) throws IOException {
+        Path e = dir(seed, "elastic");
         List<String> a = new ArrayList<>(List.of("elastify", "--teacher", dir("permuted").toString(), "--budgets",
                 String.join(",", plan.budgets())));
         a.addAll(List.of(corpusArgs("--corpus")));
         a.addAll(List.of("--cache-dir", cache.toString(), "--tokens", "" + plan.elastifyTokens(), "--out", e.toString(),
                 "--seq-len", "" + plan.seqLen(), "--batch", "" + rankBatch(), "--accumulation", "" + comm.size(),
                 "--lr", "" + plan.distillLr(), "--warmup", "" + plan.distillWarmup(), "--eval-every", "" + plan.distillEvalEvery(),
-                "--checkpoint-every", "" + plan.distillEvalEvery()));
+                "--checkpoint-every", "" + plan.distillEvalEvery(), "--seed", "" + seed));
         if (RunDirectory.hasState(e)) {
             a.add("--resume");
         }
@@ -232,37 +270,37 @@ public final class Demo {
         return plan.batch() / comm.size();
     }
 
-    /** The sub-model the elastic run resolved for budget {@code b}: the same cut for every baseline. */
-    private Subnet subnet(Architecture full, String b) throws IOException {
-        return ElasticBudgets.resolve(dir("elastic"), full, b).subnet();
+    /** The sub-model seed {@code seed}'s elastic run resolved for budget {@code b}: the same cut for its baselines. */
+    private Subnet subnet(long seed, Architecture full, String b) throws IOException {
+        return ElasticBudgets.resolve(dir(seed, "elastic"), full, b).subnet();
     }
 
-    private void cut(String b) throws IOException {
-        Path d = dir("baselines/cut-" + b);
+    private void cut(long seed, String b) throws IOException {
+        Path d = dir(seed, "baselines/cut-" + b);
         RunDirectory.deleteTree(d);
         try (Checkpoint parent = Checkpoint.open(dir("permuted"))) {
-            Slicer.write(parent, subnet(parent.architecture(), b), "cut " + b, d, DType.F32);
+            Slicer.write(parent, subnet(seed, parent.architecture(), b), "cut " + b, d, DType.F32);
         }
     }
 
-    private void minitron(String b) throws IOException {
+    private void minitron(long seed, String b) throws IOException {
         Corpus c = Corpora.open(corpus, cache);
         try (Checkpoint parent = Checkpoint.open(dir("permuted"));
              TextTokenizer tok = TextTokenizer.load(tokenizer());
              TokenIds train = TokenCache.ids(cache, c, Split.TRAIN, tok, false);
              TokenIds val = TokenCache.ids(cache, c, Split.VALIDATION, tok, false)) {
             Minitron.Settings s = new Minitron.Settings(plan.minitronTokens(), plan.seqLen(), plan.batch(), plan.distillLr(),
-                    plan.distillWarmup(), plan.distillEvalEvery(), 4, 0);
-            Minitron.run(parent, subnet(parent.architecture(), b), TokenSource.of(train), TokenSource.of(val),
-                    dir("baselines/minitron-" + b), s, console);
+                    plan.distillWarmup(), plan.distillEvalEvery(), 4, seed);
+            Minitron.run(parent, subnet(seed, parent.architecture(), b), TokenSource.of(train), TokenSource.of(val),
+                    dir(seed, "baselines/minitron-" + b), s, console);
         }
     }
 
-    private void scratch(String b) throws IOException {
-        Path run = dir("baselines/scratch-" + b);
-        Path cfgDir = dir("baselines/scratch-" + b + ".config");
+    private void scratch(long seed, String b) throws IOException {
+        Path run = dir(seed, "baselines/scratch-" + b);
+        Path cfgDir = dir(seed, "baselines/scratch-" + b + ".config");
         try (Checkpoint parent = Checkpoint.open(dir("permuted"))) {
-            Architecture cut = subnet(parent.architecture(), b).architecture(parent.config());
+            Architecture cut = subnet(seed, parent.architecture(), b).architecture(parent.config());
             ModelConfig c = cut.config();
             if (!cut.isHomogeneous()) {
                 console.printf(Locale.ROOT, "note      budget %s has per-layer sizes; from scratch trains the homogeneous config "
@@ -270,30 +308,33 @@ public final class Demo {
             }
             ConfigJson.write(cfgDir, c);
         }
-        pretrain(run, "--config", cfgDir.resolve(ConfigJson.FILE_NAME).toString());
+        pretrain(run, seed, "--config", cfgDir.resolve(ConfigJson.FILE_NAME).toString());
     }
 
-    /** Every model of the comparison, evaluated once each into {@code eval/NAME.json}. */
+    /** Every model of the comparison, evaluated once each into {@code eval/NAME.json} of its seed's directory. */
     List<Row> rows() {
         List<Row> rows = new ArrayList<>();
-        rows.add(new Row(PARENT, plan.budgets().getFirst(), "parent", dir("permuted"), null));
-        for (String b : plan.budgets()) {
-            rows.add(new Row(ELASTIC, b, "elastic-" + b, dir("elastic"), b));
-        }
+        rows.add(new Row(PARENT, plan.budgets().getFirst(), "parent", dir("permuted"), null, seeds.getFirst(), out));
         double lo = Double.MAX_VALUE, hi = 0;
         for (String b : plan.budgets()) {
             double f = org.nestlm.elastic.Budget.parse(b).fraction();
             lo = Math.min(lo, f);
             hi = Math.max(hi, f);
         }
-        for (int k = 1; hi > lo && k <= INTERPOLATED_POINTS; k++) {
-            String b = org.nestlm.elastic.ElasticModel.percent(lo + (hi - lo) * k / (INTERPOLATED_POINTS + 1), 2);
-            rows.add(new Row(INTERPOLATED, b, "interpolated-" + b, dir("elastic"), b));
-        }
-        for (String b : plan.derived()) {
-            rows.add(new Row(CUT, b, "cut-" + b, dir("baselines/cut-" + b), null));
-            rows.add(new Row(MINITRON, b, "minitron-" + b, dir("baselines/minitron-" + b), null));
-            rows.add(new Row(SCRATCH, b, "scratch-" + b, dir("baselines/scratch-" + b), null));
+        for (long seed : seeds) {
+            Path root = seedRoot(out, seed);
+            for (String b : plan.budgets()) {
+                rows.add(new Row(ELASTIC, b, "elastic-" + b, dir(seed, "elastic"), b, seed, root));
+            }
+            for (int k = 1; hi > lo && k <= INTERPOLATED_POINTS; k++) {
+                String b = org.nestlm.elastic.ElasticModel.percent(lo + (hi - lo) * k / (INTERPOLATED_POINTS + 1), 2);
+                rows.add(new Row(INTERPOLATED, b, "interpolated-" + b, dir(seed, "elastic"), b, seed, root));
+            }
+            for (String b : plan.derived()) {
+                rows.add(new Row(CUT, b, "cut-" + b, dir(seed, "baselines/cut-" + b), null, seed, root));
+                rows.add(new Row(MINITRON, b, "minitron-" + b, dir(seed, "baselines/minitron-" + b), null, seed, root));
+                rows.add(new Row(SCRATCH, b, "scratch-" + b, dir(seed, "baselines/scratch-" + b), null, seed, root));
+            }
         }
         return rows;
     }
@@ -325,9 +366,9 @@ public final class Demo {
         List<EvalData> sets = evalSets();
         console.println("          sets: " + sets.stream().map(EvalData::label).toList());
         Evaluator ev = new Evaluator(cache, evalSettings(), plan.blimpPairs(), false);
-        Files.createDirectories(dir("eval"));
         for (Row r : rows()) {
-            Path f = dir("eval").resolve(r.name() + ".json");
+            Path f = r.evalFile();
+            Files.createDirectories(f.getParent());
             if (Files.isRegularFile(f)) {
                 continue;
             }
@@ -336,17 +377,18 @@ public final class Demo {
                 ModelResult m = ev.evaluate(s, r.evalBudget(), tokenizer(), sets);
                 AtomicFiles.writeString(f, ConfigJson.MAPPER.writerWithDefaultPrettyPrinter()
                         .writeValueAsString(EvalReport.toJson(List.of(m), evalSettings())) + "\n");
-                console.printf(Locale.ROOT, "          %-16s %,9d parameters  held-out loss %.4f  (%.1f s)%n", r.name(), m.parameters(),
+                console.printf(Locale.ROOT, "          %-16s %,9d parameters  held-out loss %.4f  (%.1f s)%n",
+                        r.name() + (seeds.size() > 1 ? " @" + r.seed() : ""), m.parameters(),
                         m.text().getFirst().loss(), (System.nanoTime() - t) / 1e9);
             }
         }
     }
 
-    Map<String, ModelResult> readResults() throws IOException {
-        Map<String, ModelResult> m = new LinkedHashMap<>();
+    Map<Row, ModelResult> readResults() throws IOException {
+        Map<Row, ModelResult> m = new LinkedHashMap<>();
         for (Row r : rows()) {
-            Path f = dir("eval").resolve(r.name() + ".json");
-            m.put(r.name(), EvalReport.fromJson(ConfigJson.MAPPER.readTree(f.toFile()), f.toString()).getFirst());
+            Path f = r.evalFile();
+            m.put(r, EvalReport.fromJson(ConfigJson.MAPPER.readTree(f.toFile()), f.toString()).getFirst());
         }
         return m;
     }
@@ -355,6 +397,10 @@ public final class Demo {
 
     private Path dir(String rel) {
         return out.resolve(rel);
+    }
+
+    private Path dir(long seed, String rel) {
+        return seedRoot(out, seed).resolve(rel);
     }
 
     private Path tokenizer() {

@@ -63,8 +63,9 @@ public final class DemoState {
         return done.containsKey(stage);
     }
 
+    /** Completed stages with their seconds, in the order they completed. */
     public Map<String, Double> stages() {
-        return Map.copyOf(done);
+        return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(done));
     }
 
     public Double seconds(String stage) {

@@ -25,7 +25,9 @@ import java.util.stream.Stream;
  * {@code report.md} of a demo run, with {@code loss_vs_params.png} (held-out loss against parameters, every method)
  * and {@code val_curves.png} (held-out loss during distillation: each budget of the elastic run and each
  * Minitron-style run), the results table, Table 2 (tokens) and Table 3 (memory) at our scale, and the acceptance
- * checks computed from the measurements; the same summary goes to the console.
+ * checks computed from the measurements; the same summary goes to the console. Over several seeds every row is one
+ * method and budget with the mean and sample deviation of its held-out loss and the 95 % interval of the mean, the
+ * other columns are means, the loss plot carries the intervals as error bars, and the checks are made on the means.
  */
 public final class Report {
 
@@ -38,30 +40,42 @@ public final class Report {
     private Report() {
     }
 
-    public static Summary write(Path out, DemoPlan plan, DemoState state, List<Demo.Row> rows, List<EvalData> sets,
-                                Map<String, ModelResult> results, PrintStream console) throws IOException {
+    public static Summary write(Path out, DemoPlan plan, DemoState state, List<Long> seeds, List<Demo.Row> rows,
+                                List<EvalData> sets, Map<Demo.Row, ModelResult> results, PrintStream console) throws IOException {
         String heldOut = sets.getFirst().label();
         FamilyCost cost = FamilyCost.of(plan);
+        Path first = Demo.seedRoot(out, seeds.getFirst());   // curves and memory: the first seed's runs
+        boolean several = seeds.size() > 1;
+        // rows of the same method and budget, one per seed, in seed order
+        Map<String, List<Demo.Row>> groups = new LinkedHashMap<>();
+        for (Demo.Row r : rows) {
+            groups.computeIfAbsent(r.method() + " " + r.budget(), k -> new ArrayList<>()).add(r);
+        }
         // --- results table
         StringBuilder table = new StringBuilder();
         List<String> extra = sets.subList(1, sets.size()).stream().map(EvalData::label).toList();
-        table.append("| method | budget | parameters | held-out loss (").append(heldOut).append(") | ppl/token | bits/byte |");
+        table.append("| method | budget | parameters | held-out loss (").append(heldOut)
+                .append(several ? ", mean ± sd over " + seeds.size() + " seeds) | 95 % interval" : ")")
+                .append(" | ppl/token | bits/byte |");
         for (String e : extra) {
             table.append(' ').append(e.equals("blimp") ? "BLiMP accuracy" : e + " ppl/word").append(" |");
         }
-        table.append("\n|---|---|---|---|---|---|").append("---|".repeat(extra.size())).append('\n');
-        for (Demo.Row r : rows) {
-            ModelResult m = results.get(r.name());
-            TextScore t = m.text(heldOut);
-            table.append(String.format(Locale.ROOT, "| %s | %s | %,d | %.4f | %.2f | %.4f |", label(r.method()), r.budget(),
-                    m.parameters(), t.loss(), t.perplexity(), t.bitsPerByte()));
+        table.append("\n|---|---|---|---|---|---|").append(several ? "---|" : "").append("---|".repeat(extra.size())).append('\n');
+        for (List<Demo.Row> g : groups.values()) {
+            Demo.Row r = g.getFirst();
+            List<ModelResult> ms = g.stream().map(results::get).toList();
+            SeedStats loss = stats(ms, m -> m.text(heldOut).loss());
+            table.append(String.format(Locale.ROOT, "| %s | %s | %,d | %s |%s %.2f | %.4f |", label(r.method()), r.budget(),
+                    Math.round(stats(ms, m -> (double) m.parameters()).mean()), loss.format(),
+                    several ? " " + loss.interval() + " |" : "", stats(ms, m -> m.text(heldOut).perplexity()).mean(),
+                    stats(ms, m -> m.text(heldOut).bitsPerByte()).mean()));
             for (String e : extra) {
                 if (e.equals("blimp")) {
-                    BlimpScore b = m.blimp().isEmpty() ? null : m.blimp().getFirst();
-                    table.append(b == null ? " – |" : String.format(Locale.ROOT, " %.1f %% |", 100 * b.accuracy()));
+                    table.append(ms.getFirst().blimp().isEmpty() ? " – |" : String.format(Locale.ROOT, " %.1f %% |",
+                            100 * stats(ms, m -> m.blimp().getFirst().accuracy()).mean()));
                 } else {
-                    TextScore x = m.text(e);
-                    table.append(x == null ? " – |" : String.format(Locale.ROOT, " %.1f |", x.wordPerplexity()));
+                    table.append(ms.getFirst().text(e) == null ? " – |" : String.format(Locale.ROOT, " %.1f |",
+                            stats(ms, m -> m.text(e).wordPerplexity()).mean()));
                 }
             }
             table.append('\n');
@@ -69,37 +83,41 @@ public final class Report {
         // --- acceptance
         List<Acceptance.Size> sizes = new ArrayList<>();
         for (String b : plan.derived()) {
-            sizes.add(new Acceptance.Size(b, loss(results, "elastic-" + b, heldOut), loss(results, "cut-" + b, heldOut),
-                    loss(results, "minitron-" + b, heldOut), loss(results, "scratch-" + b, heldOut)));
+            sizes.add(new Acceptance.Size(b, loss(groups, results, Demo.ELASTIC, b, heldOut), loss(groups, results, Demo.CUT, b, heldOut),
+                    loss(groups, results, Demo.MINITRON, b, heldOut), loss(groups, results, Demo.SCRATCH, b, heldOut)));
         }
         List<Acceptance.Check> checks = Acceptance.evaluate(sizes, cost);
         boolean ok = Acceptance.all(checks);
         // --- plots
         Map<String, Charts.Series> lvp = new LinkedHashMap<>();
         for (String method : List.of(Demo.ELASTIC, Demo.INTERPOLATED, Demo.CUT, Demo.MINITRON, Demo.SCRATCH, Demo.PARENT)) {
-            List<Double> x = new ArrayList<>(), y = new ArrayList<>();
-            for (Demo.Row r : rows) {
-                if (r.method().equals(method)) {
-                    x.add((double) results.get(r.name()).parameters());
-                    y.add(loss(results, r.name(), heldOut));
+            List<Double> x = new ArrayList<>(), y = new ArrayList<>(), err = new ArrayList<>();
+            for (List<Demo.Row> g : groups.values()) {
+                if (g.getFirst().method().equals(method)) {
+                    List<ModelResult> ms = g.stream().map(results::get).toList();
+                    SeedStats l = stats(ms, m -> m.text(heldOut).loss());
+                    x.add(stats(ms, m -> (double) m.parameters()).mean());
+                    y.add(l.mean());
+                    err.add(l.n() < 2 ? 0.0 : l.halfWidth());
                 }
             }
-            lvp.put(label(method), new Charts.Series(x, y, true));
+            lvp.put(label(method), new Charts.Series(x, y, true, several ? err : null));
         }
-        Charts.lines(out.resolve("loss_vs_params.png"), "held-out loss against parameters (" + heldOut + ")", "parameters",
+        Charts.lines(out.resolve("loss_vs_params.png"), "held-out loss vs parameters (" + heldOut + ")"
+                + (several ? "; bars: 95 % CI, " + seeds.size() + " seeds" : ""), "parameters",
                 "loss (nats / token)", lvp);
         Charts.lines(out.resolve("val_curves.png"), "held-out loss while distilling: elastic budgets vs Minitron-style runs",
-                "tokens trained (elastic: whole run)", "validation loss (nats / token)", curves(out, plan));
+                "tokens trained (elastic: whole run)", "validation loss (nats / token)", curves(first, plan));
         // --- memory
         List<Long> params = new ArrayList<>();
         for (String b : plan.budgets()) {
-            params.add(results.get("elastic-" + b).parameters());
+            params.add(results.get(groups.get(Demo.ELASTIC + " " + b).getFirst()).parameters());
         }
-        long meta = sizeOf(out.resolve("elastic").resolve(ElasticJson.FILE_NAME)) + sizeOf(out.resolve("elastic").resolve(ElasticJson.ROUTER_FILE));
+        long meta = sizeOf(first.resolve("elastic").resolve(ElasticJson.FILE_NAME)) + sizeOf(first.resolve("elastic").resolve(ElasticJson.ROUTER_FILE));
         FamilyCost.Memory mem = FamilyCost.memory(params, meta);
         long slicedBytes = 0;
         for (String b : plan.derived()) {
-            slicedBytes += sizeOf(out.resolve("sliced").resolve("elastic-" + b).resolve("model.safetensors"));
+            slicedBytes += sizeOf(first.resolve("sliced").resolve("elastic-" + b).resolve("model.safetensors"));
         }
 
         StringBuilder md = new StringBuilder();
@@ -109,7 +127,9 @@ public final class Report {
                 .append("Held-out loss: mean next-token NLL on `").append(heldOut).append("` (first ")
                 .append(String.format(Locale.ROOT, "%,d", plan.evalTokens())).append(" tokens, sliding windows of ")
                 .append(2 * plan.seqLen()).append(" with stride ").append(plan.seqLen())
-                .append("; fp32; elastic budgets by their masks over the one checkpoint).\n\n");
+                .append("; fp32; elastic budgets by their masks over the one checkpoint).")
+                .append(several ? " Seeds " + seeds + ": the parent once; the elastic run and every baseline once per seed"
+                        + " (router noise, budget draws, data order, initialisation)." : "").append("\n\n");
         md.append("## Results\n\n").append(table).append('\n');
         md.append("Methods: **elastic** — the nested sizes of one elastic run (router + KD from the frozen parent); "
                 + "**(a) cut** — the same sub-model cut from the parent with no training; **(b) Minitron-style** — that cut "
@@ -139,7 +159,7 @@ public final class Report {
         md.append(String.format(Locale.ROOT, "The elastic checkpoint needs %.0f %% less memory than separate checkpoints of the "
                 + "same sizes (2 bytes per parameter; the sliced BF16 files of the derived sizes measure %,d bytes in all).%n%n",
                 100 * mem.saving(), slicedBytes));
-        md.append("## Acceptance (issue 7)\n\n");
+        md.append("## Acceptance").append(several ? " (on the means over " + seeds.size() + " seeds)" : "").append("\n\n");
         for (Acceptance.Check c : checks) {
             md.append("- ").append(c.pass() ? "**pass** " : "**FAIL** ").append(c.text()).append('\n');
         }
@@ -148,7 +168,7 @@ public final class Report {
         md.append("\n## Stage timings\n\n| stage | seconds |\n|---|---|\n");
         Map<String, Double> st = state.stages();
         double total = 0;
-        for (Map.Entry<String, Double> e : orderedStages(st)) {
+        for (Map.Entry<String, Double> e : st.entrySet()) {
             md.append(String.format(Locale.ROOT, "| %s | %.1f |%n", e.getKey(), e.getValue()));
             total += e.getValue();
         }
@@ -169,11 +189,6 @@ public final class Report {
         return new Summary(table.toString(), checks, ok);
     }
 
-    private static List<Map.Entry<String, Double>> orderedStages(Map<String, Double> st) {
-        List<Map.Entry<String, Double>> l = new ArrayList<>(st.entrySet());
-        return l;
-    }
-
     static String label(String method) {
         return switch (method) {
             case Demo.ELASTIC -> "elastic";
@@ -185,8 +200,14 @@ public final class Report {
         };
     }
 
-    private static double loss(Map<String, ModelResult> results, String name, String data) {
-        return results.get(name).text(data).loss();
+    /** The held-out loss of {@code method} at {@code budget}, one value per seed. */
+    private static SeedStats loss(Map<String, List<Demo.Row>> groups, Map<Demo.Row, ModelResult> results, String method,
+                                  String budget, String data) {
+        return stats(groups.get(method + " " + budget).stream().map(results::get).toList(), m -> m.text(data).loss());
+    }
+
+    private static SeedStats stats(List<ModelResult> ms, java.util.function.ToDoubleFunction<ModelResult> f) {
+        return new SeedStats(ms.stream().map(m -> f.applyAsDouble(m)).toList());
     }
 
     private static long sizeOf(Path p) throws IOException {

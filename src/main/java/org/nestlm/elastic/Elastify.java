@@ -38,7 +38,6 @@ import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -115,11 +114,6 @@ public final class Elastify {
             throw new IllegalArgumentException("--accumulation " + config.accumulation() + " is not a multiple of the "
                     + comm.size() + " ranks (each rank computes every " + comm.size() + "th micro-batch of a step)");
         }
-        Files.createDirectories(out);
-        if (comm.isRoot()) {
-            RunDirectory.recover(out);
-        }
-        comm.barrier();
         Architecture arch = teacher.architecture();
         long fullParams = arch.parameterCount();
         List<Budget> budgets = new ArrayList<>();
@@ -128,8 +122,10 @@ public final class Elastify {
         }
         budgets.sort(Comparator.comparingDouble((Budget b) -> b.fractionOf(fullParams)).reversed());
         ElasticSpace space = ElasticSpace.defaults(arch, removalOrder, config.heterogeneousMlp());
-        TrainLog log = new TrainLog(out);
-        try (NDManager root = NDManager.newBaseManager()) {
+        // rank 0 holds the run directory (its lock, a killed writer's leftovers removed); the others only read it
+        RunDirectory dir = comm.isRoot() ? RunDirectory.open(out) : null;
+        comm.barrier();
+        try (dir; NDManager root = NDManager.newBaseManager()) {
             int start = 0;
             Path state = RunDirectory.state(out);
             Map<String, float[]> weights = teacher.toFloatArrays();
@@ -145,14 +141,12 @@ public final class Elastify {
                 }
                 start = s.get("step").asInt();
                 weights = TensorStore.readFloats(state.resolve("model.safetensors"));
-                if (comm.isRoot()) {
-                    log.truncateAfter(start);
-                }
                 console.printf("resuming %s at step %d of %d%n", out, start, config.totalSteps());
             } else if (RunDirectory.hasState(out)) {
                 throw new IllegalArgumentException(out + " holds an elastify run already; pass --resume to continue it or "
                         + "choose another --out");
             }
+            TrainLog log = comm.isRoot() ? dir.log(start) : null;
             final Map<String, float[]> init = weights;
             try (NemotronH student = NemotronH.fromTensors(arch, root, init::get);
                  Router router = new Router(space, budgets.size(), config.routerWidth(), root, config.seed());
@@ -308,6 +302,7 @@ public final class Elastify {
                         routed = (int) stats[2 * n + 4];
                     }
                     double lr = config.modelLr() * warm;
+                    String skip = null;
                     try {
                         modelOpt.step(lr, config.clipNorm());
                         routerOpt.step(config.routerLr() * warm, 0);
@@ -321,6 +316,7 @@ public final class Elastify {
                                     + " for " + skipped + " steps in a row; lower --lr or --router-lr", e);
                         }
                         console.printf(Locale.ROOT, "warning: step %d skipped: %s%n", done(step), e.getMessage());
+                        skip = e.getMessage();
                     }
                     int done = step + 1;
                     tokensDone += (stage1 ? config.stage1TokensPerStep() : config.stage2TokensPerStep());
@@ -340,7 +336,10 @@ public final class Elastify {
                         total += kdBetween;
                     }
                     entry.put("loss", total / config.accumulation());
-                    entry.put("tokens", done * config.stage1TokensPerStep());
+                    if (skip != null) {
+                        entry.put("skipped", skip);      // no update was applied at this step
+                    }
+                    entry.put("tokens", config.tokensAfter(done));
                     if (done % config.evalEvery() == 0 || done == config.totalSteps()) {
                         lastVal = validate();
                         lastVal.forEach((k, v) -> entry.put("val_" + k, v));

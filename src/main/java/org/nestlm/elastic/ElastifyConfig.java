@@ -99,6 +99,12 @@ public record ElastifyConfig(List<String> budgets, long tokens, double stage1Fra
         return stage1Steps() + stage2Steps();
     }
 
+    /** Student tokens seen after {@code steps} optimizer steps (stage-2 steps are {@code stage2Multiplier}× longer). */
+    public long tokensAfter(int steps) {
+        int s1 = Math.min(steps, stage1Steps());
+        return s1 * stage1TokensPerStep() + (long) (steps - s1) * stage2TokensPerStep();
+    }
+
     /** Gumbel temperature: exponential from tauStart to tauEnd over stage 1, then held. */
     public double tau(int step) {
         int s1 = Math.max(1, stage1Steps());

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
 
 /**
  * Atomic file writing used by every writer in the project: the content goes to a temp file in the target's
@@ -18,8 +19,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * Readers see either the old file or the complete new one, never a partial write; if the body fails the temp file
  * is removed and an existing target is left untouched.
  *
- * <p>The temp file is {@code .<name>.<random>.tmp}, created with default permissions (not the 0600 of
- * {@link Files#createTempFile}), so the final file gets the usual umask permissions.
+ * <p>The temp file is {@code .<name>.<random hex>.tmp}, created with default permissions (not the 0600 of
+ * {@link Files#createTempFile}), so the final file gets the usual umask permissions. A process killed mid-write
+ * leaves it behind; {@link #isTemporary} recognises such leftovers so that the next run can remove them.
  */
 public final class AtomicFiles {
 
@@ -30,6 +32,26 @@ public final class AtomicFiles {
     @FunctionalInterface
     public interface IOConsumer<T> {
         void accept(T t) throws IOException;
+    }
+
+    /** {@code .<name>.<hex>.tmp}: the temp file names {@link #write} uses. */
+    private static final Pattern TEMPORARY = Pattern.compile("\\..+\\.[0-9a-f]{1,16}\\.tmp");
+
+    /** Whether {@code fileName} is one of this class's temp files (a leftover when no write is in progress). */
+    public static boolean isTemporary(String fileName) {
+        return TEMPORARY.matcher(fileName).matches();
+    }
+
+    /** Copies {@code source} onto {@code target} atomically. */
+    public static void copy(Path source, Path target) throws IOException {
+        write(target, ch -> {
+            try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
+                long size = in.size();
+                for (long done = 0; done < size; ) {
+                    done += in.transferTo(done, size - done, ch);
+                }
+            }
+        });
     }
 
     /** Writes {@code content} as UTF-8. */
@@ -49,6 +71,10 @@ public final class AtomicFiles {
     public static void write(Path file, IOConsumer<FileChannel> body) throws IOException {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
+        if (Files.isDirectory(target)) {
+            // the rename would fail with the temp file's name in the message
+            throw new IOException(target + " is a directory; give a file name");
+        }
         Files.createDirectories(dir);
         Path temp = createTemp(dir, target.getFileName().toString());
         boolean done = false;

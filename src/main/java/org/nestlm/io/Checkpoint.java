@@ -8,7 +8,6 @@ import org.nestlm.model.WeightNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -144,10 +143,7 @@ public final class Checkpoint implements AutoCloseable {
         if (file.toAbsolutePath().normalize().equals(target.toAbsolutePath().normalize())) {
             return;
         }
-        Files.createDirectories(targetDir);
-        Path tmp = Files.createTempFile(targetDir, ".tokenizer", ".tmp");
-        Files.copy(file, tmp, StandardCopyOption.REPLACE_EXISTING);
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFiles.copy(file, target);   // with the user's umask, as every output file
     }
 
     /** Copies {@code tokenizer.json} from {@code source} into {@code target} when there is one. */

@@ -10,13 +10,12 @@ import org.nestlm.io.SafetensorsWriter;
 import org.nestlm.io.TensorData;
 import org.nestlm.model.ConfigJson;
 import org.nestlm.model.ModelConfig;
+import org.nestlm.train.RunDirectory;
 
 import java.io.IOException;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -29,13 +28,17 @@ import java.util.stream.Stream;
  * the {@link SlicePlan}, read from the mapped full weights one shard's worth at a time (so a 12B model never
  * needs all its floats in memory), {@code config.json} from {@link SlicedConfig}, and the tokenizer.
  *
- * <p>The whole directory is built under a temporary sibling name and renamed into place at the end, so
- * {@code out} either does not exist or holds a complete checkpoint.
+ * <p>The whole directory is built under the sibling name {@code .NAME.slicing}, locked as a {@link RunDirectory}
+ * while it is written, and renamed into place at the end, so {@code out} either does not exist or holds a complete
+ * checkpoint, with the user's umask permissions.
  */
 public final class Slicer {
 
     /** Floats held in memory while writing one shard (1 GiB of fp32); the shard on disk is this or half. */
     static final long SHARD_FLOATS = 256L << 20;
+
+    /** Suffix of the directory a slice is written in: {@code .NAME.slicing} next to {@code NAME}. */
+    static final String SLICING = ".slicing";
 
     private Slicer() {
     }
@@ -57,37 +60,63 @@ public final class Slicer {
         }
         SlicePlan plan = SlicePlan.of(source.architecture(), sub);
         Path target = out.toAbsolutePath().normalize();
-        if (Files.exists(target)) {
-            boolean empty;
-            try (Stream<Path> s = Files.list(target)) {
-                empty = Files.isDirectory(target) && s.findAny().isEmpty();
-            } catch (IOException e) {
-                empty = false;
-            }
-            if (!empty) {
-                throw new FileAlreadyExistsException(target + ": already exists; slice into a new directory");
-            }
-        }
         Path parent = target.getParent();
         Files.createDirectories(parent);
-        Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".slicing-");
+        // the directory is built under a fixed sibling name that this process owns while it writes: a second slice
+        // into the same --out fails at once, and the next slice after a kill starts the leftover afresh
+        RunDirectory work;
         try {
-            writeWeights(source, plan, tmp, dtype, shardFloats);
-            ModelConfig config = SlicedConfig.of(plan.cut(), budget, source.dir().toString());
-            ConfigJson.write(tmp, config);
-            Checkpoint.copyTokenizer(source.dir(), tmp);
-            if (Files.exists(target)) {
-                Files.delete(target);   // the empty directory checked above
+            work = RunDirectory.open(parent.resolve("." + target.getFileName() + SLICING));
+        } catch (RunDirectory.InUseException e) {
+            throw new RunDirectory.InUseException(target + " is being written by another slice: " + e.getMessage());
+        }
+        try (work) {
+            boolean published = false;
+            try {
+                removeOldTemporaries(parent, target.getFileName().toString());
+                if (!isAbsentOrEmpty(target)) {
+                    throw new FileAlreadyExistsException(target + ": already exists; slice into a new directory");
+                }
+                work.clear();
+                Path tmp = work.path();
+                writeWeights(source, plan, tmp, dtype, shardFloats);
+                ModelConfig config = SlicedConfig.of(plan.cut(), budget, source.dir().toString());
+                ConfigJson.write(tmp, config);
+                Checkpoint.copyTokenizer(source.dir(), tmp);
+                work.publish(target);
+                published = true;
+            } finally {
+                if (!published) {
+                    try {
+                        work.discard();
+                    } catch (IOException ignored) {
+                        // the failure matters more; the next slice into out removes the leftover
+                    }
+                }
             }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException | RuntimeException e) {
-            deleteTree(tmp);
-            if (e instanceof DirectoryNotEmptyException) {
-                throw new FileAlreadyExistsException(target + ": appeared while slicing; slice into a new directory");
-            }
-            throw e;
         }
         return plan;
+    }
+
+    private static boolean isAbsentOrEmpty(Path dir) {
+        if (!Files.exists(dir)) {
+            return true;
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        } catch (IOException e) {
+            return false;   // a file, or unreadable
+        }
+    }
+
+    /** Temporary directories {@code .NAME.slicing-<random>} of killed slices by earlier versions. */
+    private static void removeOldTemporaries(Path parent, String name) throws IOException {
+        String prefix = "." + name + SLICING + "-";
+        try (Stream<Path> s = Files.list(parent)) {
+            for (Path p : s.filter(p -> p.getFileName().toString().startsWith(prefix) && Files.isDirectory(p)).toList()) {
+                RunDirectory.deleteTree(p);
+            }
+        }
     }
 
     /** model.safetensors, or shards of at most {@code shardFloats} elements plus the HF index. */
@@ -136,19 +165,5 @@ public final class Slicer {
             data.add(new TensorData(k.target(), k.shape(), k.gather(source.tensor(k.source()))));
         }
         return data;
-    }
-
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // best effort: a leftover temporary directory is named as such
-                }
-            });
-        } catch (IOException ignored) {
-            // nothing to clean
-        }
     }
 }

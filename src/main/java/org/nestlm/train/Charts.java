@@ -18,8 +18,15 @@ public final class Charts {
     private Charts() {
     }
 
-    /** One named series: x and y values of equal length; {@code markers} draws points instead of a bare line. */
-    public record Series(List<Double> x, List<Double> y, boolean markers) {
+    /**
+     * One named series: x and y values of equal length; {@code markers} draws points instead of a bare line;
+     * {@code errors}, when not null, the half-height of an error bar at each point.
+     */
+    public record Series(List<Double> x, List<Double> y, boolean markers, List<Double> errors) {
+
+        public Series(List<Double> x, List<Double> y, boolean markers) {
+            this(x, y, markers, null);
+        }
     }
 
     public static void lines(Path png, String title, String xTitle, String yTitle, Map<String, Series> series) throws IOException {
@@ -30,7 +37,8 @@ public final class Charts {
             if (e.getValue().x().isEmpty()) {
                 continue;
             }
-            chart.addSeries(e.getKey(), e.getValue().x(), e.getValue().y())
+            Series v = e.getValue();
+            (v.errors() == null ? chart.addSeries(e.getKey(), v.x(), v.y()) : chart.addSeries(e.getKey(), v.x(), v.y(), v.errors()))
                     .setMarker(e.getValue().markers() ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
             any = true;
         }

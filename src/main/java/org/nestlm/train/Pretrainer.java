@@ -43,8 +43,8 @@ import java.util.Map;
  * <p>Data-parallel ({@link #withCommunicator}): {@code accumulation} stays the global number of micro-batches per step;
  * rank r of N computes micro-batches r, r + N, r + 2N, … of each step with the same loss scaling (1 / accumulation),
  * the gradients are summed across ranks ({@link GradientAllReduce}) before every rank applies the same AdamW
- * update, so N ranks compute what one process does. Rank 0 alone writes the run directory; every rank starts from
- * it, and the ranks check at the start that they agree on settings, data, step and weights.
+ * update, so N ranks compute what one process does. Rank 0 alone holds and writes the run directory; every rank
+ * starts from it, and the ranks check at the start that they agree on settings, data, steps and weights.
  */
 public final class Pretrainer {
 
@@ -103,16 +103,13 @@ public final class Pretrainer {
             throw new IllegalArgumentException("--accumulation " + config.accumulation() + " is not a multiple of the "
                     + comm.size() + " ranks (each rank computes every " + comm.size() + "th micro-batch of a step)");
         }
-        Files.createDirectories(out);
-        TrainLog log = new TrainLog(out);
-        try (NDManager root = NDManager.newBaseManager()) {
+        // rank 0 holds the run directory (its lock, a killed writer's leftovers removed); the others only read it
+        RunDirectory dir = comm.isRoot() ? RunDirectory.open(out) : null;
+        comm.barrier();
+        try (dir; NDManager root = NDManager.newBaseManager()) {
             int startStep = 0;
             NemotronH model;
             Map<String, float[]> optimizerState = null;
-            if (comm.isRoot()) {
-                RunDirectory.recover(out);
-            }
-            comm.barrier();
             Path stateDir = RunDirectory.state(out);
             if (resume) {
                 if (!Files.isDirectory(stateDir)) {
@@ -129,9 +126,6 @@ public final class Pretrainer {
                     model = NemotronH.load(ckpt, root);
                 }
                 optimizerState = TensorStore.readFloats(stateDir.resolve("optimizer.safetensors"));
-                if (comm.isRoot()) {
-                    log.truncateAfter(startStep);
-                }
                 console.printf("resuming %s at step %d of %d%n", out, startStep, config.totalSteps());
             } else {
                 if (Files.exists(stateDir)) {
@@ -140,6 +134,7 @@ public final class Pretrainer {
                 }
                 model = NemotronH.initialize(Architecture.fromConfig(modelConfig), config.seed(), root);
             }
+            TrainLog log = comm.isRoot() ? dir.log(startStep) : null;
             List<Param> params = new ArrayList<>(model.parameters().values());
             try (model; AdamW optimizer = new AdamW(params, root, config.beta1(), config.beta2(), config.weightDecay())) {
                 if (optimizerState != null) {
@@ -178,6 +173,7 @@ public final class Pretrainer {
                             + "); lower --lr or raise --warmup");
                 }
                 double gradNorm;
+                String skip = null;
                 try {
                     gradNorm = optimizer.step(lr, config.clipNorm());
                     skipped = 0;
@@ -190,13 +186,20 @@ public final class Pretrainer {
                     }
                     console.printf(Locale.ROOT, "warning: step %d skipped: %s%n", step + 1, e.getMessage());
                     gradNorm = Double.NaN;
+                    skip = e.getMessage();
                 }
                 lastLoss = loss;
                 int done = step + 1;
                 double elapsed = (System.nanoTime() - started) / 1e9;
                 double tps = (done - startStep) * tokensPerStep / Math.max(elapsed, 1e-9);
                 ObjectNode entry = ConfigJson.MAPPER.createObjectNode().put("step", done).put("tokens", done * tokensPerStep)
-                        .put("lr", lr).put("loss", loss).put("grad_norm", gradNorm).put("tokens_per_s", Math.round(tps));
+                        .put("lr", lr).put("loss", loss);
+                if (skip == null) {
+                    entry.put("grad_norm", gradNorm);
+                } else {
+                    entry.put("skipped", skip);          // no update was applied: the gradient norm is not a number
+                }
+                entry.put("tokens_per_s", Math.round(tps));
                 if (comm.isRoot() && (done % config.evalEvery() == 0 || done == total)) {
                     double[] v = validate(model);
                     lastVal = v[0];

@@ -1,5 +1,6 @@
 package org.nestlm.train;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nestlm.io.AtomicFiles;
@@ -36,15 +37,24 @@ public final class TrainLog {
     public TrainLog(Path dir) throws IOException {
         this.file = dir.resolve("log.jsonl");
         if (Files.exists(file)) {
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                if (!line.isBlank()) {
-                    entries.add(ConfigJson.MAPPER.readTree(line));
+            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            for (int i = 0; i < lines.size(); i++) {
+                if (lines.get(i).isBlank()) {
+                    continue;
+                }
+                try {
+                    entries.add(ConfigJson.MAPPER.readTree(lines.get(i)));
+                } catch (JsonProcessingException e) {
+                    if (i < lines.size() - 1) {
+                        throw new IOException(file + ": line " + (i + 1) + " is not JSON: " + e.getOriginalMessage(), e);
+                    }
+                    // the last line, cut short by a kill while it was appended: the resume repeats that step
                 }
             }
         }
     }
 
-    /** Drops entries after {@code step} (they belong to work lost after the last checkpoint). */
+    /** Drops entries after {@code step} (they belong to work lost after the last checkpoint); 0 empties the log. */
     public void truncateAfter(int step) throws IOException {
         entries.removeIf(e -> e.get("step").asInt() > step);
         StringBuilder sb = new StringBuilder();

@@ -89,6 +89,16 @@ class ElastifyTest extends org.nestlm.DjlTestBase {
     }
 
     @Test
+    void aRestartAfterAKillBeforeTheFirstCheckpointLogsEveryStepOnce(@TempDir Path out) throws IOException {
+        Files.writeString(out.resolve("log.jsonl"), org.nestlm.train.PretrainerTest.KILLED_LOG);
+        ElastifyConfig c = config(32 * 4 * 3, 1000);
+        elastify(out, c).run(teacher, REMOVAL, false, 0);
+        assertTrue(c.totalSteps() >= 2, "overlaps the killed run's steps");
+        assertEquals(java.util.stream.IntStream.rangeClosed(1, c.totalSteps()).boxed().toList(),
+                org.nestlm.train.RunDirectoryTest.steps(new TrainLog(out).entries()));
+    }
+
+    @Test
     void kdIsZeroWhenStudentEqualsTeacher() {
         try (NDManager m = manager.newSubManager()) {
             NDArray ids = m.create(new long[] {1, 2, 3, 4, 5, 6, 7, 8}, new Shape(2, 4));

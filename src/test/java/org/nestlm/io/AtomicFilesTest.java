@@ -2,6 +2,8 @@ package org.nestlm.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -23,6 +25,28 @@ class AtomicFilesTest {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
         }
+    }
+
+    @Test
+    void aDirectoryInThePlaceOfTheFileIsAClearErrorAndStays() throws IOException {
+        Path d = Files.createDirectories(dir.resolve("out"));
+        IOException e = assertThrows(IOException.class, () -> AtomicFiles.writeString(d, "x"));
+        assertEquals(d + " is a directory; give a file name", e.getMessage());
+        assertEquals(List.of("out"), names());
+    }
+
+    @Test
+    void copyGetsTheUmaskAndTempNamesAreRecognised() throws IOException {
+        Path src = Files.writeString(dir.resolve("a"), "content ✓");
+        Files.setPosixFilePermissions(src, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path ref = Files.writeString(dir.resolve("ref"), "");
+        AtomicFiles.copy(src, dir.resolve("b"));
+        assertEquals("content ✓", Files.readString(dir.resolve("b")));
+        assertEquals(Files.getPosixFilePermissions(ref), Files.getPosixFilePermissions(dir.resolve("b")));
+        assertEquals(List.of("a", "b", "ref"), names());
+        assertTrue(AtomicFiles.isTemporary(".model.safetensors.7f3a09bc12d4e5f6.tmp"));
+        assertFalse(AtomicFiles.isTemporary("notes.tmp"));
+        assertFalse(AtomicFiles.isTemporary(".hidden.tmp"));
     }
 
     @Test

@@ -5,6 +5,10 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.nestlm.train.RunDirectory;
+import org.nestlm.train.RunDirectoryTest;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,6 +24,7 @@ import org.nestlm.model.NemotronH;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -158,13 +163,57 @@ class SliceTest extends org.nestlm.DjlTestBase {
     }
 
     @Test
+    void theSliceGetsTheUmaskOfAnyNewDirectoryAndFile() throws Exception {
+        Files.writeString(elastic.resolve("tokenizer.json"), "{}");
+        try {
+            Path out = tmp.resolve("umask");
+            Slicer.write(full, ElasticFixtures.subnet(1), "50%", out, DType.F32);
+            Path refDir = Files.createDirectory(tmp.resolve("umask-reference"));
+            Path refFile = Files.writeString(refDir.resolve("f"), "x");
+            assertEquals(Files.getPosixFilePermissions(refDir), Files.getPosixFilePermissions(out));
+            for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+                assertEquals(Files.getPosixFilePermissions(refFile), Files.getPosixFilePermissions(out.resolve(f)), f);
+            }
+            assertFalse(Files.exists(out.resolve(RunDirectory.LOCK_FILE)), "the lock stays out of the checkpoint");
+        } finally {
+            Files.delete(elastic.resolve("tokenizer.json"));
+        }
+    }
+
+    @Test
+    void theLeftoversOfAKilledSliceAreRemovedAtTheNextStart() throws Exception {
+        Path out = tmp.resolve("killed");
+        Path old = Files.createDirectories(tmp.resolve(".killed.slicing-8127364"));   // earlier versions' name
+        Files.writeString(old.resolve("model.safetensors"), "half");
+        Path work = Files.createDirectories(tmp.resolve(".killed.slicing"));
+        Files.writeString(work.resolve(".model.safetensors.1f2e.tmp"), "half");
+        Files.writeString(work.resolve("config.json"), "{}");
+        Slicer.write(full, ElasticFixtures.subnet(1), "50%", out, DType.F32);
+        assertEquals(List.of("config.json", "model.safetensors"), RunDirectoryTest.names(out));
+        try (var s = Files.list(tmp)) {
+            assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".killed")));
+        }
+    }
+
+    @Test
+    void aSecondSliceIntoTheSameDirectoryFailsAtOnce() throws Exception {
+        Path out = tmp.resolve("busy-slice");
+        try (FileChannel other = RunDirectoryTest.lockAsAnotherProcess(tmp.resolve(".busy-slice.slicing"))) {
+            IOException e = assertThrows(RunDirectory.InUseException.class,
+                    () -> Slicer.write(full, ElasticFixtures.subnet(1), "50%", out, DType.F32));
+            assertTrue(e.getMessage().startsWith(out + " is being written by another slice"), e.getMessage());
+            assertFalse(Files.exists(out));
+        }
+    }
+
+    @Test
     void refusesAnExistingDirectoryAndLeavesNoTemporary() throws Exception {
         Path out = Files.createDirectories(tmp.resolve("busy"));
         Files.writeString(out.resolve("x"), "x");
         assertThrows(java.nio.file.FileAlreadyExistsException.class,
                 () -> Slicer.write(full, ElasticFixtures.subnet(1), "50%", out, DType.F32));
         try (var s = Files.list(tmp)) {
-            assertTrue(s.noneMatch(p -> p.getFileName().toString().contains(".slicing-")));
+            assertTrue(s.noneMatch(p -> p.getFileName().toString().contains(".slicing")));
         }
     }
 }

@@ -37,6 +37,16 @@ class TokenizerCommandTest {
     }
 
     @Test
+    void outAsADirectoryWritesTokenizerJsonInIt() throws IOException {
+        Path texts = Files.createDirectories(dir.resolve("texts"));
+        Files.writeString(texts.resolve("a.txt"), TestTexts.prose(300, 5));
+        Path out = Files.createDirectories(dir.resolve("model"));
+        assertEquals(0, Main.run("tokenizer", "train", "--vocab", "300", "--corpus", texts.toString(),
+                "--out", out.toString(), "--quiet"));
+        assertEquals(300, TokenizerJson.read(out.resolve("tokenizer.json")).vocabSize());
+    }
+
+    @Test
     void badInputIsAnErrorExitNotACrash() {
         assertEquals(2, Main.run("tokenizer", "train", "--vocab", "100", "--corpus", dir.toString(),
                 "--out", dir.resolve("t.json").toString(), "--quiet"));
