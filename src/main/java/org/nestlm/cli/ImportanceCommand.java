@@ -130,8 +130,10 @@ final class ImportanceCommand implements Callable<Integer> {
         if (permuteOut != null && permuteOut.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
             throw new UserException("--permute-out must differ from --model (the original weights are read from it)");
         }
-        // --permute-out is this process's for the whole run: a second importance writing there fails at once
-        try (RunDirectory owned = permuteOut != null ? RunDirectory.open(permuteOut) : null;
+        Communicator comm = World.communicator();
+        // --permute-out is this process's (rank 0's in an MPI job) for the whole run: a second importance writing there
+        // fails at once
+        try (RunDirectory owned = permuteOut != null && comm.isRoot() ? RunDirectory.open(permuteOut) : null;
              Checkpoint ckpt = Checkpoint.open(model); NDManager manager = NDManager.newBaseManager()) {
             DepthImportance.Options depth = null;
             if (!noDepth) {
@@ -141,7 +143,6 @@ final class ImportanceCommand implements Callable<Integer> {
             }
             Importance.Options options = new Importance.Options(batch, mambaRankingHeadDim, depth, depthSamples);
             Rankings rankings;
-            Communicator comm = World.communicator();
             try (NemotronH net = NemotronH.load(ckpt, manager)) {
                 comm.waitForRoot();   // rank 0 first builds the token cache
                 Calibration cal = calibration(ckpt);

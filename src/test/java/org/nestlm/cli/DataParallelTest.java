@@ -122,12 +122,15 @@ class DataParallelTest {
     void importanceAndElastifyOnTwoRanksGiveTheBytesOfOneProcess() throws Exception {
         List<String> importance = List.of("importance", "--model", single.toString(), "--corpus", corpus.toString(),
                 "--cache-dir", cache.toString(), "--samples", "12", "--seq-len", "32", "--batch", "4", "--depth-samples", "4",
-                "--quiet", "--threads", "1", "--out");
+                "--quiet", "--threads", "1", "--permute-out");
         Path r1 = dir.resolve("rankings-1.json"), r2 = dir.resolve("rankings-2.json");
-        fork(concat(importance, r1.toString()));
-        MpiJobs.Result r = exec(mpirun(2, java(concat(importance, r2.toString()))), dir.resolve("importance-2.txt"));
+        Path p1 = dir.resolve("permuted-1"), p2 = dir.resolve("permuted-2");
+        fork(concat(concat(concat(importance, p1.toString()), "--out"), r1.toString()));
+        MpiJobs.Result r = exec(mpirun(2, java(concat(concat(concat(importance, p2.toString()), "--out"), r2.toString()))),
+                dir.resolve("importance-2.txt"));
         assertEquals(0, r.code(), r.output());
         assertEquals(Files.readString(r1), Files.readString(r2), "rankings.json of 2 ranks (3 batches: 2 on rank 0, 1 on rank 1)");
+        RunFiles.assertSameRun(p1, p2);                                   // the permuted checkpoint, written by rank 0
 
         List<String> elastify = List.of("elastify", "--teacher", single.toString(), "--rankings", r1.toString(),
                 "--budgets", "1.0,0.75,0.5", "--corpus", corpus.toString(), "--cache-dir", cache.toString(),
