@@ -42,6 +42,23 @@ public final class ImportanceAggregator {
         }
     }
 
+    /** Channels per sample. */
+    public int size() {
+        return sumSquares.length;
+    }
+
+    /** The running Σ_batch v² into {@code out} from {@code offset}. */
+    void copySumSquares(double[] out, int offset) {
+        System.arraycopy(sumSquares, 0, out, offset, sumSquares.length);
+    }
+
+    /** Adds another aggregation's Σ_batch v², read from {@code sums} at {@code offset}. */
+    void addSumSquares(double[] sums, int offset) {
+        for (int i = 0; i < sumSquares.length; i++) {
+            sumSquares[i] += sums[offset + i];
+        }
+    }
+
     /** {@code sqrt(Σ_batch v²)} per channel. */
     public double[] scores() {
         double[] out = new double[sumSquares.length];
