@@ -1,6 +1,7 @@
 package org.nestlm.train;
 
 import ai.djl.engine.Engine;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -55,15 +56,15 @@ class GradientAllReduceTest extends DjlTestBase {
     private static void backward(Param used, float[] c) {
         try (NDManager scope = NDManager.newBaseManager();
              GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            gc.backward(used.value().square().mul(scope.create(c, used.value().getShape())).sum().div(2));
+            gc.backward(Tensors.div(used.value().square().mul(Tensors.of(scope, c, used.value().getShape())).sum(), 2));
         }
     }
 
     @Test
     void reducedValuesReplaceTheGradientsInPlace() {
         float[] w = {0.5f, -1.5f, 2.0f, 0.25f}, c = {1f, 2f, -0.5f, 4f};
-        Param a = new Param("a", manager.create(w, new Shape(2, 2)), true);
-        Param unused = new Param("unused", manager.create(new float[] {1f, 2f}, new Shape(2)), false);
+        Param a = new Param("a", Tensors.of(manager, w, new Shape(2, 2)), true);
+        Param unused = new Param("unused", Tensors.of(manager, new float[] {1f, 2f}, new Shape(2)), false);
         a.value().setRequiresGradient(true);
         unused.value().setRequiresGradient(true);
         try (GradientAllReduce r = new GradientAllReduce(List.of(a, unused), new FakeTwoRanks(x -> x * 2 + 0.5f))) {
