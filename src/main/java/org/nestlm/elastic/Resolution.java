@@ -34,8 +34,7 @@ public final class Resolution {
         if (tolerance <= 0 || Math.abs(space.subnet(argmax).parameterCount(space.full().config()) / (double) target - 1) <= tolerance) {
             return argmax;
         }
-        Architecture full = space.full();
-        ModelConfig c = full.config();
+        ModelConfig c = space.full().config();
         double[] lpE = logProbs[Router.Axis.HIDDEN.ordinal()][0];
         double[] lpM = logProbs[Router.Axis.MAMBA.ordinal()][0];
         double[] lpA = logProbs[Router.Axis.ATTENTION.ordinal()][0];
@@ -55,15 +54,8 @@ public final class Resolution {
                         if (base <= best) {
                             continue;   // the MLP terms are ≤ 0: cannot beat the best found
                         }
-                        ElasticSpace.Choice probe = new ElasticSpace.Choice(e, new int[space.mlpGroups()], m, a, d);
-                        Subnet s = space.subnet(probe);
-                        long fixed = Architecture.nonLayerParameterCount(c, s.hiddenSize());
-                        for (int j = 0; j < full.layers().size(); j++) {
-                            if (s.kept().get(j) && full.layers().get(j).kind() != LayerKind.MLP) {
-                                fixed += s.layers().get(j).parameterCount(c, s.hiddenSize());
-                            }
-                        }
-                        int[] mlp = bestMlp(space, s, mlpLayers, lpF, fixed, lo, hi);
+                        Subnet s = space.subnet(new ElasticSpace.Choice(e, new int[space.mlpGroups()], m, a, d));
+                        int[] mlp = bestMlp(space, s, mlpLayers, lpF, parametersBesideMlps(space, s), lo, hi);
                         if (mlp != null) {
                             double lp = base + mlpLogProb(space, lpF, mlp);
                             if (lp > best) {
@@ -100,8 +92,6 @@ public final class Resolution {
         if (k == 1 || tolerance <= 0) {
             return List.of(best);
         }
-        Architecture full = space.full();
-        ModelConfig c = full.config();
         double[][] lpF = logProbs[Router.Axis.MLP.ordinal()];
         List<Integer> mlpLayers = space.layersOf(LayerKind.MLP);
         long lo = (long) Math.ceil(target * (1 - tolerance)), hi = (long) Math.floor(target * (1 + tolerance));
@@ -115,13 +105,7 @@ public final class Resolution {
                 for (int a = 0; a < n[2]; a++) {
                     for (int d = 0; d < n[3]; d++) {
                         Subnet s = space.subnet(new ElasticSpace.Choice(e, new int[space.mlpGroups()], m, a, d));
-                        long fixed = Architecture.nonLayerParameterCount(c, s.hiddenSize());
-                        for (int j = 0; j < full.layers().size(); j++) {
-                            if (s.kept().get(j) && full.layers().get(j).kind() != LayerKind.MLP) {
-                                fixed += s.layers().get(j).parameterCount(c, s.hiddenSize());
-                            }
-                        }
-                        int[] mlp = bestMlp(space, s, mlpLayers, lpF, fixed, lo, hi);
+                        int[] mlp = bestMlp(space, s, mlpLayers, lpF, parametersBesideMlps(space, s), lo, hi);
                         if (mlp != null) {
                             double lp = logProbs[Router.Axis.HIDDEN.ordinal()][0][e] + logProbs[Router.Axis.MAMBA.ordinal()][0][m]
                                     + logProbs[Router.Axis.ATTENTION.ordinal()][0][a] + logProbs[Router.Axis.DEPTH.ordinal()][0][d]
@@ -137,6 +121,19 @@ public final class Resolution {
         }
         all.sort(java.util.Comparator.comparingDouble(Scored::lp).reversed());
         return all.subList(0, Math.min(k, all.size())).stream().map(Scored::choice).toList();
+    }
+
+    /** Parameters of sub-model {@code s} outside its MLP layers: what the MLP widths are chosen around. */
+    private static long parametersBesideMlps(ElasticSpace space, Subnet s) {
+        Architecture full = space.full();
+        ModelConfig c = full.config();
+        long fixed = Architecture.nonLayerParameterCount(c, s.hiddenSize());
+        for (int j = 0; j < full.layers().size(); j++) {
+            if (s.kept().get(j) && full.layers().get(j).kind() != LayerKind.MLP) {
+                fixed += s.layers().get(j).parameterCount(c, s.hiddenSize());
+            }
+        }
+        return fixed;
     }
 
     /** Per-axis argmax (the paper's rule). */
