@@ -5,6 +5,18 @@ import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.engine.Engine;
+import ai.djl.training.GradientCollector;
+import org.nestlm.elastic.Budget;
+import org.nestlm.elastic.Distillation;
+import org.nestlm.elastic.ElasticSpace;
+import org.nestlm.elastic.ElastifyConfig;
+import org.nestlm.elastic.ExpectedCost;
+import org.nestlm.elastic.Router;
+import org.nestlm.elastic.RouterMasks;
+import org.nestlm.elastic.RouterSample;
+import org.nestlm.model.LayerKind;
+import org.nestlm.model.Masks;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.ConfigJson;
 import org.nestlm.model.ModelConfig;
@@ -22,9 +34,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import java.util.function.DoubleSupplier;
 
 /**
  * {@code nestlm bench train}: tokens/s of a full training step on DJL, with the step definitions of the eager
@@ -34,17 +47,30 @@ import java.util.function.DoubleSupplier;
  *       gradient-norm clip that pretraining applies) — the very code {@code nestlm pretrain} runs
  *       ({@link Steps#crossEntropy}, {@link AdamW#step});</li>
  *   <li><b>kd</b>: frozen teacher forward without autograd + student forward, forward KL(teacher ‖ student) over the
- *       vocabulary, backward, AdamW ({@link Steps#distillation}).</li>
+ *       vocabulary, backward, AdamW ({@link Steps#distillation});</li>
+ *   <li><b>elastic</b>: the inner step of {@code nestlm elastify} for a budget below the full model: frozen teacher
+ *       forward, a router sample for the budget (Gumbel noise, projected onto the budget), the student's forward
+ *       under the sample's masks, KD plus the budget loss, backward through student and router, both AdamW
+ *       steps — built from the same pieces as {@code Elastify} ({@link Router#sample}, {@link RouterMasks#of},
+ *       {@link Distillation#forwardKl}, {@link ExpectedCost}) with its default settings; budgets 0.75 and 0.5
+ *       alternate.</li>
  * </ul>
- * Random ids (four batches, cycled), warm-up steps first, then the median (and range) of the timed steps.
+ * Random ids (four batches, cycled), warm-up steps first, then the median (and range) of the timed steps. Each
+ * step's matmul FLOPs ({@link TrainFlops}) over its median time give the achieved GFLOP/s, reported against the
+ * libtorch matmul rate the command measures first at the same thread count ({@link MatmulPeak}). With
+ * {@code --profile DIR} two more steps of each kind run under libtorch's profiler and the time of their gradient
+ * half is broken down by operation class ({@link OpProfile}); the optimizer is timed by wall clock.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Measure tokens/s of a full training step: pretrain (forward, full-vocabulary cross-entropy, "
                 + "backward, AdamW) and kd (frozen teacher forward + student forward, forward KL, backward, AdamW), "
-                + "on random ids, median of the timed steps after warm-up.",
+                + "on random ids, median of the timed steps after warm-up; elastic is elastify's inner step "
+                + "(router sample, masked student, KD + budget loss). Reports tokens/s, matmul GFLOP/s and the "
+                + "fraction of libtorch's 2048x2048 fp32 matmul rate measured first at the same threads.",
                 "Step definitions and defaults match the eager-PyTorch reference ../shared/bench/torch_bench.py "
                         + "(small: seq 256 x batch 8, 3 warm-up, 10 timed; tiny: seq 128 x batch 8, 5 warm-up, 30 timed)."},
         footer = {"", "Examples:", "  nestlm bench train", "  nestlm bench train --preset tiny --only pretrain --json",
+                "  nestlm bench train --preset small --only pretrain,kd,elastic --threads 2 --profile /tmp/prof",
                 "  nestlm bench train --config my-model/config.json --batch 4 --seq 512 --steps 5 --threads 2"})
 public final class TrainBenchCommand implements Callable<Integer> {
 
@@ -73,9 +99,13 @@ public final class TrainBenchCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "libtorch intra-op threads; 0 = one per processor (default).")
     int threads;
 
-    @Option(names = "--only", split = ",", defaultValue = "pretrain,kd",
-            description = "Steps to measure, comma-separated: pretrain, kd (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--only", split = ",", defaultValue = "pretrain,kd,elastic",
+            description = "Steps to measure, comma-separated: pretrain, kd, elastic (default: ${DEFAULT-VALUE}).")
     List<String> only;
+
+    @Option(names = "--profile", paramLabel = "DIR", description = "Also profile two steps of each kind with "
+            + "libtorch's profiler: traces in DIR, time by operation class printed.")
+    Path profile;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the weights and the random ids (default ${DEFAULT-VALUE}).")
     long seed;
@@ -83,8 +113,23 @@ public final class TrainBenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
-    /** One measured step kind. */
-    record Measurement(String name, int tokensPerStep, double[] seconds, double firstLoss, double lastLoss) {
+    /** One training step in two halves: the gradients (forward, loss, backward; returns the loss) and the update. */
+    interface Step {
+        double gradients();
+
+        void update();
+    }
+
+    /** Budgets of the elastic step, taken in turn. */
+    static final List<String> ELASTIC_BUDGETS = List.of("0.75", "0.5");
+
+    /** One measured step kind; {@code flopsPerStep} counts its matmuls ({@link TrainFlops}). */
+    record Measurement(String name, int tokensPerStep, double flopsPerStep, double[] seconds, double firstLoss,
+                       double lastLoss, Map<String, Double> profile) {
+        double gflops() {
+            return flopsPerStep / medianSeconds() / 1e9;
+        }
+
         double medianSeconds() {
             double[] s = seconds.clone();
             Arrays.sort(s);
@@ -127,8 +172,8 @@ public final class TrainBenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch and --steps must be at least 1, --seq at least 2, --warmup at least 0");
         }
         for (String o : only) {
-            if (!o.equals("pretrain") && !o.equals("kd")) {
-                throw new IllegalArgumentException("--only: unknown step '" + o + "' (pretrain, kd)");
+            if (!o.equals("pretrain") && !o.equals("kd") && !o.equals("elastic")) {
+                throw new IllegalArgumentException("--only: unknown step '" + o + "' (pretrain, kd, elastic)");
             }
         }
         if (threads > 0) {
@@ -136,11 +181,16 @@ public final class TrainBenchCommand implements Callable<Integer> {
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         }
         Architecture arch = Architecture.fromConfig(config);
+        if (profile != null) {
+            java.nio.file.Files.createDirectories(profile);
+        }
         List<Measurement> results = new ArrayList<>();
+        double peak;
         try (NDManager root = NDManager.newBaseManager()) {             // starts the engine
             if (threads > 0) {
                 JniUtils.setNumThreads(threads);
             }
+            peak = MatmulPeak.gflops(root);
             int vocab = config.vocabSize();
             Random r = new Random(seed + 100);
             List<long[]> data = new ArrayList<>();                     // four batches of seqLen + 1 ids, cycled
@@ -148,15 +198,20 @@ public final class TrainBenchCommand implements Callable<Integer> {
                 data.add(r.longs((long) batch * (seqLen + 1), 0, vocab).toArray());
             }
             int tokens = batch * seqLen;
+            double forward = TrainFlops.perToken(arch, seqLen).forward() * tokens;
             if (only.contains("pretrain")) {
                 try (NemotronH model = NemotronH.initialize(arch, seed + 1, root);
                      AdamW opt = new AdamW(new ArrayList<>(model.parameters().values()), root, 0.9, 0.95, 0.1)) {
                     int[] it = {0};
-                    results.add(measure("pretrain", tokens, warm, timed, () -> {
-                        long[] d = data.get(it[0]++ % data.size());
-                        double loss = Steps.crossEntropy(model, m -> batchOf(m, d, batch, seqLen), 1);
-                        opt.step(3e-4, 1.0);
-                        return loss;
+                    results.add(measure("pretrain", tokens, 3 * forward, warm, timed, seqLen, vocab, new Step() {
+                        public double gradients() {
+                            long[] d = data.get(it[0]++ % data.size());
+                            return Steps.crossEntropy(model, m -> batchOf(m, d, batch, seqLen), 1);
+                        }
+
+                        public void update() {
+                            opt.step(3e-4, 1.0);
+                        }
                     }));
                 }
             }
@@ -165,18 +220,77 @@ public final class TrainBenchCommand implements Callable<Integer> {
                      NemotronH student = NemotronH.initialize(arch, seed + 3, root);
                      AdamW opt = new AdamW(new ArrayList<>(student.parameters().values()), root, 0.9, 0.95, 0.1)) {
                     int[] it = {0};
-                    results.add(measure("kd", tokens, warm, timed, () -> {
-                        long[] d = data.get(it[0]++ % data.size());
-                        double loss = Steps.distillation(teacher, student, m -> batchOf(m, d, batch, seqLen).inputs(), 1);
-                        opt.step(3e-4, 1.0);
-                        return loss;
+                    results.add(measure("kd", tokens, 4 * forward, warm, timed, seqLen, vocab, new Step() {
+                        public double gradients() {
+                            long[] d = data.get(it[0]++ % data.size());
+                            return Steps.distillation(teacher, student, m -> batchOf(m, d, batch, seqLen).inputs(), 1);
+                        }
+
+                        public void update() {
+                            opt.step(3e-4, 1.0);
+                        }
                     }));
                 }
             }
+            if (only.contains("elastic")) {
+                results.add(measureElastic(arch, root, data, tokens, 4 * forward, warm, timed, seqLen));
+            }
         }
         int usedThreads = JniUtils.getNumThreads();
-        print(name, arch.parameterCount(), seqLen, usedThreads, warm, results);
+        print(name, arch.parameterCount(), seqLen, usedThreads, warm, peak, results);
         return 0;
+    }
+
+    /** The elastic step: elastify's inner step for one budget below the full model, with elastify's defaults. */
+    private Measurement measureElastic(Architecture arch, NDManager root, List<long[]> data, int tokens, double flops,
+                                       int warm, int timed, int seqLen) throws java.io.IOException {
+        ElastifyConfig defaults = ElastifyConfig.defaults(ELASTIC_BUDGETS, 1);
+        List<Integer> removal = new ArrayList<>();                     // depth order: last non-attention layer first
+        for (int i = arch.layers().size() - 1; i >= 0; i--) {
+            if (arch.layers().get(i).kind() != LayerKind.ATTENTION) {
+                removal.add(i);
+            }
+        }
+        ElasticSpace space = ElasticSpace.defaults(arch, removal, defaults.heterogeneousMlp());
+        long full = arch.parameterCount();
+        long[] targets = ELASTIC_BUDGETS.stream().mapToLong(b -> Budget.parse(b).target(full)).toArray();
+        try (NemotronH teacher = NemotronH.initialize(arch, seed + 2, root);
+             NemotronH student = NemotronH.initialize(arch, seed + 3, root);
+             Router router = new Router(space, targets.length, defaults.routerWidth(), root, seed);
+             AdamW modelOpt = new AdamW(new ArrayList<>(student.parameters().values()), root, 0.9, 0.95, defaults.weightDecay());
+             AdamW routerOpt = new AdamW(router.params(), root, 0.9, 0.95, 0.0)) {
+            int[] it = {0};
+            return measure("elastic", tokens, flops, warm, timed, seqLen, arch.config().vocabSize(), new Step() {
+                public double gradients() {
+                    int i = it[0]++;
+                    long[] d = data.get(i % data.size());
+                    int b = i % targets.length;
+                    SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
+                    try (NDManager scope = NDManager.newBaseManager()) {
+                        WindowSampler.Batch in = batchOf(scope, d, batch, seqLen);
+                        NDArray teacherLogits = teacher.forward(in.inputs());        // no autograd: outside the collector
+                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                            RouterSample sample = router.sample(scope, router.oneHot(b), defaults.tauStart(),
+                                    defaults.scaleStart(), rng, targets[b], defaults.resolveTolerance());
+                            Masks masks = RouterMasks.of(scope, space, sample);
+                            NDArray kd = Distillation.forwardKl(teacherLogits, student.forward(in.inputs(), masks));
+                            NDArray bl = ExpectedCost.budgetLoss(ExpectedCost.expectedParameters(scope, space, sample),
+                                    targets[b], defaults.budgetTolerance());
+                            if (sample.saturated()) {
+                                bl = bl.stopGradient();
+                            }
+                            gc.backward(kd.add(bl));
+                            return kd.getFloat();
+                        }
+                    }
+                }
+
+                public void update() {
+                    modelOpt.step(defaults.modelLr(), defaults.clipNorm());
+                    routerOpt.step(defaults.routerLr(), 0);
+                }
+            });
+        }
     }
 
     /** Inputs ids[:, :L] and targets ids[:, 1:] of one [batch, L+1] block. */
@@ -185,10 +299,12 @@ public final class TrainBenchCommand implements Callable<Integer> {
         return new WindowSampler.Batch(all.get(":, :" + seqLen), all.get(":, 1:"));
     }
 
-    private static Measurement measure(String name, int tokens, int warm, int timed, DoubleSupplier step) {
+    private Measurement measure(String name, int tokens, double flops, int warm, int timed, long seqLen, long vocab,
+                                Step step) throws java.io.IOException {
         double first = Double.NaN, last = Double.NaN;
         for (int i = 0; i < warm; i++) {
-            double l = step.getAsDouble();
+            double l = step.gradients();
+            step.update();
             if (i == 0) {
                 first = l;
             }
@@ -196,44 +312,99 @@ public final class TrainBenchCommand implements Callable<Integer> {
         double[] seconds = new double[timed];
         for (int i = 0; i < timed; i++) {
             long t0 = System.nanoTime();
-            last = step.getAsDouble();                               // getFloat() of the loss synchronises
+            last = step.gradients();                                 // getFloat() of the loss synchronises
+            step.update();
             seconds[i] = (System.nanoTime() - t0) / 1e9;
             if (Double.isNaN(first)) {
                 first = last;
             }
         }
-        return new Measurement(name, tokens, seconds, first, last);
+        Map<String, Double> classes = profile == null ? null : profileSteps(name, step, seqLen, vocab);
+        return new Measurement(name, tokens, flops, seconds, first, last, classes);
     }
 
-    private void print(String name, long params, int seqLen, int usedThreads, int warm, List<Measurement> results) {
+    static final int PROFILED_STEPS = 2;
+
+    /**
+     * Two more steps, the gradient half of each under libtorch's profiler (one trace file per step in the
+     * {@code --profile} directory): seconds per step by operation class, the JNI and Java time around the
+     * operators, and the optimizer's wall-clock time, outside the profiler.
+     */
+    private Map<String, Double> profileSteps(String name, Step step, long seqLen, long vocab) throws java.io.IOException {
+        double gradWall = 0, optWall = 0;
+        Map<String, Double> us = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < PROFILED_STEPS; i++) {
+            Path trace = profile.resolve(name + "-trace-" + i + ".json");
+            JniUtils.startProfile(false, true, false);
+            long t0 = System.nanoTime();
+            try {
+                step.gradients();
+                gradWall += (System.nanoTime() - t0) / 1e9;
+            } finally {
+                JniUtils.stopProfile(trace.toString());
+            }
+            OpProfile.classify(trace, seqLen, vocab).forEach((k, v) -> us.merge(k, v, Double::sum));
+            long t1 = System.nanoTime();
+            step.update();                                           // the optimizer by wall clock, unprofiled
+            optWall += (System.nanoTime() - t1) / 1e9;
+        }
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        double busy = us.remove("busy");
+        us.forEach((k, v) -> out.put(k, v / 1e6 / PROFILED_STEPS));
+        out.put("JNI and Java (outside operators)", Math.max(0, gradWall - busy / 1e6) / PROFILED_STEPS);
+        out.put("optimizer (AdamW, wall clock)", optWall / PROFILED_STEPS);
+        return out;
+    }
+
+    private void print(String name, long params, int seqLen, int usedThreads, int warm, double peak,
+                       List<Measurement> results) {
+        String engine = "DJL " + ai.djl.engine.Engine.getDjlVersion() + " / libtorch " + ai.djl.engine.Engine.getInstance().getVersion();
+        String processor = MatmulPeak.processor();
         if (json) {
             var o = ConfigJson.MAPPER.createObjectNode();
             o.put("benchmark", "nestlm bench train").put("config", name).put("parameters", params)
                     .put("batch", batch).put("seq_len", seqLen).put("tokens_per_step", batch * seqLen)
-                    .put("threads", usedThreads).put("warmup", warm).put("engine", "DJL " + ai.djl.engine.Engine.getDjlVersion()
-                            + " / libtorch " + ai.djl.engine.Engine.getInstance().getVersion());
+                    .put("threads", usedThreads).put("warmup", warm).put("engine", engine).put("processor", processor)
+                    .put("matmul_peak_gflops", peak);
             var res = o.putObject("results");
             for (Measurement m : results) {
                 var e = res.putObject(m.name());
                 e.put("tokens_per_s_median", m.tokensPerSecond()).put("tokens_per_s_min", m.minTokensPerSecond())
                         .put("tokens_per_s_max", m.maxTokensPerSecond()).put("median_s", m.medianSeconds())
-                        .put("repeats", m.seconds().length);
+                        .put("matmul_gflop_per_step", m.flopsPerStep() / 1e9).put("gflops", m.gflops())
+                        .put("fraction_of_peak", m.gflops() / peak).put("repeats", m.seconds().length);
                 var s = e.putArray("seconds");
                 for (double x : m.seconds()) {
                     s.add(Math.round(x * 1e6) / 1e6);
                 }
                 e.putArray("loss_first_last").add(m.firstLoss()).add(m.lastLoss());
+                if (m.profile() != null) {
+                    var p = e.putObject("profile_seconds_per_step");
+                    m.profile().forEach(p::put);
+                }
             }
             System.out.println(o.toPrettyString());
             return;
         }
-        System.out.printf(Locale.ROOT, "bench train %s: %,d parameters, batch %d x seq %d = %d tokens/step, %d threads, "
-                + "DJL %s / libtorch %s%n", name, params, batch, seqLen, batch * seqLen, usedThreads,
-                ai.djl.engine.Engine.getDjlVersion(), ai.djl.engine.Engine.getInstance().getVersion());
+        System.out.printf(Locale.ROOT, "bench train %s: %,d parameters, batch %d x seq %d = %d tokens/step, %d threads, %s%n",
+                name, params, batch, seqLen, batch * seqLen, usedThreads, engine);
+        System.out.printf(Locale.ROOT, "  processor %s; libtorch fp32 matmul %dx%d: %.1f GFLOP/s (best of 5)%n", processor,
+                MatmulPeak.SIZE, MatmulPeak.SIZE, peak);
         for (Measurement m : results) {
-            System.out.printf(Locale.ROOT, "  %-9s median %.4f s/step  %10.1f tok/s  [%.1f .. %.1f]  (%d timed after %d warm-up; "
-                            + "loss %.3f -> %.3f)%n", m.name(), m.medianSeconds(), m.tokensPerSecond(),
-                    m.minTokensPerSecond(), m.maxTokensPerSecond(), m.seconds().length, warm, m.firstLoss(), m.lastLoss());
+            System.out.printf(Locale.ROOT, "  %-9s median %.4f s/step  %10.1f tok/s  [%.1f .. %.1f]  %6.1f GFLOP/s = %4.1f %% of peak  "
+                            + "(%d timed after %d warm-up; loss %.3f -> %.3f)%n", m.name(), m.medianSeconds(), m.tokensPerSecond(),
+                    m.minTokensPerSecond(), m.maxTokensPerSecond(), m.gflops(), 100 * m.gflops() / peak,
+                    m.seconds().length, warm, m.firstLoss(), m.lastLoss());
+        }
+        for (Measurement m : results) {
+            if (m.profile() == null) {
+                continue;
+            }
+            double total = m.profile().values().stream().mapToDouble(Double::doubleValue).sum();
+            System.out.printf(Locale.ROOT, "  profile of %s (%d steps, s/step by operation class; traces in %s):%n",
+                    m.name(), PROFILED_STEPS, profile);
+            m.profile().forEach((k, v) -> System.out.printf(Locale.ROOT, "    %-36s %8.4f  %5.1f %%%n", k, v, 100 * v / total));
+            System.out.printf(Locale.ROOT, "    %-36s %8.4f%n", "total", total);
         }
     }
 }
