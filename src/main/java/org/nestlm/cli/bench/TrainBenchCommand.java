@@ -58,7 +58,7 @@ import java.util.concurrent.Callable;
  * Random ids (four batches, cycled), warm-up steps first, then the median (and range) of the timed steps. Each
  * step's matmul FLOPs ({@link TrainFlops}) over its median time give the achieved GFLOP/s, reported against the
  * libtorch matmul rate the command measures first at the same thread count ({@link MatmulPeak}). With
- * {@code --profile DIR} two more steps of each kind run under libtorch's profiler and the time of their gradient
+ * {@code --profile DIR} three more steps of each kind run under libtorch's profiler and the time of their gradient
  * half is broken down by operation class ({@link OpProfile}); the optimizer is timed by wall clock.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -103,7 +103,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
             description = "Steps to measure, comma-separated: pretrain, kd, elastic (default: ${DEFAULT-VALUE}).")
     List<String> only;
 
-    @Option(names = "--profile", paramLabel = "DIR", description = "Also profile two steps of each kind with "
+    @Option(names = "--profile", paramLabel = "DIR", description = "Also profile three steps of each kind with "
             + "libtorch's profiler: traces in DIR, time by operation class printed.")
     Path profile;
 
@@ -124,14 +124,23 @@ public final class TrainBenchCommand implements Callable<Integer> {
     static final List<String> ELASTIC_BUDGETS = List.of("0.75", "0.5");
 
     /** One measured step kind; {@code flopsPerStep} counts its matmuls ({@link TrainFlops}). */
-    record Measurement(String name, int tokensPerStep, double flopsPerStep, double[] seconds, double firstLoss,
-                       double lastLoss, Map<String, Double> profile) {
+    record Measurement(String name, int tokensPerStep, double flopsPerStep, double[] seconds, double[] cpuSeconds,
+                       double firstLoss, double lastLoss, Map<String, Double> profile) {
+        /** Median process CPU seconds per step (all threads): on shared cores less disturbed than wall time. */
+        double medianCpuSeconds() {
+            return median(cpuSeconds);
+        }
+
         double gflops() {
             return flopsPerStep / medianSeconds() / 1e9;
         }
 
         double medianSeconds() {
-            double[] s = seconds.clone();
+            return median(seconds);
+        }
+
+        private static double median(double[] values) {
+            double[] s = values.clone();
             Arrays.sort(s);
             int n = s.length;
             return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
@@ -309,24 +318,26 @@ public final class TrainBenchCommand implements Callable<Integer> {
                 first = l;
             }
         }
-        double[] seconds = new double[timed];
+        double[] seconds = new double[timed], cpu = new double[timed];
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         for (int i = 0; i < timed; i++) {
-            long t0 = System.nanoTime();
+            long c0 = os.getProcessCpuTime(), t0 = System.nanoTime();
             last = step.gradients();                                 // getFloat() of the loss synchronises
             step.update();
             seconds[i] = (System.nanoTime() - t0) / 1e9;
+            cpu[i] = (os.getProcessCpuTime() - c0) / 1e9;
             if (Double.isNaN(first)) {
                 first = last;
             }
         }
         Map<String, Double> classes = profile == null ? null : profileSteps(name, step, seqLen, vocab);
-        return new Measurement(name, tokens, flops, seconds, first, last, classes);
+        return new Measurement(name, tokens, flops, seconds, cpu, first, last, classes);
     }
 
-    static final int PROFILED_STEPS = 2;
+    static final int PROFILED_STEPS = 3;
 
     /**
-     * Two more steps, the gradient half of each under libtorch's profiler (one trace file per step in the
+     * Three more steps, the gradient half of each under libtorch's profiler (one trace file per step in the
      * {@code --profile} directory): seconds per step by operation class, the JNI and Java time around the
      * operators, and the optimizer's wall-clock time, outside the profiler.
      */
@@ -371,6 +382,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
                 var e = res.putObject(m.name());
                 e.put("tokens_per_s_median", m.tokensPerSecond()).put("tokens_per_s_min", m.minTokensPerSecond())
                         .put("tokens_per_s_max", m.maxTokensPerSecond()).put("median_s", m.medianSeconds())
+                        .put("median_cpu_s", m.medianCpuSeconds())
                         .put("matmul_gflop_per_step", m.flopsPerStep() / 1e9).put("gflops", m.gflops())
                         .put("fraction_of_peak", m.gflops() / peak).put("repeats", m.seconds().length);
                 var s = e.putArray("seconds");
@@ -391,8 +403,8 @@ public final class TrainBenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "  processor %s; libtorch fp32 matmul %dx%d: %.1f GFLOP/s (best of 5)%n", processor,
                 MatmulPeak.SIZE, MatmulPeak.SIZE, peak);
         for (Measurement m : results) {
-            System.out.printf(Locale.ROOT, "  %-9s median %.4f s/step  %10.1f tok/s  [%.1f .. %.1f]  %6.1f GFLOP/s = %4.1f %% of peak  "
-                            + "(%d timed after %d warm-up; loss %.3f -> %.3f)%n", m.name(), m.medianSeconds(), m.tokensPerSecond(),
+            System.out.printf(Locale.ROOT, "  %-9s median %.4f s/step (CPU %.4f s)  %10.1f tok/s  [%.1f .. %.1f]  %6.1f GFLOP/s = %4.1f %% of peak  "
+                            + "(%d timed after %d warm-up; loss %.3f -> %.3f)%n", m.name(), m.medianSeconds(), m.medianCpuSeconds(), m.tokensPerSecond(),
                     m.minTokensPerSecond(), m.maxTokensPerSecond(), m.gflops(), 100 * m.gflops() / peak,
                     m.seconds().length, warm, m.firstLoss(), m.lastLoss());
         }
