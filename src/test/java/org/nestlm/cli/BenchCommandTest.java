@@ -13,7 +13,7 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code nestlm bench decode} runs and reports its numbers (no timing assertions: machines differ). */
+/** {@code nestlm bench decode} and {@code bench train} run and report their numbers (no timing assertions: machines differ). */
 class BenchCommandTest {
 
     static {
@@ -38,5 +38,33 @@ class BenchCommandTest {
                 "--prompt-tokens", "3", "--threads", "2", "--bandwidth-mib", "8");
         assertEquals(0, text.code(), text.err());
         assertTrue(text.out().contains("decode") && text.out().contains("ratio"), text.out());
+    }
+
+    @Test
+    void trainBenchReportsEveryStepAgainstTheMeasuredMatmulPeak(@TempDir Path dir) throws Exception {
+        CliRun.Run r = CliRun.run("bench", "train", "--preset", "tiny", "--batch", "2", "--seq", "16", "--steps", "1",
+                "--warmup", "1", "--threads", "1", "--profile", dir.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertTrue(j.get("matmul_peak_gflops").asDouble() > 0);
+        assertTrue(!j.get("processor").asText().isBlank());
+        for (String step : new String[] {"pretrain", "kd", "elastic"}) {
+            JsonNode s = j.get("results").get(step);
+            assertTrue(s.get("gflops").asDouble() > 0, step);
+            assertEquals(s.get("gflops").asDouble() / j.get("matmul_peak_gflops").asDouble(),
+                    s.get("fraction_of_peak").asDouble(), 1e-9, step);
+            assertTrue(s.get("cpu_s_per_step").asDouble() >= 0, step);
+            assertTrue(Double.isFinite(s.get("loss_first_last").get(1).asDouble()), step);
+            JsonNode p = s.get("profile_seconds_per_step");
+            assertTrue(p.get("projections (mm, addmm)").asDouble() > 0, step);
+            assertTrue(p.get("optimizer (AdamW, wall clock)").asDouble() > 0, step);
+        }
+        // kd and elastic: teacher forward + student forward and backward = 4/3 of pretraining's matmuls
+        double pre = j.get("results").get("pretrain").get("matmul_gflop_per_step").asDouble();
+        assertEquals(4.0 / 3 * pre, j.get("results").get("kd").get("matmul_gflop_per_step").asDouble(), 1e-9 * pre);
+
+        CliRun.Run bad = CliRun.run("bench", "train", "--preset", "tiny", "--only", "pretrain,serve");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--only") && bad.err().contains("elastic"), bad.err());
     }
 }

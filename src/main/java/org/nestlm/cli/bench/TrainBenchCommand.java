@@ -126,9 +126,12 @@ public final class TrainBenchCommand implements Callable<Integer> {
     /** One measured step kind; {@code flopsPerStep} counts its matmuls ({@link TrainFlops}). */
     record Measurement(String name, int tokensPerStep, double flopsPerStep, double[] seconds, double[] cpuSeconds,
                        double firstLoss, double lastLoss, Map<String, Double> profile) {
-        /** Median process CPU seconds per step (all threads): on shared cores less disturbed than wall time. */
-        double medianCpuSeconds() {
-            return median(cpuSeconds);
+        /**
+         * Mean process CPU seconds per timed step (all threads; the clock ticks in milliseconds, so the mean, not
+         * the median): on shared cores less disturbed than wall time.
+         */
+        double cpuSecondsPerStep() {
+            return Arrays.stream(cpuSeconds).sum() / cpuSeconds.length;
         }
 
         double gflops() {
@@ -382,7 +385,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
                 var e = res.putObject(m.name());
                 e.put("tokens_per_s_median", m.tokensPerSecond()).put("tokens_per_s_min", m.minTokensPerSecond())
                         .put("tokens_per_s_max", m.maxTokensPerSecond()).put("median_s", m.medianSeconds())
-                        .put("median_cpu_s", m.medianCpuSeconds())
+                        .put("cpu_s_per_step", m.cpuSecondsPerStep())
                         .put("matmul_gflop_per_step", m.flopsPerStep() / 1e9).put("gflops", m.gflops())
                         .put("fraction_of_peak", m.gflops() / peak).put("repeats", m.seconds().length);
                 var s = e.putArray("seconds");
@@ -404,7 +407,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
                 MatmulPeak.SIZE, MatmulPeak.SIZE, peak);
         for (Measurement m : results) {
             System.out.printf(Locale.ROOT, "  %-9s median %.4f s/step (CPU %.4f s)  %10.1f tok/s  [%.1f .. %.1f]  %6.1f GFLOP/s = %4.1f %% of peak  "
-                            + "(%d timed after %d warm-up; loss %.3f -> %.3f)%n", m.name(), m.medianSeconds(), m.medianCpuSeconds(), m.tokensPerSecond(),
+                            + "(%d timed after %d warm-up; loss %.3f -> %.3f)%n", m.name(), m.medianSeconds(), m.cpuSecondsPerStep(), m.tokensPerSecond(),
                     m.minTokensPerSecond(), m.maxTokensPerSecond(), m.gflops(), 100 * m.gflops() / peak,
                     m.seconds().length, warm, m.firstLoss(), m.lastLoss());
         }
