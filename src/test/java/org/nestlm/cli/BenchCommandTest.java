@@ -59,6 +59,12 @@ class BenchCommandTest {
             assertTrue(p.get("projections (mm, addmm)").asDouble() > 0, step);
             assertTrue(p.get("optimizer (AdamW, wall clock)").asDouble() > 0, step);
         }
+        try (var files = java.nio.file.Files.list(dir)) {                 // one trace per profiled step, no leftovers
+            assertEquals(3 * 3, files.filter(f -> f.getFileName().toString().matches("(pretrain|kd|elastic)-trace-[0-2]\\.json")).count());
+        }
+        try (var files = java.nio.file.Files.list(dir)) {
+            assertEquals(9, files.count());
+        }
         // kd and elastic: teacher forward + student forward and backward = 4/3 of pretraining's matmuls
         double pre = j.get("results").get("pretrain").get("matmul_gflop_per_step").asDouble();
         assertEquals(4.0 / 3 * pre, j.get("results").get("kd").get("matmul_gflop_per_step").asDouble(), 1e-9 * pre);

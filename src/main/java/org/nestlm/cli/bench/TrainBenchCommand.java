@@ -348,16 +348,21 @@ public final class TrainBenchCommand implements Callable<Integer> {
         double gradWall = 0, optWall = 0;
         Map<String, Double> us = new java.util.LinkedHashMap<>();
         for (int i = 0; i < PROFILED_STEPS; i++) {
-            Path trace = profile.resolve(name + "-trace-" + i + ".json");
-            JniUtils.startProfile(false, true, false);
-            long t0 = System.nanoTime();
+            Path raw = java.nio.file.Files.createTempFile("nestlm-trace", ".json");   // libtorch writes it in place
             try {
-                step.gradients();
-                gradWall += (System.nanoTime() - t0) / 1e9;
+                JniUtils.startProfile(false, true, false);
+                long t0 = System.nanoTime();
+                try {
+                    step.gradients();
+                    gradWall += (System.nanoTime() - t0) / 1e9;
+                } finally {
+                    JniUtils.stopProfile(raw.toString());
+                }
+                OpProfile.classify(raw, seqLen, vocab).forEach((k, v) -> us.merge(k, v, Double::sum));
+                org.nestlm.io.AtomicFiles.copy(raw, profile.resolve(name + "-trace-" + i + ".json"));
             } finally {
-                JniUtils.stopProfile(trace.toString());
+                java.nio.file.Files.deleteIfExists(raw);
             }
-            OpProfile.classify(trace, seqLen, vocab).forEach((k, v) -> us.merge(k, v, Double::sum));
             long t1 = System.nanoTime();
             step.update();                                           // the optimizer by wall clock, unprofiled
             optWall += (System.nanoTime() - t1) / 1e9;
