@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Independent fp64 NumPy reference of the Nemotron-H forward pass.
 
-Written straight from /work/shared/docs/NEMOTRON_H_FORMAT.md (section numbers below refer to it).
+Follows docs/ARCHITECTURE.md (section numbers below refer to it).
 Only python3 + numpy.  Everything is evaluated in float64.
 
 The default Mamba-2 scan is the *sequential* recurrence of §4.2, which makes this file an independent
 oracle for a chunked (SSD) implementation.  Two further paths exist only to cross-check it:
-  * ssm_chunked()  - the chunked SSD form of §4.2 ("Chunked form"),
+  * ssm_chunked()  - the chunked SSD form of §4.6,
   * decode_step()  - single-token decode with conv_state / ssm_state / KV caches (§4.7).
 
 Usage as a tool:
@@ -87,7 +87,7 @@ def read_safetensors(path, raw=False):
 
 
 # ----------------------------------------------------------------------------------------------------
-# Model loading (§2, §3.2, §9.3: per-layer sizes come from tensor shapes)
+# Model loading (§2, §3.2, §3.6: per-layer sizes come from tensor shapes)
 # ----------------------------------------------------------------------------------------------------
 
 
@@ -233,7 +233,7 @@ def segsum(a):
 
 
 def ssm_chunked(x, dt, A, B, C, s0, Q):
-    """Chunked SSD form of §4.2 (same algorithm as ssd_minimal_discrete, per head, with B/C per head)."""
+    """Chunked SSD form of §4.6 (same algorithm as ssd_minimal_discrete, per head, with B/C per head)."""
     L, nh, hd = x.shape
     pad = -L % Q
     if pad:

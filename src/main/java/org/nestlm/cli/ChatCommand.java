@@ -1,9 +1,10 @@
 package org.nestlm.cli;
 
-import org.nestlm.infer.ChatFormat;
-import org.nestlm.infer.Generation;
-import org.nestlm.infer.LanguageModel;
-import org.nestlm.infer.SamplingParams;
+import org.nestlm.api.ChatMessage;
+import org.nestlm.api.ChatTemplate;
+import org.nestlm.api.Completion;
+import org.nestlm.api.Sampling;
+import org.nestlm.api.TextModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -18,7 +19,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code nestlm chat}: an interactive conversation in {@link ChatFormat}. One user message per line; reads
+ * {@code nestlm chat}: an interactive conversation in the plain chat format ({@link ChatTemplate#PLAIN}), through {@link org.nestlm.api.Nestlm}. One user message per line; reads
  * stdin to its end, so it also works in a pipe ({@code echo hi | nestlm chat --model m}).
  */
 @Command(name = "chat", mixinStandardHelpOptions = true,
@@ -37,7 +38,7 @@ final class ChatCommand implements Callable<Integer> {
     String system;
 
     @Mixin
-    GenerateCommand.Sampling sampling;
+    GenerateCommand.SamplingOptions sampling;
 
     @picocli.CommandLine.Mixin
     GenerateCommand.Elastic elastic;
@@ -50,20 +51,21 @@ final class ChatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SamplingParams params = sampling.params(ChatFormat.STOPS);
+        Sampling params = sampling.sampling();
         boolean interactive = System.console() != null;
         PrintStream out = System.out;
-        try (LanguageModel lm = elastic.open(model, tokenizer, GenerateCommand.threads(threads), size)) {
+        try (GenerateCommand.Opened opened = elastic.open(model, tokenizer, GenerateCommand.threads(threads), size)) {
+            TextModel lm = opened.model();
             if (!lm.hasTokenizer()) {
                 throw new UserException(model + " has no tokenizer.json; chat needs one (pass --tokenizer FILE)");
             }
-            List<ChatFormat.Message> history = new ArrayList<>();
+            List<ChatMessage> history = new ArrayList<>();
             if (system != null) {
-                history.add(new ChatFormat.Message("system", system));
+                history.add(ChatMessage.system(system));
             }
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             if (interactive) {
-                out.println("nestlm chat: " + lm.name() + " (/reset, /exit)");
+                out.println("nestlm chat: " + lm.size().id() + " (/reset, /exit)");
             }
             while (true) {
                 if (interactive) {
@@ -82,22 +84,21 @@ final class ChatCommand implements Callable<Integer> {
                     out.println("(conversation cleared)");
                     continue;
                 }
-                history.add(new ChatFormat.Message("user", line));
-                int[] prompt = lm.text().encode(ChatFormat.render(history));
-                if (prompt.length + 1 > lm.engine().contextLimit()) {
-                    out.println("(the conversation is longer than the context limit of " + lm.engine().contextLimit()
+                history.add(ChatMessage.user(line));
+                if (lm.encode(ChatTemplate.PLAIN.render(history)).length + 1 > lm.contextLimit()) {
+                    out.println("(the conversation is longer than the context limit of " + lm.contextLimit()
                             + " tokens; /reset to start over)");
                     history.removeLast();
                     continue;
                 }
-                Generation g = lm.generator().generate(prompt, params, (token, delta) -> {
+                Completion c = lm.chat(history, params, ChatTemplate.PLAIN, (token, delta) -> {
                     if (delta != null) {
                         out.print(delta);
                         out.flush();
                     }
                 });
                 out.println();
-                history.add(new ChatFormat.Message("assistant", g.text()));
+                history.add(ChatMessage.assistant(c.text()));
             }
         }
         return 0;

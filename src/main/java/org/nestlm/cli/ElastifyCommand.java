@@ -7,6 +7,8 @@ import org.nestlm.data.Corpus;
 import org.nestlm.data.Split;
 import org.nestlm.data.TokenCache;
 import org.nestlm.data.TokenIds;
+import org.nestlm.dist.Communicator;
+import org.nestlm.dist.World;
 import org.nestlm.elastic.Elastify;
 import org.nestlm.elastic.ElastifyConfig;
 import org.nestlm.elastic.Permutation;
@@ -102,6 +104,12 @@ final class ElastifyCommand implements Callable<Integer> {
                     + "input interpolated as at deployment (default ${DEFAULT-VALUE}).")
     double interpolationDraws;
 
+    @Option(names = "--resolve-candidates", defaultValue = "8",
+            description = "Each trained budget keeps the best, by distillation loss on fixed training windows, of the router's "
+                    + "N most likely sub-models within 2 %% of its target (default ${DEFAULT-VALUE}; 1: the most likely, "
+                    + "as the paper).")
+    int resolveCandidates;
+
     @Option(names = "--hetero-mlp", description = "Let the router choose a width per MLP layer.")
     boolean heteroMlp;
 
@@ -125,7 +133,7 @@ final class ElastifyCommand implements Callable<Integer> {
         threads.apply();
         ElastifyConfig config = new ElastifyConfig(budgets, tokens, stage1Fraction, seqLen, stage2Multiplier, batch, accumulation,
                 lr, routerLr, warmup, 0.0, 1.0, ElastifyConfig.defaultStage2Probs(budgets.size()), 1.0, 0.05, 1.0, 10.0,
-                ceWeight, 0.0, 0.02, interpolationDraws, heteroMlp, Router.DEFAULT_WIDTH, evalEvery, 4, checkpointEvery, seed);
+                ceWeight, 0.0, 0.02, resolveCandidates, interpolationDraws, heteroMlp, Router.DEFAULT_WIDTH, evalEvery, 4, checkpointEvery, seed);
         if (config.totalSteps() < 1) {
             throw new UserException("--tokens " + tokens + " is less than one optimizer step (" + config.stage1TokensPerStep() + " tokens)");
         }
@@ -135,8 +143,11 @@ final class ElastifyCommand implements Callable<Integer> {
                     + " --corpus …', or pass --rankings FILE");
         }
         Path cache = CacheDir.resolve(cacheDir);
-        // --out is this process's until the elastic checkpoint is complete: a second elastify on it fails at once
-        try (RunDirectory owned = RunDirectory.open(out);
+        Communicator comm = World.communicator();
+        comm.waitForRoot();   // rank 0 first holds --out and builds the token caches
+        // --out is this process's (rank 0's in an MPI job) until the elastic checkpoint is complete: a second elastify
+        // on it fails at once
+        try (RunDirectory owned = comm.isRoot() ? RunDirectory.open(out) : null;
              Checkpoint ckpt = Checkpoint.open(teacher); NDManager manager = NDManager.newBaseManager()) {
             Rankings r = RankingsJson.read(rankFile).validate(ckpt.architecture(), rankFile.toString());
             Path tokFile = tokenizer != null ? tokenizer : ckpt.tokenizer().orElseThrow(() ->
@@ -160,6 +171,7 @@ final class ElastifyCommand implements Callable<Integer> {
                  TextTokenizer tok = TextTokenizer.load(tokFile);
                  TokenIds trainIds = TokenCache.ids(cache, c, Split.TRAIN, tok, true);
                  TokenIds valIds = TokenCache.ids(cache, c, Split.VALIDATION, tok, true)) {
+                comm.releaseOthers();
                 long full = ckpt.architecture().parameterCount();
                 System.out.printf(Locale.ROOT, "teacher   %s: %s parameters, %d layers (%d Mamba, %d attention, %d MLP)%n", teacher,
                         CliSupport.count(full), ckpt.architecture().layers().size(), ckpt.architecture().countLayers(LayerKind.MAMBA),
@@ -168,9 +180,12 @@ final class ElastifyCommand implements Callable<Integer> {
                         config.stage1Steps(), seqLen, config.stage2Steps(), seqLen * stage2Multiplier, budgets);
                 long t0 = System.nanoTime();
                 Elastify.Result result = new Elastify(out, config, TokenSource.of(trainIds), TokenSource.of(valIds), System.out)
+                        .withCommunicator(comm)
                         .run(t, removal, resume, stopAfter != null ? stopAfter : 0);
-                Checkpoint.copyTokenizerFile(tokFile, out);
-                RankingsJson.write(out.resolve(RankingsJson.FILE), r.isWidthIdentity() ? r : r.permuted());
+                if (comm.isRoot()) {
+                    Checkpoint.copyTokenizerFile(tokFile, out);
+                    RankingsJson.write(out.resolve(RankingsJson.FILE), r.isWidthIdentity() ? r : r.permuted());
+                }
                 System.out.printf(Locale.ROOT, "done: %d steps in %.1f s%n", result.steps(), (System.nanoTime() - t0) / 1e9);
                 System.out.println("  budget      target        resolved      deviation   held-out loss   cut, untrained");
                 for (TrainedBudget b : result.budgets()) {

@@ -1,9 +1,14 @@
 package org.nestlm.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import org.nestlm.api.Completion;
+import org.nestlm.api.Nestlm;
+import org.nestlm.api.NestlmException;
+import org.nestlm.api.OpenOptions;
+import org.nestlm.api.Sampling;
+import org.nestlm.api.Speculation;
+import org.nestlm.api.TextModel;
 import org.nestlm.infer.Engine;
-import org.nestlm.infer.Generation;
-import org.nestlm.infer.LanguageModel;
 import org.nestlm.infer.SamplingParams;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -16,7 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code nestlm generate}: continue a prompt with the pure-Java engine, streaming the text. */
+/** {@code nestlm generate}: continue a prompt with the pure-Java engine, streaming the text (through {@link Nestlm}). */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Generate a continuation with the pure-Java engine (weights used in place, BF16/F32/F16), streamed to stdout.",
         footer = {"", "Examples:", "  nestlm generate --model my-model --prompt 'The cat' --max-tokens 40",
@@ -41,7 +46,7 @@ final class GenerateCommand implements Callable<Integer> {
     Path tokenizer;
 
     @Mixin
-    Sampling sampling;
+    SamplingOptions sampling;
 
     @Option(names = "--threads", defaultValue = "0", description = "Compute threads; 0 = one per processor (default).")
     int threads;
@@ -65,29 +70,41 @@ final class GenerateCommand implements Callable<Integer> {
                 + "about 0.56× the BF16 bytes per token) or none (default).")
         String quantize;
 
-        /** Opens {@code model} at {@code size}'s budget or limits (chosen size printed to stderr), with the draft. */
-        LanguageModel open(Path model, Path tokenizer, int threads, SizeOptions size) throws java.io.IOException {
+        /**
+         * Opens {@code model} as a library checkpoint and the size {@code size} asks for (by budget, or the largest
+         * under its limits, printed to stderr), decoding speculatively with {@code --draft-budget}.
+         */
+        Opened open(Path model, Path tokenizer, int threads, SizeOptions size) throws java.io.IOException, NestlmException {
             String budget = size.budget(model, threads, System.err);
             if (draftTokens < 1) {
                 throw new UserException("--draft-tokens must be at least 1, got " + draftTokens);
             }
             boolean q8 = quantize(quantize);
-            LanguageModel lm;
+            if (q8 && (budget != null || draftBudget != null)) {
+                throw new UserException("--quantize q8 runs the whole model: it cannot be combined with a budget, "
+                        + "limits or --draft-budget (nested sizes are read as views of the mapped weights)");
+            }
+            Nestlm ckpt = Nestlm.open(model, OpenOptions.defaults().withThreads(threads).withTokenizer(tokenizer).withQuantize(q8));
             try {
-                lm = LanguageModel.open(model, tokenizer, threads, budget, draftBudget, q8);
-            } catch (IllegalArgumentException e) {
-                if (q8 && e.getMessage() != null && e.getMessage().startsWith("--quantize")) {
-                    throw new UserException(e.getMessage());
-                }
+                TextModel m = budget == null ? ckpt.model() : ckpt.model(budget);
+                return new Opened(ckpt, draftBudget == null ? m : m.withDraft(draftBudget, draftTokens));
+            } catch (NestlmException | RuntimeException e) {
+                ckpt.close();
                 throw e;
             }
-            lm.draftTokens(draftTokens);
-            return lm;
+        }
+    }
+
+    /** An open checkpoint and the size that runs; closing it closes the checkpoint. */
+    record Opened(Nestlm checkpoint, TextModel model) implements AutoCloseable {
+        @Override
+        public void close() {
+            checkpoint.close();
         }
     }
 
     /** Sampling options shared by generate and chat. */
-    static final class Sampling {
+    static final class SamplingOptions {
         @Option(names = "--max-tokens", defaultValue = "64", description = "Most tokens to generate (default ${DEFAULT-VALUE}).")
         int maxTokens;
         @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default ${DEFAULT-VALUE}).")
@@ -103,15 +120,16 @@ final class GenerateCommand implements Callable<Integer> {
         @Option(names = "--ignore-eos", description = "Do not stop at the end-of-sequence token.")
         boolean ignoreEos;
 
-        SamplingParams params(List<String> extraStops) {
-            List<String> stops = new java.util.ArrayList<>(stop == null ? List.of() : stop);
-            stops.addAll(extraStops);
+        /** The sampling options, each checked under its option's name. */
+        Sampling sampling() {
+            List<String> stops = stop == null ? List.of() : stop;
             try {
-                return new SamplingParams(maxTokens, temperature, topK, topP, seed, stops, ignoreEos);
+                new SamplingParams(maxTokens, temperature, topK, topP, seed, stops, ignoreEos);   // validates
             } catch (IllegalArgumentException e) {
                 throw new UserException(e.getMessage().replace("max_tokens", "--max-tokens").replace("top_k", "--top-k")
                         .replace("top_p", "--top-p").replace("temperature", "--temperature"));
             }
+            return new Sampling(maxTokens, temperature, topK, topP, seed, stops, ignoreEos);
         }
     }
 
@@ -136,24 +154,21 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SamplingParams params = sampling.params(List.of());
-        try (LanguageModel lm = elastic.open(model, tokenizer, threads(threads), size)) {
+        Sampling params = sampling.sampling();
+        try (Opened opened = elastic.open(model, tokenizer, threads(threads), size)) {
+            TextModel lm = opened.model();
             int[] prompt;
             if (input.ids != null) {
                 long[] ids = CliSupport.parseIds(input.ids);
                 prompt = new int[ids.length];
                 for (int i = 0; i < ids.length; i++) {
-                    if (ids[i] >= lm.engine().vocabSize()) {
-                        throw new UserException("--ids: token id " + ids[i] + " is outside the vocabulary of "
-                                + lm.engine().vocabSize());
-                    }
-                    prompt[i] = (int) ids[i];
+                    prompt[i] = Math.toIntExact(Math.min(ids[i], Integer.MAX_VALUE));
                 }
             } else {
                 if (!lm.hasTokenizer()) {
                     throw new UserException(model + " has no tokenizer.json; pass --tokenizer FILE or use --ids");
                 }
-                prompt = lm.text().encode(input.prompt);
+                prompt = lm.encode(input.prompt);
                 if (prompt.length == 0) {
                     throw new UserException("--prompt: the text has no tokens");
                 }
@@ -161,14 +176,10 @@ final class GenerateCommand implements Callable<Integer> {
             if (!params.stop().isEmpty() && !lm.hasTokenizer()) {
                 throw new UserException("--stop needs a tokenizer (the model has no tokenizer.json)");
             }
-            if (prompt.length > lm.engine().contextLimit()) {
-                throw new UserException("the prompt has " + prompt.length + " tokens, more than the context limit of "
-                        + lm.engine().contextLimit());
-            }
             PrintStream out = System.out;
-            Generation g;
+            Completion c;
             try {
-                g = lm.generator().generate(prompt, params, json ? null : (token, delta) -> {
+                c = lm.stream(prompt, params, json ? null : (token, delta) -> {
                     if (delta != null) {
                         out.print(delta);
                     } else if (token >= 0) {
@@ -176,52 +187,52 @@ final class GenerateCommand implements Callable<Integer> {
                     }
                     out.flush();
                 });
-            } catch (IllegalArgumentException e) {
-                throw new UserException(e.getMessage());
+            } catch (NestlmException e) {
+                throw new UserException(("prompt".equals(e.field()) && input.ids != null ? "--ids: " : "") + e.getMessage());
             }
             if (json) {
-                writeJson(out, g, lm);
+                writeJson(out, prompt, c, lm);
             } else {
                 out.println();
                 System.err.printf(Locale.ROOT, "[%d prompt tokens, %d generated (%s); prefill %.1f tok/s, decode %.1f tok/s, %d threads%s]%n",
-                        prompt.length, g.tokens().length, g.finish().name().toLowerCase(Locale.ROOT),
-                        g.prefillTokensPerSecond(), g.decodeTokensPerSecond(), lm.engine().threads(),
+                        prompt.length, c.tokens().length, c.finish().name().toLowerCase(Locale.ROOT),
+                        c.prefillPerSecond(), c.decodePerSecond(), opened.checkpoint().threads(),
                         Engine.vectorized() ? ", SIMD" : ", scalar");
-                if (lm.draft() != null) {
+                if (lm.draft().isPresent()) {
+                    Speculation s = lm.speculation();
                     System.err.printf(Locale.ROOT, "[speculative: %d of %d draft tokens accepted (%.1f %%), %.2f tokens per target pass]%n",
-                            lm.speculativeStats().accepted(), lm.speculativeStats().proposed(),
-                            100 * lm.speculativeStats().acceptanceRate(), lm.speculativeStats().tokensPerTargetPass());
+                            s.accepted(), s.proposed(), 100 * s.acceptanceRate(), s.tokensPerTargetPass());
                 }
             }
         }
         return 0;
     }
 
-    private static void writeJson(PrintStream out, Generation g, LanguageModel lm) throws java.io.IOException {
+    private static void writeJson(PrintStream out, int[] prompt, Completion c, TextModel lm) throws java.io.IOException {
         JsonGenerator j = JsonOutput.generator(out);
         j.writeStartObject();
         j.writeArrayFieldStart("prompt_ids");
-        for (int id : g.prompt()) {
+        for (int id : prompt) {
             j.writeNumber(id);
         }
         j.writeEndArray();
         j.writeArrayFieldStart("ids");
-        for (int id : g.tokens()) {
+        for (int id : c.tokens()) {
             j.writeNumber(id);
         }
         j.writeEndArray();
-        if (g.text() != null) {
-            j.writeStringField("text", g.text());
+        if (c.text() != null) {
+            j.writeStringField("text", c.text());
         }
-        j.writeStringField("finish_reason", g.finish().openAi());
-        j.writeNumberField("prompt_tokens", g.prompt().length);
-        j.writeNumberField("completion_tokens", g.tokens().length);
-        j.writeNumberField("prefill_tokens_per_s", g.prefillTokensPerSecond());
-        j.writeNumberField("decode_tokens_per_s", g.decodeTokensPerSecond());
-        j.writeStringField("model", lm.name());
-        if (lm.draft() != null) {
-            j.writeNumberField("draft_accepted", lm.speculativeStats().accepted());
-            j.writeNumberField("draft_proposed", lm.speculativeStats().proposed());
+        j.writeStringField("finish_reason", c.finish().openAi());
+        j.writeNumberField("prompt_tokens", c.promptTokens());
+        j.writeNumberField("completion_tokens", c.tokens().length);
+        j.writeNumberField("prefill_tokens_per_s", c.prefillPerSecond());
+        j.writeNumberField("decode_tokens_per_s", c.decodePerSecond());
+        j.writeStringField("model", c.size());
+        if (lm.draft().isPresent()) {
+            j.writeNumberField("draft_accepted", lm.speculation().accepted());
+            j.writeNumberField("draft_proposed", lm.speculation().proposed());
         }
         j.writeEndObject();
         j.flush();

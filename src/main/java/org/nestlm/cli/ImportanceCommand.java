@@ -10,6 +10,8 @@ import org.nestlm.data.Corpus;
 import org.nestlm.data.Split;
 import org.nestlm.data.TokenCache;
 import org.nestlm.data.TokenIds;
+import org.nestlm.dist.Communicator;
+import org.nestlm.dist.World;
 import org.nestlm.elastic.DepthImportance;
 import org.nestlm.elastic.Importance;
 import org.nestlm.elastic.Permutation;
@@ -128,8 +130,10 @@ final class ImportanceCommand implements Callable<Integer> {
         if (permuteOut != null && permuteOut.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
             throw new UserException("--permute-out must differ from --model (the original weights are read from it)");
         }
-        // --permute-out is this process's for the whole run: a second importance writing there fails at once
-        try (RunDirectory owned = permuteOut != null ? RunDirectory.open(permuteOut) : null;
+        Communicator comm = World.communicator();
+        // --permute-out is this process's (rank 0's in an MPI job) for the whole run: a second importance writing there
+        // fails at once
+        try (RunDirectory owned = permuteOut != null && comm.isRoot() ? RunDirectory.open(permuteOut) : null;
              Checkpoint ckpt = Checkpoint.open(model); NDManager manager = NDManager.newBaseManager()) {
             DepthImportance.Options depth = null;
             if (!noDepth) {
@@ -140,14 +144,20 @@ final class ImportanceCommand implements Callable<Integer> {
             Importance.Options options = new Importance.Options(batch, mambaRankingHeadDim, depth, depthSamples);
             Rankings rankings;
             try (NemotronH net = NemotronH.load(ckpt, manager)) {
+                comm.waitForRoot();   // rank 0 first builds the token cache
                 Calibration cal = calibration(ckpt);
-                try (ProgressBar bar = quiet ? null : progressBar()) {
-                    rankings = Importance.estimate(net, cal.source(), samples, seqLen, options, cal.description(), listener(bar));
+                comm.releaseOthers();
+                try (ProgressBar bar = quiet || !comm.isRoot() ? null : progressBar()) {
+                    rankings = Importance.estimate(net, Importance.windows(cal.source(), samples, seqLen), options,
+                            cal.description(), listener(bar), comm);
                 } finally {
                     cal.close();
                 }
             }
             rankings.validate(ckpt.architecture(), out.toString());
+            if (!comm.isRoot()) {
+                return 0;   // rank 0 writes
+            }
             RankingsJson.write(out, rankings);
             System.out.println("wrote " + out + " (" + rankings.calibration().samples() + " x " + seqLen + " tokens from "
                     + rankings.calibration().source() + ")");

@@ -1,5 +1,6 @@
 package org.nestlm.cli;
 
+import org.nestlm.dist.World;
 import org.nestlm.util.DjlRuntime;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -33,7 +34,29 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         DjlRuntime.configure();
-        System.exit(run(args));
+        if (World.launchedByMpi(System.getenv())) {
+            int rank;
+            try {
+                rank = World.communicator().rank();
+            } catch (IllegalStateException e) {
+                System.err.println("error: " + e.getMessage());
+                System.exit(2);
+                return;
+            }
+            if (rank != 0) {
+                // one rank speaks for the job (mpirun merges every rank's output); errors still reach stderr
+                System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            }
+        }
+        int code = 1;
+        try {
+            code = run(args);
+        } catch (Throwable t) {
+            t.printStackTrace();
+        } finally {
+            World.exit(code);
+        }
+        System.exit(code);
     }
 
     /** Runs a command line and returns its exit code (used by tests, which must not exit the JVM). */
@@ -43,7 +66,7 @@ public final class Main implements Runnable {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // Expected failures (bad input) print one clear line; anything else keeps its stack trace.
             if (ex instanceof java.io.IOException || ex instanceof IllegalArgumentException
-                    || ex instanceof UserException) {
+                    || ex instanceof UserException || ex instanceof org.nestlm.api.NestlmException) {
                 cmd.getErr().println("error: " + CliSupport.errorMessage(ex));
                 return 2;
             }

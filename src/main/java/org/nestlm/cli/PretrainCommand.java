@@ -10,6 +10,8 @@ import org.nestlm.data.Hashing;
 import org.nestlm.data.Split;
 import org.nestlm.data.TokenCache;
 import org.nestlm.data.TokenIds;
+import org.nestlm.dist.Communicator;
+import org.nestlm.dist.World;
 import org.nestlm.io.AtomicFiles;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.model.Architecture;
@@ -130,9 +132,14 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--stop-after", hidden = true)
     Integer stopAfter;
 
+    /** This process's rank of the MPI job, or a single process. */
+    private Communicator comm;
+
     @Override
     public Integer call() throws Exception {
         threads.apply();
+        comm = World.communicator();
+        comm.waitForRoot();   // rank 0 first holds --out, copies the tokenizer, builds the token caches
         if (resume && !Files.isDirectory(out)) {
             throw new UserException(out + ": nothing to resume (no such directory)");
         }
@@ -142,8 +149,8 @@ final class PretrainCommand implements Callable<Integer> {
             requireCorpus();
             tokenizerFile(tokenizer != null ? tokenizer : Path.of("tokenizer.json"));
         }
-        // --out is this process's from here on: a second pretrain on it fails at once
-        try (RunDirectory owned = RunDirectory.open(out)) {
+        // --out is this process's (rank 0's in an MPI job) from here on: a second pretrain on it fails at once
+        try (RunDirectory owned = comm.isRoot() ? RunDirectory.open(out) : null) {
             return train();
         }
     }
@@ -168,12 +175,13 @@ final class PretrainCommand implements Callable<Integer> {
         }
 
         Corpus c = Corpora.open(corpusSpecs, cache);
-        if (!resume) {
+        if (!resume && comm.isRoot()) {
             copyTokenizer(tokFile, out);
         }
         try (TextTokenizer tok = TextTokenizer.load(tokFile);
              TokenIds trainIds = TokenCache.ids(cache, c, Split.TRAIN, tok, !quiet);
              TokenIds valIds = TokenCache.ids(cache, c, Split.VALIDATION, tok, !quiet)) {
+            comm.releaseOthers();
             TokenSource train = TokenSource.of(trainIds);
             TokenSource validation = TokenSource.of(valIds);
             checkIds(trainIds, model.vocabSize(), "train");
@@ -190,13 +198,19 @@ final class PretrainCommand implements Callable<Integer> {
                     config.minLr(), config.warmupSteps(), config.evalEvery(),
                     (long) Math.min((validation.size() - 1) / config.seqLen(), (long) config.evalBatches() * config.batchSize())
                             * config.seqLen(), config.checkpointEvery());
+            if (comm.size() > 1) {
+                System.out.printf(Locale.ROOT, "ranks     %d (MPI): each computes %d of the %d micro-batches of a step; gradients "
+                        + "summed with MPI_Allreduce%n", comm.size(), config.accumulation() / Math.max(1, comm.size()),
+                        config.accumulation());
+            }
             if (config.tokens() > train.size()) {
                 System.out.printf(Locale.ROOT, "note      --tokens is %.1f passes over the training split%n",
                         (double) config.tokens() / train.size());
             }
             long t0 = System.nanoTime();
             Pretrainer.Result r = new Pretrainer(out, config, train, validation, System.out)
-                    .withRunInfo(runInfo(corpusSpecs, tokFile, saved))
+                    .withRunInfo(comm.isRoot() ? runInfo(corpusSpecs, tokFile, saved) : null)   // rank 0 writes it
+                    .withCommunicator(comm)
                     .run(model, resume, stopAfter != null ? stopAfter : 0);
             double secs = (System.nanoTime() - t0) / 1e9;
             if (r.steps() < config.totalSteps()) {

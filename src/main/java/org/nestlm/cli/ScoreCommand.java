@@ -73,7 +73,7 @@ final class ScoreCommand implements Callable<Integer> {
             }
             try (NemotronH net = NemotronH.load(ckpt, manager)) {
                 NDArray x = Tensors.of(manager, ids, new Shape(1, ids.length));
-                // at a budget: the nested model's hard masks over the full weights = the sliced model (ELASTIC_METHOD.md §3)
+                // at a budget: the nested model's hard masks over the full weights = the sliced model (docs/METHOD.md §4.4)
                 NDArray out = (budget == null ? net.forward(x)
                         : net.forward(x, ElasticBudgets.resolve(model, ckpt.architecture(), budget).subnet().masks(manager, ckpt.architecture())))
                         .get(new NDIndex("0"));                                         // [n, V]

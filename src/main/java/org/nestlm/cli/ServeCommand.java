@@ -9,6 +9,7 @@ import org.nestlm.elastic.LatencyProfile;
 import org.nestlm.elastic.TrainedBudget;
 import org.nestlm.serve.ElasticSizes;
 import org.nestlm.serve.OpenAiServer;
+import org.nestlm.serve.ServerLimits;
 import org.nestlm.slice.ElasticBudgets;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Command;
@@ -38,11 +39,25 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "8080", description = "Port (default ${DEFAULT-VALUE}; 0 picks a free one).")
     int port;
 
-    @Option(names = "--parallel", defaultValue = "1", description = "Requests generating at the same time (default ${DEFAULT-VALUE}).")
-    int parallel;
+    @Option(names = {"--max-batch", "--parallel"}, defaultValue = "0", description = "Requests generating together in one "
+            + "batch per size (continuous batching: each step reads the weights once for all); 0 = four per processor, "
+            + "8 to 64 (default).")
+    int maxBatch;
 
-    @Option(names = "--max-queue", defaultValue = "16", description = "Requests allowed to wait; beyond that the answer is 429 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--max-queue", defaultValue = "64", description = "Requests allowed to wait beyond the running ones; beyond "
+            + "that the answer is 429 (default ${DEFAULT-VALUE}).")
     int maxQueue;
+
+    @Option(names = "--state-memory", description = "Decode state (KV caches, Mamba states) the running requests may hold "
+            + "together, e.g. 2GiB; requests beyond wait (default: half the JVM heap).")
+    String stateMemory;
+
+    @Option(names = "--request-timeout", defaultValue = "30", description = "Seconds a client has to send a request's headers and "
+            + "body (default ${DEFAULT-VALUE}).")
+    int requestTimeout;
+
+    @Option(names = "--max-connections", defaultValue = "512", description = "Most open connections (default ${DEFAULT-VALUE}).")
+    int maxConnections;
 
     @Option(names = "--quantize", description = "Quantise the weights at load: q8 (int8, groups of 32 columns) or none (default); "
             + "not for elastic checkpoints.")
@@ -66,11 +81,24 @@ final class ServeCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) {
             throw new UserException("--port must be in 0..65535, got " + port);
         }
-        if (parallel < 1) {
-            throw new UserException("--parallel must be at least 1, got " + parallel);
+        if (maxBatch < 0) {
+            throw new UserException("--max-batch must be ≥ 0 (0: the default), got " + maxBatch);
         }
-        if (maxQueue < 0) {
-            throw new UserException("--max-queue must be ≥ 0, got " + maxQueue);
+        int batch = maxBatch == 0 ? OpenAiServer.Options.defaultMaxBatch() : maxBatch;
+        long stateBytes = OpenAiServer.Options.defaultStateMemory();
+        if (stateMemory != null) {
+            try {
+                stateBytes = org.nestlm.elastic.MemoryModel.parseBytes(stateMemory);
+            } catch (IllegalArgumentException e) {
+                throw new UserException("--state-memory: " + e.getMessage());
+            }
+        }
+        OpenAiServer.Options options;
+        try {
+            options = new OpenAiServer.Options(batch, maxQueue, grace, stateBytes, 1000);
+            ServerLimits.configure(requestTimeout, maxConnections);
+        } catch (IllegalArgumentException e) {
+            throw new UserException(e.getMessage());
         }
         // every trained size of an elastic checkpoint is served from one mapping of the full weights
         int n = GenerateCommand.threads(threads);
@@ -97,7 +125,7 @@ final class ServeCommand implements Callable<Integer> {
             } else if (size.given()) {
                 throw new UserException(model + " has no elastic.json: --budget and limits need an elastic checkpoint");
             }
-            server = new OpenAiServer(family.members(), sizes, lm, host, port, parallel, maxQueue, grace);
+            server = new OpenAiServer(family.members(), sizes, lm, host, port, options);
         } catch (java.io.IOException | RuntimeException e) {
             if (sizes != null) {
                 sizes.close();
@@ -119,9 +147,10 @@ final class ServeCommand implements Callable<Integer> {
             family.close();
             stopped.countDown();
         }, "nestlm-serve-shutdown"));
-        System.err.printf("nestlm serve: model '%s' at http://%s:%d/v1 (%d threads%s, %d parallel, queue %d%s)%n",
+        System.err.printf("nestlm serve: model '%s' at http://%s:%d/v1 (%d threads%s, batches of up to %d, queue %d, "
+                        + "decode state up to %s%s)%n",
                 lm.name(), server.host(), server.port(), lm.engine().threads(), Engine.vectorized() ? ", SIMD" : ", scalar",
-                parallel, maxQueue, lm.hasTokenizer() ? "" : ", no tokenizer: prompts as token ids only");
+                batch, maxQueue, CliSupport.bytes(stateBytes), lm.hasTokenizer() ? "" : ", no tokenizer: prompts as token ids only");
         for (LanguageModel m : family.members()) {
             System.err.printf("  model '%s': %s parameters%n", m.name(), CliSupport.count(m.engine().parameterCount()));
         }

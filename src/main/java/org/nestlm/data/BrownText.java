@@ -3,9 +3,9 @@ package org.nestlm.data;
 import java.util.regex.Pattern;
 
 /**
- * Plain text from a POS-tagged Brown Corpus file, exactly as DATA.md §1.3 derives {@code brown.txt}:
+ * Plain text from a POS-tagged Brown Corpus file, exactly as docs/CORPORA.md §1.3 derives {@code brown.txt}:
  * {@code sed -E 's#([^ ]+)/[^ ]+#\1#g' | awk 'NF' | sed -E 's/^[[:space:]]+//'} — tags dropped ({@code The/at} →
- * {@code The}), blank lines dropped, leading whitespace removed. The fetch checks the result against DATA.md's
+ * {@code The}), blank lines dropped, leading whitespace removed. The fetch checks the result against the pinned
  * SHA-256 of the concatenation, so this must stay byte-for-byte equal to the shell recipe.
  */
 public final class BrownText {

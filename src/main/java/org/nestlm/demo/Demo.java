@@ -7,6 +7,8 @@ import org.nestlm.data.Corpus;
 import org.nestlm.data.Split;
 import org.nestlm.data.TokenCache;
 import org.nestlm.data.TokenIds;
+import org.nestlm.dist.Communicator;
+import org.nestlm.dist.World;
 import org.nestlm.elastic.Subnet;
 import org.nestlm.elastic.TrainedBudget;
 import org.nestlm.eval.EvalData;
@@ -58,7 +60,7 @@ public final class Demo {
     /** Methods compared in the report, in table order. */
     public static final String ELASTIC = "elastic", CUT = "cut", MINITRON = "minitron", SCRATCH = "scratch", PARENT = "parent",
             INTERPOLATED = "interpolated";
-    /** Untrained budgets evaluated between the smallest and largest trained one (router interpolation, issue 8). */
+    /** Untrained budgets evaluated between the smallest and largest trained one (router interpolation). */
     static final int INTERPOLATED_POINTS = 6;
 
     private final Path out;
@@ -68,6 +70,8 @@ public final class Demo {
     private final PrintStream console;
     private final String npm;
     private DemoState state;
+    /** Under mpirun: the training stages run data-parallel on every rank, all others on rank 0 alone. */
+    private final Communicator comm = World.communicator();
     private List<String> corpus;
     private int stageNo;
 
@@ -106,13 +110,15 @@ public final class Demo {
      * meanwhile: a second demo on it fails at once.
      */
     public Report.Summary run() throws Exception {
-        try (RunDirectory owned = RunDirectory.open(out)) {
+        try (RunDirectory owned = comm.isRoot() ? RunDirectory.open(out) : null) {   // rank 0's in an MPI job
             return runStages();
         }
     }
 
     private Report.Summary runStages() throws Exception {
+        comm.waitForRoot();
         state = DemoState.open(out, plan.name());
+        comm.releaseOthers();
         plan.print(console);
         console.println("output    " + out + (state.stages().isEmpty() ? "" : " (resuming: " + state.stages().size() + " stages done)"));
         long t0 = System.nanoTime();
@@ -121,12 +127,12 @@ public final class Demo {
         console.println("corpus    " + corpus);
         stage("tokenizer", "byte-level BPE, vocab " + plan.vocab(), () -> cli("tokenizer", "train", "--vocab", "" + plan.vocab(),
                 corpusArgs("--corpus"), "--out", tokenizer().toString(), "--dir", cache.toString(), "--quiet"));
-        stage("parent", "pretrain the parent, " + plan.pretrainTokens() + " tokens", () -> pretrain(dir("parent"), 0, "--preset",
-                plan.preset()));
-        stage("importance", "rank every component, write the permuted parent", this::importance);
+        parallelStage("parent", "pretrain the parent, " + plan.pretrainTokens() + " tokens", () -> pretrain(dir("parent"), 0,
+                "--preset", plan.preset()));
+        parallelStage("importance", "rank every component, write the permuted parent", this::importance);
         for (long seed : seeds) {
             String at = seed == 0 ? "" : "@" + seed;
-            stage("elastify" + at, "one elastic run for budgets " + plan.budgets() + ", " + plan.elastifyTokens() + " tokens, seed "
+            parallelStage("elastify" + at, "one elastic run for budgets " + plan.budgets() + ", " + plan.elastifyTokens() + " tokens, seed "
                     + seed, () -> elastify(seed));
             for (String b : plan.derived()) {
                 stage("slice-" + b + at, "standalone BF16 checkpoint of budget " + b, () -> {
@@ -143,12 +149,15 @@ public final class Demo {
                         + seed, () -> minitron(seed, b));
             }
             for (String b : plan.derived()) {
-                stage("scratch-" + b + at, "baseline (c): budget " + b + "'s architecture pretrained from scratch, "
+                parallelStage("scratch-" + b + at, "baseline (c): budget " + b + "'s architecture pretrained from scratch, "
                         + plan.pretrainTokens() + " tokens, seed " + seed, () -> scratch(seed, b));
             }
         }
         stage("eval" + (seeds.equals(List.of(0L)) ? "" : "@" + String.join("-", seeds.stream().map(String::valueOf).toList())), "held-out loss, perplexities, bits per byte, BLiMP of "
                 + "every model", this::evaluate);
+        if (!comm.isRoot()) {
+            return null;                                                   // rank 0 writes the report
+        }
         Report.Summary summary = Report.write(out, plan, state, seeds, rows(), evalSets(), readResults(), console);
         console.printf(Locale.ROOT, "demo done in %.1f s (this invocation); report: %s%n", (System.nanoTime() - t0) / 1e9,
                 out.resolve(Report.FILE));
@@ -161,7 +170,17 @@ public final class Demo {
         void run() throws Exception;
     }
 
+    /** A stage that rank 0 runs alone (the other ranks of an MPI job wait for it). */
     private void stage(String name, String what, Body body) throws Exception {
+        stage(name, what, false, body);
+    }
+
+    /** A stage of data-parallel commands: every rank runs it. */
+    private void parallelStage(String name, String what, Body body) throws Exception {
+        stage(name, what, true, body);
+    }
+
+    private void stage(String name, String what, boolean parallel, Body body) throws Exception {
         stageNo++;
         if (state.isDone(name)) {
             console.printf(Locale.ROOT, "[%2d] %-15s done (%.1f s)%n", stageNo, name, state.seconds(name));
@@ -169,9 +188,17 @@ public final class Demo {
         }
         console.printf(Locale.ROOT, "[%2d] %-15s %s%n", stageNo, name, what);
         long t = System.nanoTime();
-        body.run();
+        if (parallel || comm.isRoot()) {
+            body.run();
+        }
         double s = (System.nanoTime() - t) / 1e9;
-        state.markDone(name, s);
+        if (comm.isRoot()) {
+            state.markDone(name, s);
+        }
+        comm.barrier();
+        if (!comm.isRoot()) {
+            state = DemoState.open(out, plan.name());                       // what rank 0 recorded
+        }
         console.printf(Locale.ROOT, "[%2d] %-15s finished in %.1f s%n", stageNo, name, s);
     }
 
@@ -199,14 +226,18 @@ public final class Demo {
         a.addAll(List.of(model));
         a.addAll(List.of(corpusArgs("--corpus")));
         a.addAll(List.of("--tokenizer", tokenizer().toString(), "--tokens", "" + plan.pretrainTokens(), "--out", run.toString(),
-                "--seq-len", "" + plan.seqLen(), "--batch", "" + plan.batch(), "--eval-every", "" + plan.pretrainEvalEvery(),
+                "--seq-len", "" + plan.seqLen(), "--batch", "" + rankBatch(), "--accumulation", "" + comm.size(),
+                "--eval-every", "" + plan.pretrainEvalEvery(),
                 "--eval-batches", "4", "--warmup", "" + plan.pretrainWarmup(), "--checkpoint-every", "" + plan.pretrainEvalEvery(),
                 "--seed", "" + seed, "--dir", cache.toString(), "--quiet"));
         cli(a.toArray(String[]::new));
     }
 
     private void importance() throws IOException {
-        RunDirectory.deleteTree(dir("permuted"));
+        if (comm.isRoot()) {
+            RunDirectory.deleteTree(dir("permuted"));
+        }
+        comm.barrier();
         cli("importance", "--model", dir("parent").toString(), corpusArgs("--corpus"), "--cache-dir", cache.toString(),
                 "--out", dir("parent").resolve("rankings.json").toString(), "--permute-out", dir("permuted").toString(),
                 "--samples", "" + plan.importanceSamples(), "--seq-len", "" + plan.seqLen(), "--quiet");
@@ -218,13 +249,25 @@ public final class Demo {
                 String.join(",", plan.budgets())));
         a.addAll(List.of(corpusArgs("--corpus")));
         a.addAll(List.of("--cache-dir", cache.toString(), "--tokens", "" + plan.elastifyTokens(), "--out", e.toString(),
-                "--seq-len", "" + plan.seqLen(), "--batch", "" + plan.batch(), "--accumulation", "1",
+                "--seq-len", "" + plan.seqLen(), "--batch", "" + rankBatch(), "--accumulation", "" + comm.size(),
                 "--lr", "" + plan.distillLr(), "--warmup", "" + plan.distillWarmup(), "--eval-every", "" + plan.distillEvalEvery(),
                 "--checkpoint-every", "" + plan.distillEvalEvery(), "--seed", "" + seed));
         if (RunDirectory.hasState(e)) {
             a.add("--resume");
         }
         cli(a.toArray(String[]::new));
+    }
+
+    /**
+     * Sequences per micro-batch of the training commands: the plan's batch, split over the ranks of an MPI job (one
+     * micro-batch each), so that a step sees the plan's tokens on any number of ranks.
+     */
+    private int rankBatch() {
+        if (plan.batch() % comm.size() != 0) {
+            throw new IllegalArgumentException("the demo's batch of " + plan.batch() + " sequences does not split over "
+                    + comm.size() + " ranks");
+        }
+        return plan.batch() / comm.size();
     }
 
     /** The sub-model seed {@code seed}'s elastic run resolved for budget {@code b}: the same cut for its baselines. */

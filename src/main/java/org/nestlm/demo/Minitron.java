@@ -33,7 +33,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Baseline (b), Minitron-style compression of one size (ELASTIC_METHOD.md §9.1): cut the (permuted) parent by the
+ * Baseline (b), Minitron-style compression of one size (docs/METHOD.md §10): cut the (permuted) parent by the
  * importance rankings to {@code sub}, then distil that student alone from the same frozen parent with logit-only
  * forward KL at τ = 1, the loss the elastic run uses ({@link Distillation#forwardKl}). Optimiser and schedule are the
  * elastic run's (AdamW, β 0.9/0.95, linear warm-up then constant LR, global-norm clip 1), so the only difference

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Depth importance by iterative normalized MSE on the logits (ELASTIC_METHOD.md §2.4, Eq 5, §10 item 5): in every
+ * Depth importance by iterative normalized MSE on the logits (docs/METHOD.md §2.4): in every
  * round each remaining candidate layer j is bypassed together with the layers S already removed, and scored by
  * {@code Σ_{B,L,V} (M_full − M_{−(S∪j)})² / Σ_{B,L,V} M_full²} against the <b>original full</b> model's logits;
  * the lowest-scoring candidate is removed for good. The result is a removal order, least important first.
@@ -44,7 +44,7 @@ public final class DepthImportance {
             }
         }
 
-        /** ELASTIC_METHOD.md §2.4 recommendation: attention layers are never dropped. */
+        /** docs/METHOD.md §2.4: attention layers are never dropped. */
         public static Options attentionProtected() {
             return new Options(true, 0, -1);
         }

@@ -11,7 +11,7 @@ public final class Distillation {
 
     /**
      * Forward KL(p_teacher ‖ p_student) over the vocabulary at temperature 1, mean over tokens
-     * (ELASTIC_METHOD.md §5.1). Zero exactly when the student's logits equal the teacher's up to a constant.
+     * (docs/METHOD.md §7.1). Zero exactly when the student's logits equal the teacher's up to a constant.
      *
      * @param teacher [b, L, V] logits, computed without autograd
      * @param student [b, L, V] logits

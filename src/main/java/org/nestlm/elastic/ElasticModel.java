@@ -1,6 +1,5 @@
 package org.nestlm.elastic;
 
-import ai.djl.ndarray.NDManager;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.io.CheckpointFormatException;
 
@@ -15,22 +14,21 @@ import java.util.Locale;
  * An elastic checkpoint opened for use: the permuted full weights, {@code elastic.json} and the router.
  * Resolves any budget to a nested {@link Subnet}: a trained budget to the sub-model stored for it; an
  * untrained one in range by interpolating the router's one-hot input between the two neighbouring trained
- * budgets (as Megatron-LM's router does), then taking the argmax on every axis.
+ * budgets (as Megatron-LM's router does), then taking the argmax on every axis. The router is evaluated in plain
+ * Java ({@link RouterInference}): opening an elastic checkpoint for inference loads no libtorch.
  */
 public final class ElasticModel implements AutoCloseable {
 
-    /** Interpolated budgets resolve within ±2 % of their target, as trained ones do (issue acceptance). */
+    /** Interpolated budgets resolve within ±2 % of their target, as trained ones do. */
     static final double RESOLVE_TOLERANCE = 0.02;
 
     private final Checkpoint checkpoint;
     private final ElasticJson.Metadata metadata;
-    private final NDManager manager;
-    private final Router router;
+    private final RouterInference router;
 
-    private ElasticModel(Checkpoint checkpoint, ElasticJson.Metadata metadata, NDManager manager, Router router) {
+    private ElasticModel(Checkpoint checkpoint, ElasticJson.Metadata metadata, RouterInference router) {
         this.checkpoint = checkpoint;
         this.metadata = metadata;
-        this.manager = manager;
         this.router = router;
     }
 
@@ -38,17 +36,14 @@ public final class ElasticModel implements AutoCloseable {
         Checkpoint ckpt = Checkpoint.open(dir);
         try {
             ElasticJson.Metadata meta = ElasticJson.read(dir, ckpt.architecture());
-            NDManager m = NDManager.newBaseManager();
-            Router r = new Router(meta.space(), meta.routerBudgets().size(), meta.routerWidth(), m, 0);
+            RouterInference r;
             try {
-                r.load(meta.routerWeights());
+                r = new RouterInference(meta.space(), meta.routerBudgets().size(), meta.routerWidth(), meta.routerWeights());
             } catch (IllegalArgumentException e) {
-                r.close();
-                m.close();
                 throw new CheckpointFormatException(dir.resolve(ElasticJson.ROUTER_FILE), e.getMessage()
                         + " for the candidates of " + ElasticJson.FILE_NAME, e);
             }
-            return new ElasticModel(ckpt, meta, m, r);
+            return new ElasticModel(ckpt, meta, r);
         } catch (IOException | RuntimeException e) {
             ckpt.close();
             throw e;
@@ -145,7 +140,7 @@ public final class ElasticModel implements AutoCloseable {
      * {@code n} budgets evenly spaced strictly inside the trained range, resolved through the router: fractions
      * {@code lo + (hi − lo)·k/(n+1)}, k = 1…n, labelled as percentages with two decimals ({@code "54.17%"}), so
      * that passing a label back as a budget ({@code --budget 54.17%}, {@link #resolve}) gives the same sub-model.
-     * For plots of loss against parameters between the trained sizes (issue 8). A point that falls on a trained
+     * For plots of loss against parameters between the trained sizes. A point that falls on a trained
      * fraction between the two ends resolves to that trained budget (its {@code trained()} is then true).
      *
      * @throws IllegalArgumentException for n &lt; 1, or when fewer than two budgets were trained (no range)
@@ -200,8 +195,6 @@ public final class ElasticModel implements AutoCloseable {
 
     @Override
     public void close() {
-        router.close();
-        manager.close();
         checkpoint.close();
     }
 }

@@ -101,6 +101,22 @@ public record ElasticSpace(Architecture full, int[] hidden, double[] mlpFraction
         return heterogeneousMlp ? layersOf(LayerKind.MLP).size() : 1;
     }
 
+    /** Candidates of router axis {@code a}. */
+    public int choices(Router.Axis a) {
+        return switch (a) {
+            case HIDDEN -> hidden.length;
+            case MLP -> mlpFractions.length;
+            case MAMBA -> mambaHeadsPerGroup.length;
+            case ATTENTION -> attentionHeadsPerGroup.length;
+            case DEPTH -> depthRemovals.length;
+        };
+    }
+
+    /** Independent choices of router axis {@code a}: {@link #mlpGroups()} for the MLP axis, else one. */
+    public int groups(Router.Axis a) {
+        return a == Router.Axis.MLP ? mlpGroups() : 1;
+    }
+
     /** MLP width of full-model layer {@code layer} at candidate {@code choice}. */
     public int mlpWidth(int layer, int choice) {
         int f = ((LayerSpec.Mlp) full.layers().get(layer)).width();

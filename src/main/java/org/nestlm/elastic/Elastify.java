@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.nestlm.dist.Communicator;
+import org.nestlm.dist.SingleProcess;
 import org.nestlm.io.AtomicFiles;
 import org.nestlm.io.DType;
 import org.nestlm.io.SafetensorsWriter;
@@ -22,15 +24,20 @@ import org.nestlm.model.NemotronH;
 import org.nestlm.model.Param;
 import org.nestlm.train.AdamW;
 import org.nestlm.train.Charts;
+import org.nestlm.train.GradientAllReduce;
 import org.nestlm.train.Losses;
 import org.nestlm.train.NonFiniteGradientException;
 import org.nestlm.train.RunDirectory;
+import org.nestlm.train.RunFingerprint;
 import org.nestlm.train.TokenSource;
 import org.nestlm.train.TrainLog;
 import org.nestlm.train.WindowSampler;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -41,7 +48,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Elastic distillation (ELASTIC_METHOD.md §5.4): one run trains a student for several parameter budgets at
+ * Elastic distillation (docs/METHOD.md §7): one run trains a student for several parameter budgets at
  * once, with a frozen teacher and a learned router. Per optimizer step and micro-batch:
  * <ol>
  *   <li>draw a micro-batch and a budget (stage 1 uniform; stage 2 at a longer context, largest first 0.5/0.3/0.2);</li>
@@ -65,6 +72,7 @@ public final class Elastify {
     private final TokenSource validation;
     private final PrintStream console;
     private java.util.function.IntConsumer stepListener = s -> { };
+    private Communicator comm = SingleProcess.INSTANCE;
 
     public Elastify(Path out, ElastifyConfig config, TokenSource train, TokenSource validation, PrintStream console) {
         this.out = out;
@@ -80,6 +88,17 @@ public final class Elastify {
     }
 
     /**
+     * Runs as one rank of {@code comm}'s data-parallel job: rank r of N takes micro-batches r, r + N, … of each step
+     * (their budget draws and Gumbel noise come from the global micro-batch index), the teacher runs on every rank,
+     * the student's and the router's gradients are summed in one all-reduce and the step's statistics in another, so
+     * every rank applies the same updates and validates the same weights; rank 0 alone writes.
+     */
+    public Elastify withCommunicator(Communicator comm) {
+        this.comm = comm;
+        return this;
+    }
+
+    /**
      * The resolved budgets, each one's held-out loss at the end, and the held-out loss of the same sub-models
      * cut from the (permuted) teacher with no training — the baseline the elastic run must beat.
      */
@@ -91,6 +110,10 @@ public final class Elastify {
      * already be in importance order; {@code removalOrder} is its depth ranking (least important first).
      */
     public Result run(NemotronH teacher, List<Integer> removalOrder, boolean resume, int stopAfter) throws IOException {
+        if (config.accumulation() % comm.size() != 0) {
+            throw new IllegalArgumentException("--accumulation " + config.accumulation() + " is not a multiple of the "
+                    + comm.size() + " ranks (each rank computes every " + comm.size() + "th micro-batch of a step)");
+        }
         Architecture arch = teacher.architecture();
         long fullParams = arch.parameterCount();
         List<Budget> budgets = new ArrayList<>();
@@ -99,7 +122,9 @@ public final class Elastify {
         }
         budgets.sort(Comparator.comparingDouble((Budget b) -> b.fractionOf(fullParams)).reversed());
         ElasticSpace space = ElasticSpace.defaults(arch, removalOrder, config.heterogeneousMlp());
-        RunDirectory dir = RunDirectory.open(out);
+        // rank 0 holds the run directory (its lock, a killed writer's leftovers removed); the others only read it
+        RunDirectory dir = comm.isRoot() ? RunDirectory.open(out) : null;
+        comm.barrier();
         try (dir; NDManager root = NDManager.newBaseManager()) {
             int start = 0;
             Path state = RunDirectory.state(out);
@@ -121,7 +146,7 @@ public final class Elastify {
                 throw new IllegalArgumentException(out + " holds an elastify run already; pass --resume to continue it or "
                         + "choose another --out");
             }
-            TrainLog log = dir.log(start);
+            TrainLog log = comm.isRoot() ? dir.log(start) : null;
             final Map<String, float[]> init = weights;
             try (NemotronH student = NemotronH.fromTensors(arch, root, init::get);
                  Router router = new Router(space, budgets.size(), config.routerWidth(), root, config.seed());
@@ -133,12 +158,20 @@ public final class Elastify {
                     routerOpt.load(prefixed(opt, "router/"), start);
                     router.load(TensorStore.readFloats(state.resolve("router.safetensors")));
                 }
-                Run run = new Run(teacher, student, router, space, budgets, fullParams, modelOpt, routerOpt, log);
                 int end = stopAfter > 0 ? Math.min(stopAfter, config.totalSteps()) : config.totalSteps();
-                Map<String, Double> val = run.loop(start, end);
-                List<TrainedBudget> resolved = run.resolveAll();
-                writeElasticCheckpoint(student, router, space, budgets, fullParams, resolved);
-                return new Result(end, resolved, val, run.heldOutLoss(teacher));
+                comm.requireSame("the run's settings, data, steps and weights",
+                        RunFingerprint.of(config, student, start, end, train, validation));
+                List<Param> trained = new ArrayList<>(student.parameters().values());
+                trained.addAll(router.params());
+                try (GradientAllReduce reducer = new GradientAllReduce(trained, comm)) {
+                    Run run = new Run(teacher, student, router, space, budgets, fullParams, modelOpt, routerOpt, log, reducer);
+                    Map<String, Double> val = run.loop(start, end);
+                    List<TrainedBudget> resolved = run.resolveFinal();
+                    if (comm.isRoot()) {
+                        writeElasticCheckpoint(student, router, space, budgets, fullParams, resolved);
+                    }
+                    return new Result(end, resolved, val, run.heldOutLoss(teacher, resolved));
+                }
             }
         }
     }
@@ -153,9 +186,11 @@ public final class Elastify {
         final long[] targets;
         final AdamW modelOpt, routerOpt;
         final TrainLog log;
+        final GradientAllReduce reducer;
 
         Run(NemotronH teacher, NemotronH student, Router router, ElasticSpace space, List<Budget> budgets, long fullParams,
-            AdamW modelOpt, AdamW routerOpt, TrainLog log) {
+            AdamW modelOpt, AdamW routerOpt, TrainLog log, GradientAllReduce reducer) {
+            this.reducer = reducer;
             this.teacher = teacher;
             this.student = student;
             this.router = router;
@@ -196,7 +231,7 @@ public final class Elastify {
                     int drawsBetween = 0;
                     double budgetLoss = 0, expectedFraction = 0;
                     int routed = 0;
-                    for (int micro = 0; micro < config.accumulation(); micro++) {
+                    for (int micro = comm.rank(); micro < config.accumulation(); micro += comm.size()) {
                         SplittableRandom rng = new SplittableRandom(config.seed() * 0x9E3779B97F4A7C15L + step * 1024L + micro);
                         int b = drawBudget(rng, stage1);
                         float[] input = router.oneHot(b);
@@ -237,7 +272,7 @@ public final class Elastify {
                                 NDArray bl = ExpectedCost.budgetLoss(expected, target, config.budgetTolerance());
                                 if (sample.saturated()) {
                                     // every axis one-hot in fp32: the budget loss's gradient is zero analytically, but its
-                                    // backward through the saturated softmax produced inf/NaN router gradients
+                                    // backward through the saturated softmax gives inf/NaN router gradients
                                     bl = bl.stopGradient();
                                 }
                                 budgetLoss += bl.getFloat();
@@ -251,6 +286,20 @@ public final class Elastify {
                                 gc.backward(Tensors.div(loss.add(bl), (float) config.accumulation()));
                             }
                         }
+                    }
+                    if (comm.size() > 1) {
+                        reducer.sum();
+                        double[] stats = sumOverRanks(kd, draws, kdBetween, drawsBetween, budgetLoss, expectedFraction, routed);
+                        int n = budgets.size();
+                        for (int b = 0; b < n; b++) {
+                            kd[b] = stats[b];
+                            draws[b] = (int) stats[n + b];
+                        }
+                        kdBetween = stats[2 * n];
+                        drawsBetween = (int) stats[2 * n + 1];
+                        budgetLoss = stats[2 * n + 2];
+                        expectedFraction = stats[2 * n + 3];
+                        routed = (int) stats[2 * n + 4];
                     }
                     double lr = config.modelLr() * warm;
                     String skip = null;
@@ -295,7 +344,9 @@ public final class Elastify {
                         lastVal = validate();
                         lastVal.forEach((k, v) -> entry.put("val_" + k, v));
                     }
-                    log.append(entry);
+                    if (comm.isRoot()) {
+                        log.append(entry);
+                    }
                     stepListener.accept(done);
                     double secs = (System.nanoTime() - started) / 1e9;
                     String message = String.format(Locale.ROOT, "stage %d τ %.2f kd %s", stage1 ? 1 : 2, tau, kdText(kd, draws));
@@ -307,7 +358,7 @@ public final class Elastify {
                                 message, budgetLoss / Math.max(1, routed), tokensDone / Math.max(secs, 1e-9),
                                 lastVal.isEmpty() || !entry.has("val_" + budgets.get(0).text()) ? "" : "  val " + lastVal);
                     }
-                    if (done % config.checkpointEvery() == 0 || done == end) {
+                    if (comm.isRoot() && (done % config.checkpointEvery() == 0 || done == end)) {
                         saveState(done);
                         plot();
                     }
@@ -317,6 +368,25 @@ public final class Elastify {
                 lastVal = validate();
             }
             return lastVal;
+        }
+
+        /** A step's statistics summed over ranks, in one all-reduce: kd[], draws[], then the five scalars. */
+        double[] sumOverRanks(double[] kd, int[] draws, double kdBetween, int drawsBetween, double budgetLoss,
+                              double expectedFraction, int routed) {
+            int n = kd.length;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment s = arena.allocate(ValueLayout.JAVA_DOUBLE, 2L * n + 5);
+                for (int b = 0; b < n; b++) {
+                    s.setAtIndex(ValueLayout.JAVA_DOUBLE, b, kd[b]);
+                    s.setAtIndex(ValueLayout.JAVA_DOUBLE, n + b, draws[b]);
+                }
+                double[] scalars = {kdBetween, drawsBetween, budgetLoss, expectedFraction, routed};
+                for (int i = 0; i < scalars.length; i++) {
+                    s.setAtIndex(ValueLayout.JAVA_DOUBLE, 2L * n + i, scalars[i]);
+                }
+                comm.allreduce(s, Communicator.Type.DOUBLE, Communicator.Op.SUM);
+                return s.toArray(ValueLayout.JAVA_DOUBLE);
+            }
         }
 
         String kdText(double[] kd, int[] draws) {
@@ -347,7 +417,7 @@ public final class Elastify {
 
         /** Held-out next-token loss of every budget's resolved sub-model (the student). */
         Map<String, Double> validate() {
-            return heldOutLoss(student);
+            return heldOutLoss(student, resolveAll());
         }
 
         /**
@@ -355,9 +425,8 @@ public final class Elastify {
          * elastic result; for the frozen, permuted teacher the same-size model cut by the rankings without any
          * training (baseline (a)).
          */
-        Map<String, Double> heldOutLoss(NemotronH model) {
+        Map<String, Double> heldOutLoss(NemotronH model, List<TrainedBudget> resolved) {
             Map<String, Double> val = new LinkedHashMap<>();
-            List<TrainedBudget> resolved = resolveAll();
             try (NDManager scope = NDManager.newBaseManager()) {
                 List<WindowSampler.Batch> batches = WindowSampler.validation(scope, validation, config.seqLen(),
                         config.batchSize(), config.evalBatches());
@@ -384,6 +453,49 @@ public final class Elastify {
                 Subnet s = isFull(b) ? Subnet.full(space.full())
                         : space.subnet(router.resolve(router.oneHot(b), targets[b], config.resolveTolerance()));
                 out.add(new TrainedBudget(budgets.get(b).text(), targets[b], s, s.parameterCount(space.full().config()), true));
+            }
+            return out;
+        }
+
+        /**
+         * The sub-models the elastic checkpoint keeps. With {@code resolveCandidates} = 1 the router's most likely
+         * ({@link #resolveAll}); otherwise, per trained budget below 100 %, the one of the router's most likely
+         * candidates that the trained student imitates the teacher best with: lowest forward KL on the first windows
+         * of the training data (fixed, the same for every seed; the validation split stays unseen).
+         */
+        List<TrainedBudget> resolveFinal() {
+            if (config.resolveCandidates() == 1) {
+                return resolveAll();
+            }
+            List<TrainedBudget> out = new ArrayList<>();
+            try (NDManager scope = NDManager.newBaseManager()) {
+                List<WindowSampler.Batch> windows = WindowSampler.validation(scope, train, config.seqLen(),
+                        config.batchSize(), config.evalBatches());
+                List<NDArray> teacherLogits = windows.stream().map(w -> teacher.forward(w.inputs())).toList();
+                for (int b = 0; b < budgets.size(); b++) {
+                    Subnet best = Subnet.full(space.full());
+                    if (!isFull(b)) {
+                        double bestKl = Double.POSITIVE_INFINITY;
+                        for (ElasticSpace.Choice c : router.candidates(router.oneHot(b), targets[b], config.resolveTolerance(),
+                                config.resolveCandidates())) {
+                            Subnet s = space.subnet(c);
+                            double kl = 0;
+                            try (NDManager m = scope.newSubManager()) {
+                                Masks masks = s.masks(m, space.full());
+                                for (int w = 0; w < windows.size(); w++) {
+                                    NDArray in = windows.get(w).inputs().duplicate();   // in m: the pass's arrays go with it
+                                    in.attach(m);
+                                    kl += Distillation.forwardKl(teacherLogits.get(w), student.forward(in, masks)).getFloat();
+                                }
+                            }
+                            if (kl < bestKl) {   // ties keep the more likely candidate
+                                bestKl = kl;
+                                best = s;
+                            }
+                        }
+                    }
+                    out.add(new TrainedBudget(budgets.get(b).text(), targets[b], best, best.parameterCount(space.full().config()), true));
+                }
             }
             return out;
         }

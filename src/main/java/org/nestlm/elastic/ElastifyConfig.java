@@ -3,7 +3,7 @@ package org.nestlm.elastic;
 import java.util.List;
 
 /**
- * Settings of one elastic distillation run (ELASTIC_METHOD.md §5, §10). Defaults follow the method's
+ * Settings of one elastic distillation run (docs/METHOD.md §6, §7). Defaults follow the method's
  * recommendations, scaled down: KD only (forward KL at τ = 1), router LR 100× the model LR with a shared
  * linear warm-up, Gumbel temperature 1 → 0.05 exponentially over stage 1 then held, logit scale 1 → 10
  * linearly over the run, stage 2 at 4× the context with budget sampling 0.5 / 0.3 / 0.2.
@@ -29,6 +29,10 @@ import java.util.List;
  * @param budgetTolerance  dead zone of the budget loss (0; Megatron-LM uses 0.05)
  * @param resolveTolerance a budget resolves to the router's most likely sub-model within this relative distance
  *                         of its target ({@link Resolution}; 0.02)
+ * @param resolveCandidates a trained budget's final sub-model is the one, of the router's this many most likely
+ *                         sub-models within the tolerance, whose distillation loss from the teacher is lowest on fixed
+ *                         windows of the training data (8; 1: the router's most likely, the paper's rule); see
+ *                         docs/REPRODUCIBILITY.md §5
  * @param interpolationDraws share of micro-batches (below 100 %) trained at a random budget between two adjacent
  *                         trained ones, with the router input interpolated as at deployment (0: only trained budgets)
  * @param heterogeneousMlp one MLP width choice per layer
@@ -42,7 +46,7 @@ public record ElastifyConfig(List<String> budgets, long tokens, double stage1Fra
                              int batchSize, int accumulation, double modelLr, double routerLr, int warmupSteps,
                              double weightDecay, double clipNorm, List<Double> stage2Probs, double tauStart, double tauEnd,
                              double scaleStart, double scaleEnd, double ceWeight, double budgetTolerance, double resolveTolerance,
-                             double interpolationDraws, boolean heterogeneousMlp, int routerWidth, int evalEvery, int evalBatches, int checkpointEvery,
+                             int resolveCandidates, double interpolationDraws, boolean heterogeneousMlp, int routerWidth, int evalEvery, int evalBatches, int checkpointEvery,
                              long seed) {
 
     public ElastifyConfig {
@@ -54,6 +58,9 @@ public record ElastifyConfig(List<String> budgets, long tokens, double stage1Fra
         if (stage1Fraction < 0 || stage1Fraction > 1) {
             throw new IllegalArgumentException("stage-1 fraction must be in [0, 1]");
         }
+        if (resolveCandidates < 1) {
+            throw new IllegalArgumentException("resolve candidates must be at least 1, got " + resolveCandidates);
+        }
         if (stage2Probs.size() != budgets.size()) {
             throw new IllegalArgumentException(stage2Probs.size() + " stage-2 probabilities for " + budgets.size() + " budgets");
         }
@@ -62,7 +69,7 @@ public record ElastifyConfig(List<String> budgets, long tokens, double stage1Fra
     /** Defaults for the given budgets and token count. */
     public static ElastifyConfig defaults(List<String> budgets, long tokens) {
         return new ElastifyConfig(budgets, tokens, 0.6, 128, 4, 8, 1, 1e-3, 1e-1, 20, 0.0, 1.0,
-                defaultStage2Probs(budgets.size()), 1.0, 0.05, 1.0, 10.0, 0.0, 0.0, 0.02, 0.3, false, Router.DEFAULT_WIDTH, 50, 4, 100, 0);
+                defaultStage2Probs(budgets.size()), 1.0, 0.05, 1.0, 10.0, 0.0, 0.0, 0.02, 8, 0.3, false, Router.DEFAULT_WIDTH, 50, 4, 100, 0);
     }
 
     /** 0.5 / 0.3 / 0.2 for three budgets (the paper's); otherwise weights n, n−1, …, 1 normalised. */

@@ -12,9 +12,9 @@ import java.util.List;
 
 /**
  * The router's cost function: the expected parameter count of the sub-model under the router's
- * probabilities π (ELASTIC_METHOD.md §4.3). Routers are independent given the budget, so for a layer
+ * probabilities π (docs/METHOD.md §6.3). Routers are independent given the budget, so for a layer
  * whose count is bilinear in the residual width and its own width, {@code E[P_j] = π_eᵀ · T_j · π_j},
- * with {@code T_j[a][b]} the exact count (§1.4, {@link LayerSpec#parameterCount}) at hidden candidate a
+ * with {@code T_j[a][b]} the exact count (docs/ARCHITECTURE.md §5, {@link LayerSpec#parameterCount}) at hidden candidate a
  * and layer candidate b — no second copy of the formula. Depth enters as each layer's keep probability.
  */
 public final class ExpectedCost {

@@ -3,17 +3,22 @@ package org.nestlm.elastic;
 import ai.djl.ndarray.NDManager;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.types.Shape;
+import org.nestlm.dist.Communicator;
+import org.nestlm.dist.SingleProcess;
 import org.nestlm.model.ActivationProbe;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.LayerSpec;
 import org.nestlm.model.NemotronH;
 import org.nestlm.train.TokenSource;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Width importance of every elastic axis from forward passes only (ELASTIC_METHOD.md §2.2, §10 items 2 and 4),
+ * Width importance of every elastic axis from forward passes only (docs/METHOD.md §2),
  * plus the depth ranking of {@link DepthImportance}. Each activation site is aggregated by
  * {@link ImportanceAggregator} (mean over the sequence, L2 over the batch):
  * <ul>
@@ -119,7 +124,16 @@ public final class Importance {
      */
     public static Rankings estimate(NemotronH model, List<long[]> samples, Options options, String description,
                                     DepthImportance.Listener listener) {
-        Scores scores = scores(model, samples, options.batchSize());
+        return estimate(model, samples, options, description, listener, SingleProcess.INSTANCE);
+    }
+
+    /**
+     * The same as one rank of a data-parallel job: the width scores' batches are split across {@code comm}'s ranks
+     * ({@link #scores(NemotronH, List, int, Communicator)}); the depth search runs whole on every rank.
+     */
+    public static Rankings estimate(NemotronH model, List<long[]> samples, Options options, String description,
+                                    DepthImportance.Listener listener, Communicator comm) {
+        Scores scores = scores(model, samples, options.batchSize(), comm);
         Rankings.Depth depth = Rankings.Depth.none();
         int depthSamples = 0;
         if (options.depth() != null) {
@@ -133,6 +147,15 @@ public final class Importance {
 
     /** Runs the calibration forward passes and aggregates every activation site. */
     public static Scores scores(NemotronH model, List<long[]> samples, int batchSize) {
+        return scores(model, samples, batchSize, SingleProcess.INSTANCE);
+    }
+
+    /**
+     * The same with batch k computed by rank k mod N of {@code comm}. Each batch is aggregated on its own, the
+     * per-batch sums of squares are exchanged in one all-reduce (each element the sum of one rank's value and
+     * zeros: exact), and every rank adds them up in batch order, so the scores are bit-identical to one process's.
+     */
+    public static Scores scores(NemotronH model, List<long[]> samples, int batchSize, Communicator comm) {
         if (samples.isEmpty()) {
             throw new IllegalArgumentException("no calibration samples");
         }
@@ -145,24 +168,23 @@ public final class Importance {
         }
         Architecture arch = model.architecture();
         int n = arch.layers().size(), h = arch.hiddenSize();
-        ImportanceAggregator[] hidden = new ImportanceAggregator[n];
-        ImportanceAggregator[] layer = new ImportanceAggregator[n];
+        ImportanceAggregator[] hidden = aggregators(arch, true), layer = aggregators(arch, false);
+        int width = 0;   // doubles per batch: every hidden aggregator, then every layer aggregator
         for (int i = 0; i < n; i++) {
-            hidden[i] = new ImportanceAggregator(h);
-            layer[i] = new ImportanceAggregator(switch (arch.layers().get(i)) {
-                case LayerSpec.Mamba m -> m.innerSize();
-                case LayerSpec.Attention a -> a.heads() * a.headDim();
-                case LayerSpec.Mlp f -> f.width();
-            });
+            width += hidden[i].size() + layer[i].size();
         }
-        ActivationProbe probe = (i, site, a) -> {
-            switch (site) {
-                case PRE_MIXER_NORM -> hidden[i].add(a);                                  // u [b, L, H]
-                case MLP_PRE_ACTIVATION, ATTENTION_CONTEXT, MAMBA_X -> layer[i].add(a);   // [b, L, F] / [b, L, nH, hd] / [b, L, nh, hd]
-            }
-        };
+        int batches = (samples.size() + batchSize - 1) / batchSize;
+        double[] perBatch = new double[Math.multiplyExact(batches, width)];
         try (NDManager base = NDManager.newBaseManager()) {
-            for (int first = 0; first < samples.size(); first += batchSize) {
+            for (int k = comm.rank(); k < batches; k += comm.size()) {
+                ImportanceAggregator[] bh = aggregators(arch, true), bl = aggregators(arch, false);
+                ActivationProbe probe = (i, site, a) -> {
+                    switch (site) {
+                        case PRE_MIXER_NORM -> bh[i].add(a);                                  // u [b, L, H]
+                        case MLP_PRE_ACTIVATION, ATTENTION_CONTEXT, MAMBA_X -> bl[i].add(a);  // [b, L, F] / [b, L, nH, hd] / [b, L, nh, hd]
+                    }
+                };
+                int first = k * batchSize;
                 int b = Math.min(batchSize, samples.size() - first);
                 long[] ids = new long[b * len];
                 for (int s = 0; s < b; s++) {
@@ -171,6 +193,23 @@ public final class Importance {
                 try (NDManager m = base.newSubManager()) {
                     model.forward(Tensors.of(m, ids, new Shape(b, len)), null, null, probe);
                 }
+                int at = k * width;
+                for (int i = 0; i < n; i++) {
+                    bh[i].copySumSquares(perBatch, at);
+                    at += bh[i].size();
+                    bl[i].copySumSquares(perBatch, at);
+                    at += bl[i].size();
+                }
+            }
+        }
+        sumOverRanks(perBatch, comm);
+        for (int k = 0; k < batches; k++) {
+            int at = k * width;
+            for (int i = 0; i < n; i++) {
+                hidden[i].addSumSquares(perBatch, at);
+                at += hidden[i].size();
+                layer[i].addSumSquares(perBatch, at);
+                at += layer[i].size();
             }
         }
         // Eq 1: each layer's norm output is aggregated on its own, then the layers are summed
@@ -186,6 +225,31 @@ public final class Importance {
             ls.add(agg.scores());
         }
         return new Scores(hs, ls);
+    }
+
+    /** One aggregator per layer: of its pre-mixer norm output ({@code hidden}) or of its mixer's ranked site. */
+    private static ImportanceAggregator[] aggregators(Architecture arch, boolean hidden) {
+        ImportanceAggregator[] out = new ImportanceAggregator[arch.layers().size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = new ImportanceAggregator(hidden ? arch.hiddenSize() : switch (arch.layers().get(i)) {
+                case LayerSpec.Mamba m -> m.innerSize();
+                case LayerSpec.Attention a -> a.heads() * a.headDim();
+                case LayerSpec.Mlp f -> f.width();
+            });
+        }
+        return out;
+    }
+
+    /** In place: the element-wise sum over ranks (a copy through off-heap memory; nothing for one rank). */
+    private static void sumOverRanks(double[] values, Communicator comm) {
+        if (comm.size() == 1) {
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocateFrom(ValueLayout.JAVA_DOUBLE, values);
+            comm.allreduce(s, Communicator.Type.DOUBLE, Communicator.Op.SUM);
+            MemorySegment.copy(s, ValueLayout.JAVA_DOUBLE, 0, values, 0, values.length);
+        }
     }
 
     /**

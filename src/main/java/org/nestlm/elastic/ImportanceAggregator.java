@@ -3,7 +3,7 @@ package org.nestlm.elastic;
 import ai.djl.ndarray.NDArray;
 
 /**
- * The Minitron aggregation of one activation site (ELASTIC_METHOD.md §2.2, §10 item 4): per sample
+ * The Minitron aggregation of one activation site (docs/METHOD.md §2.1): per sample
  * {@code v = mean over the sequence of |a|}, then {@code score = sqrt(Σ_batch v²)} — mean over the sequence,
  * L2 over the batch. The sum of squares is accumulated in double across forward passes; the root is taken
  * once at the end, so the result does not depend on how the samples were batched.
@@ -39,6 +39,23 @@ public final class ImportanceAggregator {
             for (int i = 0; i < sumSquares.length; i++) {
                 sumSquares[i] += sample[i] * sample[i];
             }
+        }
+    }
+
+    /** Channels per sample. */
+    public int size() {
+        return sumSquares.length;
+    }
+
+    /** The running Σ_batch v² into {@code out} from {@code offset}. */
+    void copySumSquares(double[] out, int offset) {
+        System.arraycopy(sumSquares, 0, out, offset, sumSquares.length);
+    }
+
+    /** Adds another aggregation's Σ_batch v², read from {@code sums} at {@code offset}. */
+    void addSumSquares(double[] sums, int offset) {
+        for (int i = 0; i < sumSquares.length; i++) {
+            sumSquares[i] += sums[offset + i];
         }
     }
 

@@ -9,8 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Reorders every weight physically so that each ranked order becomes the index order (ELASTIC_METHOD.md §2.1
- * "nesting"): afterwards every nested sub-model is a prefix on every axis ({@link Subnet}), and the permuted
+ * Reorders every weight physically so that each ranked order becomes the index order (docs/METHOD.md §3,
+ * "permutation to prefixes"): afterwards every nested sub-model is a prefix on every axis ({@link Subnet}), and the permuted
  * model computes exactly the same function (only sums are reordered). New index i holds old index order[i].
  *
  * <ul>

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The importance rankings of a model on every elastic axis (ELASTIC_METHOD.md §2): the reusable artifact that
+ * The importance rankings of a model on every elastic axis (docs/METHOD.md §2): the reusable artifact that
  * {@link Permutation} turns into a physical weight order, so that every nested sub-model is a prefix
  * ({@link Subnet}). Saved as {@code rankings.json} by {@link RankingsJson}.
  *
@@ -55,7 +55,7 @@ public record Rankings(int version, Calibration calibration, Hidden hidden, List
 
     /**
      * Hidden channels: {@code sqrt(Σ_batch (mean_seq |u|)²)} of every pre-mixer norm output u [b, L, H], summed
-     * over layers (ELASTIC_METHOD.md §2.2, Eq 1).
+     * over layers (docs/METHOD.md §2.2).
      *
      * @param order  [H], most important first
      * @param scores [H], by channel
@@ -74,7 +74,7 @@ public record Rankings(int version, Calibration calibration, Hidden hidden, List
 
     /**
      * A Mamba layer (Eqs 3–4). Head scores are the L2 over the top {@code rankingHeadDim} channels only, so one
-     * head ranking serves every head-dim candidate down to that size (ELASTIC_METHOD.md §10 item 2).
+     * head ranking serves every head-dim candidate down to that size (docs/METHOD.md §2.3).
      *
      * @param groups         [G][nh/G], local head indices within each group, most important first
      * @param headScores     [nh], by global head

@@ -86,6 +86,59 @@ public final class Resolution {
         return bestChoice != null ? bestChoice : nearestChoice;
     }
 
+    /**
+     * The {@code k} most likely configurations within the tolerance of the target, most likely first: for every
+     * combination of the global axes its most likely MLP widths that meet the budget ({@link #bestMlp}). When none
+     * meets it, the one configuration {@link #resolve} falls back to.
+     */
+    public static List<ElasticSpace.Choice> candidates(ElasticSpace space, double[][][] logProbs, long target,
+                                                       double tolerance, int k) {
+        if (k < 1) {
+            throw new IllegalArgumentException("candidates: k must be at least 1, got " + k);
+        }
+        ElasticSpace.Choice best = resolve(space, logProbs, target, tolerance);
+        if (k == 1 || tolerance <= 0) {
+            return List.of(best);
+        }
+        Architecture full = space.full();
+        ModelConfig c = full.config();
+        double[][] lpF = logProbs[Router.Axis.MLP.ordinal()];
+        List<Integer> mlpLayers = space.layersOf(LayerKind.MLP);
+        long lo = (long) Math.ceil(target * (1 - tolerance)), hi = (long) Math.floor(target * (1 + tolerance));
+        record Scored(ElasticSpace.Choice choice, double lp) {
+        }
+        List<Scored> all = new java.util.ArrayList<>();
+        int[] n = {logProbs[Router.Axis.HIDDEN.ordinal()][0].length, logProbs[Router.Axis.MAMBA.ordinal()][0].length,
+                logProbs[Router.Axis.ATTENTION.ordinal()][0].length, logProbs[Router.Axis.DEPTH.ordinal()][0].length};
+        for (int e = 0; e < n[0]; e++) {
+            for (int m = 0; m < n[1]; m++) {
+                for (int a = 0; a < n[2]; a++) {
+                    for (int d = 0; d < n[3]; d++) {
+                        Subnet s = space.subnet(new ElasticSpace.Choice(e, new int[space.mlpGroups()], m, a, d));
+                        long fixed = Architecture.nonLayerParameterCount(c, s.hiddenSize());
+                        for (int j = 0; j < full.layers().size(); j++) {
+                            if (s.kept().get(j) && full.layers().get(j).kind() != LayerKind.MLP) {
+                                fixed += s.layers().get(j).parameterCount(c, s.hiddenSize());
+                            }
+                        }
+                        int[] mlp = bestMlp(space, s, mlpLayers, lpF, fixed, lo, hi);
+                        if (mlp != null) {
+                            double lp = logProbs[Router.Axis.HIDDEN.ordinal()][0][e] + logProbs[Router.Axis.MAMBA.ordinal()][0][m]
+                                    + logProbs[Router.Axis.ATTENTION.ordinal()][0][a] + logProbs[Router.Axis.DEPTH.ordinal()][0][d]
+                                    + mlpLogProb(space, lpF, mlp);
+                            all.add(new Scored(new ElasticSpace.Choice(e, mlp, m, a, d), lp));
+                        }
+                    }
+                }
+            }
+        }
+        if (all.isEmpty()) {
+            return List.of(best);
+        }
+        all.sort(java.util.Comparator.comparingDouble(Scored::lp).reversed());
+        return all.subList(0, Math.min(k, all.size())).stream().map(Scored::choice).toList();
+    }
+
     /** Per-axis argmax (the paper's rule). */
     public static ElasticSpace.Choice argmax(ElasticSpace space, double[][][] logProbs) {
         int[][] idx = new int[logProbs.length][];

@@ -17,7 +17,7 @@ import java.util.Random;
 import java.util.SplittableRandom;
 
 /**
- * The learned router (ELASTIC_METHOD.md §4): for each elastic axis a small network maps the budget to a
+ * The learned router (docs/METHOD.md §6): for each elastic axis a small network maps the budget to a
  * categorical over that axis's candidates,
  * <pre>
  *   z = W2 · LeakyReLU_0.1(W1 · u),   u = one-hot budget (interpolated for untrained budgets)
@@ -69,17 +69,11 @@ public final class Router implements AutoCloseable {
     }
 
     public int choices(Axis a) {
-        return switch (a) {
-            case HIDDEN -> space.hidden().length;
-            case MLP -> space.mlpFractions().length;
-            case MAMBA -> space.mambaHeadsPerGroup().length;
-            case ATTENTION -> space.attentionHeadsPerGroup().length;
-            case DEPTH -> space.depthRemovals().length;
-        };
+        return space.choices(a);
     }
 
     public int groups(Axis a) {
-        return a == Axis.MLP ? space.mlpGroups() : 1;
+        return space.groups(a);
     }
 
     public ElasticSpace space() {
@@ -173,9 +167,9 @@ public final class Router implements AutoCloseable {
             NDArray picked = logProbs.get(a).gather(Tensors.of(m, toLong(idx), new Shape(idx.length, 1)), 1).reshape(idx.length); // log π_î
             // straight-through in log space: exp(log π_î − log π_î held) is exactly 1 in the forward pass, and its
             // gradient with respect to the logits is δ − π, as for the ratio π_î / π_î held, but through log-softmax's
-            // backward instead of a division by π_î (the ratio divided by probabilities down to 1e-12, and next to the
-            // budget loss's gradient through the same near-saturated softmax that gave inf/NaN router gradients
-            // that stopped elastify runs). A projected choice the router gives less than 1e-12 still carries no
+            // backward instead of a division by π_î (the ratio divides by probabilities down to 1e-12, which next to
+            // the budget loss's gradient through a near-saturated softmax gives inf/NaN router gradients; docs/METHOD.md
+            // §6.4). A projected choice the router gives less than 1e-12 still carries no
             // gradient: its factor is the constant 1, so improbable projections do not pull the router.
             NDArray held = picked.stopGradient();
             NDArray factor = NDArrays.where(Tensors.gt(held, (float) Math.log(1e-12)), picked.sub(held).exp(), m.ones(held.getShape()));
@@ -195,6 +189,11 @@ public final class Router implements AutoCloseable {
      */
     public ElasticSpace.Choice resolve(float[] u, long target, double tolerance) {
         return Resolution.resolve(space, logProbs(u), target, tolerance);
+    }
+
+    /** The router's {@code k} most likely sub-models for input u within {@code tolerance} of {@code target}. */
+    public List<ElasticSpace.Choice> candidates(float[] u, long target, double tolerance, int k) {
+        return Resolution.candidates(space, logProbs(u), target, tolerance, k);
     }
 
     /** Noise-free log-softmax of every axis: [axis][group][choice]. */

@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * Which part of the full model a nested sub-model uses (DESIGN.md "the spine"). After the importance
+ * Which part of the full model a nested sub-model uses (docs/METHOD.md §4.1). After the importance
  * permutation every sub-model is a prefix on every axis, so the index sets follow from the counts alone:
  * the first {@code hiddenSize} residual channels; per layer the first MLP neurons, the first {@code k} Mamba
  * heads of every group and the first {@code m_d} channels of every head, the first {@code k} query heads
@@ -119,7 +119,7 @@ public record Subnet(int hiddenSize, List<LayerSpec> layers, List<Boolean> kept)
         return specs.stream().filter(type::isInstance).map(type::cast).findFirst().orElse(null);
     }
 
-    /** Exact parameter count of the cut-out model (ELASTIC_METHOD.md §1.4). */
+    /** Exact parameter count of the cut-out model (docs/ARCHITECTURE.md §5). */
     public long parameterCount(ModelConfig fullConfig) {
         return architecture(fullConfig).parameterCount();
     }
@@ -210,7 +210,7 @@ public record Subnet(int hiddenSize, List<LayerSpec> layers, List<Boolean> kept)
 
     /**
      * Cuts this sub-model's tensors out of the full model's (canonical names, row-major floats): the
-     * standalone checkpoint of the sub-model, with layers renumbered (ELASTIC_METHOD.md §6). The index sets are
+     * standalone checkpoint of the sub-model, with layers renumbered (docs/METHOD.md §9). The index sets are
      * those of {@link org.nestlm.slice.SlicePlan}, the one place that knows them.
      */
     public Map<String, float[]> slice(Architecture full, Function<String, float[]> weights) {

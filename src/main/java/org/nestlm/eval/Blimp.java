@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * BLiMP-style minimal pairs (Warstadt et al., 2020; DATA.md §5.3): JSONL with {@code sentence_good},
+ * BLiMP-style minimal pairs (Warstadt et al., 2020; docs/CORPORA.md §5.3): JSONL with {@code sentence_good},
  * {@code sentence_bad} and the paradigm in {@code UID}. A pair is correct when the full-sentence log-probability of
  * the good sentence, summed over its tokens and conditioned on the end-of-text separator (the start-of-document
  * context of training), is higher than the bad one's. Chance is 50 %.

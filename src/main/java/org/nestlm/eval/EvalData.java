@@ -34,7 +34,7 @@ public record EvalData(String label, Kind kind, String spec, Split split, boolea
 
     public enum Kind { TEXT, BLIMP }
 
-    /** Where the evaluation sets provided beside the project live, if anywhere (DATA.md §5.3). */
+    /** Where the evaluation sets provided beside the project live, if anywhere (docs/CORPORA.md §5.1). */
     public static Path sharedData() {
         List<Path> candidates = new ArrayList<>();
         String env = System.getenv("NESTLM_SHARED_DATA");

@@ -16,7 +16,7 @@ import java.util.Optional;
 
 /**
  * A model opened for scoring: the DJL model in fp32, and for a budget of an elastic checkpoint the hard masks of
- * that nested sub-model over the full weights (the masked forward equals the sliced model, ELASTIC_METHOD.md §3).
+ * that nested sub-model over the full weights (the masked forward equals the sliced model, docs/METHOD.md §4.4).
  * Returns the log-probability of given next tokens, nothing else, so that text and minimal-pair evaluation share it.
  */
 public final class ModelScorer implements AutoCloseable {

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.function.IntUnaryOperator;
 
 /**
- * Per-token perplexity, per-word perplexity and bits per byte of a token stream (DATA.md §5).
+ * Per-token perplexity, per-word perplexity and bits per byte of a token stream (docs/CORPORA.md §5.2).
  *
  * <p><b>Method.</b> The stream is the token cache of the text: every document's tokens followed by the end-of-text
  * separator. A separator is put in front, so the first token is predicted from the same "start of a document"

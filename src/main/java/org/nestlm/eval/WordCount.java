@@ -2,7 +2,7 @@ package org.nestlm.eval;
 
 /**
  * Word counts for per-word perplexity. Plain text: whitespace-separated words. WikiText: the benchmark's own count,
- * whitespace-separated words plus one end-of-line token per line (217,646 for WikiText-2 valid, DATA.md §5.3), so
+ * whitespace-separated words plus one end-of-line token per line (217,646 for WikiText-2 valid, docs/CORPORA.md §5.2), so
  * that per-word perplexities are comparable with published word-level numbers. {@code <unk>} and {@code @-@} are
  * words there, and are kept as they are in the text the model scores.
  */

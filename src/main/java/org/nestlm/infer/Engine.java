@@ -13,16 +13,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The pure-Java Nemotron-H forward pass (NEMOTRON_H_FORMAT.md §4), fp32 activations over weights read in
+ * The pure-Java Nemotron-H forward pass (docs/ARCHITECTURE.md §4), fp32 activations over weights read in
  * place from the checkpoint mapping:
  * <pre>
  *   h = E[ids]
  *   for each layer i:  h = h + mixer_i(RMSNorm(h; layers.i.norm))
  *   logits = RMSNorm(h; norm_f) · lm_headᵀ
  * </pre>
- * One code path serves prefill and decode: a call takes T tokens, runs every projection as one
- * matrix-times-T-tokens product (batched prefill; T = 1 is decode) and the recurrent parts — Mamba conv and
- * scan, attention over the KV cache — token by token. The Mamba scan is the sequential recurrence, which
+ * One code path serves prefill, decode and continuous batching: a pass takes the tokens of one or several
+ * sequences (a prompt piece, or one token each), runs every projection as one matrix-times-rows product over
+ * all of them (T = 1 is single-stream decode) and the recurrent parts — Mamba conv and scan, attention over
+ * each sequence's KV cache — per sequence, token by token. The Mamba scan is the sequential recurrence, which
  * equals the chunked SSD up to rounding (§7). Thread-safe for concurrent calls on different states.
  */
 public final class Engine implements AutoCloseable {
@@ -166,6 +167,25 @@ public final class Engine implements AutoCloseable {
         return new InferenceState(layers);
     }
 
+    /**
+     * An upper bound on the bytes of decode state one sequence of {@code positions} tokens holds: every Mamba
+     * layer's conv window and SSM state, and every attention layer's KV cache (which grows by doubling, so up
+     * to twice the positions).
+     */
+    public long stateBytes(int positions) {
+        long bytes = 0;
+        long capacity = Math.max(64L, 2L * positions);
+        for (LayerSpec s : weights.architecture().layers()) {
+            bytes += switch (s) {
+                case LayerSpec.Mamba m -> 4L * ((long) m.convDim(config) * config.convKernel()
+                        + (long) m.heads() * m.headDim() * config.ssmStateSize());
+                case LayerSpec.Attention a -> 4L * 2 * a.kvHeads() * a.headDim() * capacity;
+                case LayerSpec.Mlp m -> 0L;
+            };
+        }
+        return bytes;
+    }
+
     /** Decodes one token: logits [V] for the next position; the state advances by one. */
     public float[] step(InferenceState state, int token) {
         return forward(state, new int[] {token}, false);
@@ -182,74 +202,138 @@ public final class Engine implements AutoCloseable {
         if (tokens.length == 0) {
             throw new IllegalArgumentException("no tokens to run");
         }
+        checkIds(tokens);
+        int vocab = config.vocabSize();
+        float[] logits = new float[(allLogits ? tokens.length : 1) * vocab];
+        for (int start = 0; start < tokens.length; start += PREFILL_PIECE) {
+            int n = Math.min(PREFILL_PIECE, tokens.length - start);
+            boolean last = start + n == tokens.length;
+            float[] h = hidden(new Segment[] {new Segment(state, tokens, start, n, 0)}, n);   // [n, H]
+            if (allLogits) {
+                head(h, new int[] {0}, n, logits, start * vocab);
+            } else if (last) {
+                head(h, new int[] {n - 1}, 1, logits, 0);
+            }
+        }
+        return logits;
+    }
+
+    /**
+     * One pass over several sequences of this model (continuous batching): sequence {@code i} consumes
+     * {@code inputs[i]} after what {@code states[i]} holds — one token to decode, or a piece of its prompt —
+     * at its own position and context length. Every projection runs once over the rows of all sequences
+     * together ([Σ n_i, in] × Wᵀ: each weight is read from memory once per pass, not once per sequence); the
+     * Mamba conv and scan and attention over the KV cache run per sequence. A sequence's logits are those it
+     * gets from {@link #forward(InferenceState, int[], boolean)} alone (each row of a product is formed the same
+     * way whatever shares it).
+     *
+     * @return the logits after each sequence's last input, [B, V] row-major (row i for sequence i)
+     * @throws IllegalArgumentException for an empty input, a token id outside the vocabulary, or one state given twice
+     */
+    public float[] forward(InferenceState[] states, int[][] inputs) {
+        if (states.length != inputs.length) {
+            throw new IllegalArgumentException(states.length + " states for " + inputs.length + " inputs");
+        }
+        int b = states.length;
+        Segment[] segs = new Segment[b];
+        int[] lastRows = new int[b];
+        java.util.Set<InferenceState> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        int rows = 0;
+        for (int i = 0; i < b; i++) {
+            if (inputs[i].length == 0) {
+                throw new IllegalArgumentException("sequence " + i + " has no tokens to run");
+            }
+            if (!seen.add(states[i])) {
+                throw new IllegalArgumentException("sequence " + i + "'s state is given twice in one pass");
+            }
+            checkIds(inputs[i]);
+            segs[i] = new Segment(states[i], inputs[i], 0, inputs[i].length, rows);
+            rows += inputs[i].length;
+            lastRows[i] = rows - 1;
+        }
+        float[] logits = new float[b * config.vocabSize()];
+        if (b == 0) {
+            return logits;
+        }
+        float[] h = hidden(segs, rows);
+        head(h, lastRows, 1, logits, 0);
+        return logits;
+    }
+
+    private void checkIds(int[] tokens) {
         int vocab = config.vocabSize();
         for (int id : tokens) {
             if (id < 0 || id >= vocab) {
                 throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
             }
         }
-        float[] logits = new float[(allLogits ? tokens.length : 1) * vocab];
-        for (int start = 0; start < tokens.length; start += PREFILL_PIECE) {
-            int n = Math.min(PREFILL_PIECE, tokens.length - start);
-            boolean last = start + n == tokens.length;
-            float[] h = hidden(state, tokens, start, n);                                   // [n, H]
-            if (allLogits) {
-                head(h, 0, n, logits, start * vocab);
-            } else if (last) {
-                head(h, n - 1, 1, logits, 0);
-            }
-        }
-        return logits;
     }
 
-    /** The residual stream after the last block for tokens[start, start+n): [n, H]; the state advances. */
-    private float[] hidden(InferenceState state, int[] tokens, int start, int n) {
+    /**
+     * One sequence's share of a pass: {@code tokens[from, from + n)} fed to {@code state}, occupying rows
+     * {@code [row, row + n)} of the pass's activations.
+     */
+    private record Segment(InferenceState state, int[] tokens, int from, int n, int row) {
+    }
+
+    /** The residual stream after the last block for all rows of a pass: [rows, H]; every state advances. */
+    private float[] hidden(Segment[] segs, int rows) {
         int hs = weights.architecture().hiddenSize();
-        float[] h = new float[n * hs];                                                     // [n, H]
-        for (int t = 0; t < n; t++) {
-            weights.embeddings().row(tokens[start + t], h, t * hs);
+        float[] h = new float[rows * hs];                                                  // [rows, H]
+        for (Segment sg : segs) {
+            for (int t = 0; t < sg.n; t++) {
+                weights.embeddings().row(sg.tokens[sg.from + t], h, (sg.row + t) * hs);
+            }
         }
         float eps = (float) config.layerNormEpsilon();
-        float[] u = new float[n * hs];
-        float[] out = new float[n * hs];
+        float[] u = new float[rows * hs];
+        float[] out = new float[rows * hs];
         for (int i = 0; i < weights.layers().size(); i++) {
             LayerWeights lw = weights.layers().get(i);
-            for (int t = 0; t < n; t++) {
+            for (int t = 0; t < rows; t++) {
                 rmsNorm(h, t * hs, hs, lw.norm(), eps, u, t * hs);
             }
             switch (lw) {
-                case LayerWeights.Mamba m -> mamba(m, (LayerState.Mamba) state.layer(i), u, n, out);
-                case LayerWeights.Attention a -> attention(a, (LayerState.KeyValue) state.layer(i), u, n, out);
-                case LayerWeights.Mlp m -> mlp(m, u, n, out);
+                case LayerWeights.Mamba m -> mamba(m, i, segs, u, rows, out);
+                case LayerWeights.Attention a -> attention(a, i, segs, u, rows, out);
+                case LayerWeights.Mlp m -> mlp(m, u, rows, out);
             }
             for (int j = 0; j < h.length; j++) {
                 h[j] += out[j];
             }
         }
-        state.advance(n);
+        for (Segment sg : segs) {
+            sg.state.advance(sg.n);
+        }
         return h;
     }
 
-    /** logits[outOff + t·V] = RMSNorm(h[from + t]; norm_f) · lm_headᵀ for t in [0, count). */
-    private void head(float[] h, int from, int count, float[] logits, int outOff) {
+    /**
+     * logits[outOff + (k·count + t)·V] = RMSNorm(h[from[k] + t]; norm_f) · lm_headᵀ for every start row
+     * {@code from[k]} and t in [0, count).
+     */
+    private void head(float[] h, int[] from, int count, float[] logits, int outOff) {
         int hs = weights.architecture().hiddenSize();
-        float[] x = new float[count * hs];
-        for (int t = 0; t < count; t++) {
-            rmsNorm(h, (from + t) * hs, hs, weights.normF(), (float) config.layerNormEpsilon(), x, t * hs);
+        int n = from.length * count;
+        float[] x = new float[n * hs];
+        for (int k = 0; k < from.length; k++) {
+            for (int t = 0; t < count; t++) {
+                rmsNorm(h, (from[k] + t) * hs, hs, weights.normF(), (float) config.layerNormEpsilon(), x, (k * count + t) * hs);
+            }
         }
         int vocab = config.vocabSize();
-        float[] y = outOff == 0 && logits.length == count * vocab ? logits : new float[count * vocab];
-        weights.lmHead().matmul(x, count, y, parallel);
+        float[] y = outOff == 0 && logits.length == n * vocab ? logits : new float[n * vocab];
+        weights.lmHead().matmul(x, n, y, parallel);
         if (y != logits) {
-            System.arraycopy(y, 0, logits, outOff, count * vocab);
+            System.arraycopy(y, 0, logits, outOff, n * vocab);
         }
     }
 
     /**
-     * Mamba-2 mixer for n tokens (§4.2 as the recurrence of §4.7), steps numbered as in the format document.
-     * u [n, H] → out [n, H]; the conv and SSM state advance by n tokens.
+     * Mamba-2 mixer over the rows of a pass (§4.2 as the recurrence of §4.7), steps numbered as in the format
+     * document. u [rows, H] → out [rows, H]; each sequence's conv and SSM state advance by its tokens.
      */
-    private void mamba(LayerWeights.Mamba w, LayerState.Mamba st, float[] u, int n, float[] out) {
+    private void mamba(LayerWeights.Mamba w, int layer, Segment[] segs, float[] u, int n, float[] out) {
         LayerSpec.Mamba s = w.spec();
         int inner = s.innerSize(), nh = s.heads(), hd = s.headDim();
         int groups = config.nGroups(), ns = config.ssmStateSize(), k = config.convKernel();
@@ -258,56 +342,83 @@ public final class Engine implements AutoCloseable {
         int rows = 2 * inner + 2 * gn + nh;               // z | x | B | C | dt
         int headsPerGroup = nh / groups;
 
-        // 1. in_proj for all tokens at once: [n, 2I + 2GN + nh]
+        // 1. in_proj for all rows at once: [n, 2I + 2GN + nh]
         float[] zx = new float[n * rows];
         w.inProj().matmul(u, n, zx, parallel);
         addBias(zx, n, rows, w.inBias());
 
+        float[] act = new float[n * convDim];             // SiLU(conv(x|B|C)) per row
+        float[] dt = new float[n * nh];
+        LayerState.Mamba[] st = new LayerState.Mamba[segs.length];
+        float[][][] ssmSnaps = new float[segs.length][][]; // while tracing: the SSM state after each token
+        int maxTokens = 0;
+        for (int q = 0; q < segs.length; q++) {
+            Segment sg = segs[q];
+            LayerState.Mamba m = (LayerState.Mamba) sg.state.layer(layer);
+            st[q] = m;
+            maxTokens = Math.max(maxTokens, sg.n);
+            float[] conv = m.conv, convW = w.convW();
+            for (int t = 0; t < sg.n; t++) {
+                int r = sg.row + t, base = r * rows, ao = r * convDim;
+                // 2. roll the conv window by one input (one copy: taps are rows), then the depthwise kernel over all
+                //    channels at once: act[c] = SiLU(Σ_k window[k, c]·w[k, c] + b[c])
+                System.arraycopy(conv, convDim, conv, 0, (k - 1) * convDim);
+                System.arraycopy(zx, base + inner, conv, (k - 1) * convDim, convDim);
+                if (w.convB() != null) {
+                    System.arraycopy(w.convB(), 0, act, ao, convDim);
+                }
+                for (int j = 0; j < k; j++) {
+                    kernels.mulAdd(conv, j * convDim, convW, j * convDim, act, ao, convDim);
+                }
+                kernels.silu(act, ao, convDim);
+                // 3. dt = softplus(dt_raw + dt_bias) (threshold 20), clamped to time_step_limit only when it is a real clamp
+                for (int hh = 0; hh < nh; hh++) {
+                    float v = softplus(zx[base + inner + convDim + hh] + w.dtBias()[hh]);
+                    if (config.clampsTimeStep()) {
+                        v = (float) Math.min(Math.max(v, config.timeStepLimitMin()), config.timeStepLimitMax());
+                    }
+                    dt[r * nh + hh] = v;
+                }
+                if (m.convTrace != null) {
+                    m.convTrace.add(conv.clone());
+                }
+            }
+            if (m.ssmTrace != null) {
+                ssmSnaps[q] = new float[sg.n][m.ssm.length];
+            }
+        }
+        // 4. per (sequence, head), token by token:
+        //    state_h ← exp(dt_h·A_h)·state_h + dt_h·x_h ⊗ B_g(h);  y_h = state_h·C_g(h) + D_h·x_h
         float[] y = new float[n * inner];                 // [n, I], gated-normed scan output
-        float[] act = new float[convDim];                 // SiLU(conv(x|B|C)) of the current token
-        float[] gate = new float[inner];                  // SiLU(z) of the current token
-        float[] dt = new float[nh];
-        for (int t = 0; t < n; t++) {
-            int base = t * rows;
-            // 2. roll the conv window by one input (one copy: taps are rows), then the depthwise kernel over all
-            //    channels at once: act[c] = SiLU(Σ_k window[k, c]·w[k, c] + b[c])
-            float[] conv = st.conv, convW = w.convW();
-            System.arraycopy(conv, convDim, conv, 0, (k - 1) * convDim);
-            System.arraycopy(zx, base + inner, conv, (k - 1) * convDim, convDim);
-            if (w.convB() != null) {
-                System.arraycopy(w.convB(), 0, act, 0, convDim);
-            } else {
-                java.util.Arrays.fill(act, 0f);
-            }
-            for (int j = 0; j < k; j++) {
-                kernels.mulAdd(conv, j * convDim, convW, j * convDim, act, 0, convDim);
-            }
-            kernels.silu(act, 0, convDim);
-            // 3. dt = softplus(dt_raw + dt_bias) (threshold 20), clamped to time_step_limit only when it is a real clamp
-            for (int hh = 0; hh < nh; hh++) {
-                float v = softplus(zx[base + inner + convDim + hh] + w.dtBias()[hh]);
-                if (config.clampsTimeStep()) {
-                    v = (float) Math.min(Math.max(v, config.timeStepLimitMin()), config.timeStepLimitMax());
+        parallel.forRange(segs.length * nh, 3L * hd * ns * maxTokens, (from, to) -> {
+            for (int item = from; item < to; item++) {
+                int q = item / nh, hh = item % nh, g = hh / headsPerGroup;
+                Segment sg = segs[q];
+                float[] ssm = st[q].ssm;
+                for (int t = 0; t < sg.n; t++) {
+                    int r = sg.row + t, ao = r * convDim;
+                    float d = dt[r * nh + hh];
+                    float decay = (float) Math.exp(d * w.a()[hh]);
+                    kernels.scanStep(ssm, hh * ns * hd, ns, hd, decay, d, w.d()[hh], act, ao + hh * hd,
+                            act, ao + inner + g * ns, ao + inner + gn + g * ns, y, r * inner + hh * hd);
+                    if (ssmSnaps[q] != null) {
+                        System.arraycopy(ssm, hh * ns * hd, ssmSnaps[q][t], hh * ns * hd, ns * hd);
+                    }
                 }
-                dt[hh] = v;
             }
-            // 4. state_h ← exp(dt_h·A_h)·state_h + dt_h·x_h ⊗ B_g(h);  y_h = state_h·C_g(h) + D_h·x_h
-            final int yOff = t * inner;
-            parallel.forRange(nh, 3L * hd * ns, (from, to) -> {
-                for (int hh = from; hh < to; hh++) {
-                    int g = hh / headsPerGroup;
-                    float decay = (float) Math.exp(dt[hh] * w.a()[hh]);
-                    kernels.scanStep(st.ssm, hh * ns * hd, ns, hd, decay, dt[hh], w.d()[hh], act, hh * hd,
-                            act, inner + g * ns, inner + gn + g * ns, y, yOff + hh * hd);
-                }
-            });
-            if (st.convTrace != null) {
-                st.record();
+        });
+        for (int q = 0; q < segs.length; q++) {
+            if (ssmSnaps[q] != null) {
+                st[q].ssmTrace.addAll(java.util.Arrays.asList(ssmSnaps[q]));
             }
-            // 5a. gated RMSNorm: g = y·silu(z), normalised over G groups of I/G channels, times the weight
-            int groupSize = inner / groups;
-            float eps = (float) config.layerNormEpsilon();
-            System.arraycopy(zx, base, gate, 0, inner);
+        }
+        // 5a. gated RMSNorm per row: g = y·silu(z), normalised over G groups of I/G channels, times the weight
+        int groupSize = inner / groups;
+        float eps = (float) config.layerNormEpsilon();
+        float[] gate = new float[inner];                  // SiLU(z) of the current row
+        for (int r = 0; r < n; r++) {
+            int yOff = r * inner;
+            System.arraycopy(zx, r * rows, gate, 0, inner);
             kernels.silu(gate, 0, inner);
             for (int g = 0; g < groups; g++) {
                 int o = yOff + g * groupSize;
@@ -323,17 +434,17 @@ public final class Engine implements AutoCloseable {
                 }
             }
         }
-        // 5b. out_proj for all tokens: [n, I] → [n, H]
+        // 5b. out_proj for all rows: [n, I] → [n, H]
         w.outProj().matmul(y, n, out, parallel);
         addBias(out, n, out.length / n, w.outBias());
     }
 
     /**
      * Causal GQA attention without positional encoding (§4.4): query head j reads KV head j/(nH/nKV), scores
-     * scaled by head_dim^-0.5, softmax over the cached positions plus this piece up to the query.
-     * u [n, H] → out [n, H]; the KV cache grows by n positions.
+     * scaled by head_dim^-0.5, softmax over the sequence's cached positions plus its piece up to the query.
+     * u [rows, H] → out [rows, H]; each sequence's KV cache grows by its tokens.
      */
-    private void attention(LayerWeights.Attention w, LayerState.KeyValue kv, float[] u, int n, float[] out) {
+    private void attention(LayerWeights.Attention w, int layer, Segment[] segs, float[] u, int n, float[] out) {
         LayerSpec.Attention s = w.spec();
         int nH = s.heads(), hd = s.headDim(), group = s.groupSize();
         int qw = nH * hd, kvw = s.kvHeads() * hd;
@@ -346,28 +457,38 @@ public final class Engine implements AutoCloseable {
         addBias(q, n, qw, w.qBias());
         addBias(kk, n, kvw, w.kBias());
         addBias(vv, n, kvw, w.vBias());
-        int past = kv.length;
-        kv.append(kk, vv, n);
+        LayerState.KeyValue[] kvs = new LayerState.KeyValue[n];   // the cache each row reads
+        int[] total = new int[n];                                 // positions row r sees: its past and itself
+        int longest = 0;
+        for (Segment sg : segs) {
+            LayerState.KeyValue kv = (LayerState.KeyValue) sg.state.layer(layer);
+            int past = kv.length;
+            kv.append(kk, vv, sg.row, sg.n);
+            for (int t = 0; t < sg.n; t++) {
+                kvs[sg.row + t] = kv;
+                total[sg.row + t] = past + t + 1;
+            }
+            longest = Math.max(longest, past + sg.n);
+        }
         float scale = (float) Math.pow(hd, -0.5);
         for (int i = 0; i < q.length; i++) {
             q[i] *= scale;
         }
         float[] att = new float[n * qw];                  // [n, nH·hd], heads concatenated
-        float[] keys = kv.keys, values = kv.values;
-        int capacity = kv.capacity();
-        for (int t = 0; t < n; t++) {
-            final int tt = t, total = past + t + 1;       // query t sees positions [0, past + t]
-            parallel.forRange(nH, 2L * total * hd, (from, to) -> {
-                float[] p = new float[total];             // scores, then probabilities, over positions
-                for (int j = from; j < to; j++) {
-                    int qo = tt * qw + j * hd, ko = (j / group) * hd;
-                    // p = Σ_d q_d·K[d, :] over feature-major keys; att_j = Σ_pos p_pos·V[pos, :]
-                    kernels.combineRows(keys, ko * capacity, capacity, hd, q, qo, p, 0, total);
-                    kernels.softmax(p, 0, total);
-                    kernels.combineRows(values, ko, kvw, total, p, 0, att, qo, hd);
-                }
-            });
-        }
+        final int maxTotal = longest;
+        parallel.forRange(n * nH, 2L * maxTotal * hd, (from, to) -> {
+            float[] p = new float[maxTotal];              // scores, then probabilities, over positions
+            for (int item = from; item < to; item++) {
+                int r = item / nH, j = item % nH;
+                LayerState.KeyValue kv = kvs[r];
+                int capacity = kv.capacity(), positions = total[r];
+                int qo = r * qw + j * hd, ko = (j / group) * hd;
+                // p = Σ_d q_d·K[d, :] over feature-major keys; att_j = Σ_pos p_pos·V[pos, :]
+                kernels.combineRows(kv.keys, ko * capacity, capacity, hd, q, qo, p, 0, positions);
+                kernels.softmax(p, 0, positions);
+                kernels.combineRows(kv.values, ko, kvw, positions, p, 0, att, qo, hd);
+            }
+        });
         w.o().matmul(att, n, out, parallel);
         addBias(out, n, out.length / n, w.oBias());
     }

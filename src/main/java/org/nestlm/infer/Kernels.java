@@ -24,6 +24,17 @@ interface Kernels {
                  float[] y, int yStride, int yIndex);
 
     /**
+     * {@link #rowDots} for two rows at once (offsets {@code row0}, {@code row1}, outputs at {@code yIndex} and
+     * {@code yIndex + 1}): each activation vector loaded is used for both rows. Every output equals what
+     * {@link #rowDots} gives for its row.
+     */
+    default void rowPairDots(MemorySegment w, DType dtype, long row0, long row1, int cols, float[] x, int xOff, int tokens,
+                             float[] y, int yStride, int yIndex) {
+        rowDots(w, dtype, row0, cols, x, xOff, tokens, y, yStride, yIndex);
+        rowDots(w, dtype, row1, cols, x, xOff, tokens, y, yStride, yIndex + 1);
+    }
+
+    /**
      * True when {@link #rowDots} over {@code dtype} weights reads each activation row in the order
      * {@link #arrange} writes rather than in column order (the SIMD kernels do for BF16).
      */
@@ -62,7 +73,7 @@ interface Kernels {
     void mulAdd(float[] a, int aOff, float[] b, int bOff, float[] y, int yOff, int n);
 
     /**
-     * One token of the selective scan for one Mamba head (NEMOTRON_H_FORMAT.md §4.7), over its state
+     * One token of the selective scan for one Mamba head (docs/ARCHITECTURE.md §4.7), over its state
      * {@code s[sOff + n·P + p]} for n in [0, N), p in [0, P) (P = head_dim channels innermost):
      * <pre>
      *   s[n, p] ← decay·s[n, p] + dt·B[n]·x[p]

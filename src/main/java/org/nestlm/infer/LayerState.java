@@ -2,7 +2,7 @@ package org.nestlm.infer;
 
 import java.util.Arrays;
 
-/** The recurrent state one layer keeps for one sequence (NEMOTRON_H_FORMAT.md §4.7). */
+/** The recurrent state one layer keeps for one sequence (docs/ARCHITECTURE.md §4.7). */
 sealed interface LayerState {
 
     /** A deep copy (for forking a sequence, e.g. a shared prompt). */
@@ -44,8 +44,8 @@ sealed interface LayerState {
             record();
         }
 
-        /** Called by the engine after each token while tracing. */
-        void record() {
+        /** The state as it is now, as the first traced point. */
+        private void record() {
             convTrace.add(conv.clone());
             ssmTrace.add(ssm.clone());
         }
@@ -91,16 +91,19 @@ sealed interface LayerState {
             return values.length / width;
         }
 
-        /** Appends {@code n} positions: k and v are [n, nKV·hd] (position-major, as the projections give them). */
-        void append(float[] k, float[] v, int n) {
+        /**
+         * Appends {@code n} positions, rows {@code [row, row + n)} of k and v ([·, nKV·hd], position-major, as the
+         * projections give them).
+         */
+        void append(float[] k, float[] v, int row, int n) {
             reserve(n);
             int cap = capacity();
             for (int t = 0; t < n; t++) {
                 for (int f = 0; f < width; f++) {
-                    keys[f * cap + length + t] = k[t * width + f];
+                    keys[f * cap + length + t] = k[(row + t) * width + f];
                 }
             }
-            System.arraycopy(v, 0, values, length * width, n * width);
+            System.arraycopy(v, row * width, values, length * width, n * width);
             length += n;
         }
 

@@ -16,7 +16,7 @@ sealed interface LayerWeights {
     /** Bytes of mapped weights one token reads in this layer. */
     long matrixBytes();
 
-    /** Mamba-2 (NEMOTRON_H_FORMAT.md §3.3, §4.2). */
+    /** Mamba-2 (docs/ARCHITECTURE.md §3.3, §4.2). */
     record Mamba(LayerSpec.Mamba spec,
                  float[] norm,          // [H]
                  WeightMatrix inProj,   // [2I + 2GN + nh, H]: z | x | B | C | dt

@@ -19,10 +19,11 @@ import java.nio.ByteOrder;
  * {@code int & 0xFFFF0000} the odd ones. The activations are {@link #arrange arranged} to match once per product:
  * every run of {@code 2L} columns becomes its {@code L} even columns, then its {@code L} odd ones (a tail shorter
  * than a run stays in column order and is dotted by the scalar code). Widening {@code L} shorts by sign
- * extension instead costs a lane-crossing shuffle per vector, and decode of a BF16 model was that much slower
- * (README, "Inference without libtorch"). F16 uses the scalar path (rare in checkpoints). The
- * matrix-times-tokens kernel dots one weight vector with four activation rows at once, so batched prefill reads
- * and widens every weight once per four tokens.
+ * extension instead costs a lane-crossing shuffle per vector, which makes decode of a BF16 model that much slower
+ * (docs/CHANGELOG.md, "Decode kernels"). F16 uses the scalar path (rare in checkpoints). The
+ * matrix-times-tokens kernel dots one weight vector with two activation rows at once (a batch of sequences or a
+ * prompt reads and widens every weight once per two tokens from cache, once per product from memory), with each
+ * token's sum formed exactly as the one-token kernel forms it.
  *
  * <p>Every vector loop is a small method of its own: C2 inlines the Vector API's many tiny calls only up to a
  * node budget per compilation unit, and an operation left as a call allocates a vector object per use (the first
@@ -49,8 +50,10 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * Four tokens at a time while four remain, then one by one; columns past the last whole vector step (BF16: a
-     * run of 2L) go to the scalar tail.
+     * Two tokens at a time while two remain, then one; columns past the last whole vector step (BF16: a run of
+     * 2L) go to the scalar tail. The two-token kernels keep each token's sum in the same accumulators, in the same
+     * order, as the one-token ones, so a token's result does not depend on how many tokens share the product:
+     * a sequence decoded alone and inside a batch (or its prompt fed at once) gets bit-identical projections.
      */
     @Override
     public void rowDots(MemorySegment w, DType dtype, long rowOffset, int cols, float[] x, int xOff, int tokens,
@@ -62,15 +65,15 @@ final class VectorKernels implements Kernels {
         boolean bf16 = dtype == DType.BF16;
         int upper = bf16 ? cols - cols % (2 * L) : F.loopBound(cols);
         int t = 0;
-        for (; t + 4 <= tokens; t += 4) {
+        for (; t + 2 <= tokens; t += 2) {
             int x0 = xOff + t * cols, yi = t * yStride + yIndex;
             if (bf16) {
-                dotsBf16FourTokens(w, rowOffset, upper, x, x0, cols, y, yStride, yi);
+                dotsBf16TwoTokens(w, rowOffset, upper, x, x0, x0 + cols, y, yi, yi + yStride);
             } else {
-                dotsF32FourTokens(w, rowOffset, upper, x, x0, cols, y, yStride, yi);
+                dotsF32TwoTokens(w, rowOffset, upper, x, x0, x0 + cols, y, yi, yi + yStride);
             }
             if (upper < cols) {
-                ScalarKernels.rowDotsScalar(w, dtype, rowOffset, cols, x, x0, 4, y, yStride, yi, upper);
+                ScalarKernels.rowDotsScalar(w, dtype, rowOffset, cols, x, x0, 2, y, yStride, yi, upper);
             }
         }
         for (; t < tokens; t++) {
@@ -80,6 +83,101 @@ final class VectorKernels implements Kernels {
                 ScalarKernels.rowDotsScalar(w, dtype, rowOffset, cols, x, x0, 1, y, yStride, yi, upper);
             }
         }
+    }
+
+    /** BF16 rows in pairs, two tokens at a time; a last single token goes row by row. */
+    @Override
+    public void rowPairDots(MemorySegment w, DType dtype, long row0, long row1, int cols, float[] x, int xOff, int tokens,
+                            float[] y, int yStride, int yIndex) {
+        if (dtype != DType.BF16 || tokens < 2) {
+            Kernels.super.rowPairDots(w, dtype, row0, row1, cols, x, xOff, tokens, y, yStride, yIndex);
+            return;
+        }
+        int upper = cols - cols % (2 * L);
+        int t = 0;
+        for (; t + 2 <= tokens; t += 2) {
+            int x0 = xOff + t * cols, yi = t * yStride + yIndex;
+            dotsBf16TwoRowsTwoTokens(w, row0, row1, upper, x, x0, x0 + cols, y, yi, yi + yStride);
+            if (upper < cols) {
+                ScalarKernels.rowDotsScalar(w, dtype, row0, cols, x, x0, 2, y, yStride, yi, upper);
+                ScalarKernels.rowDotsScalar(w, dtype, row1, cols, x, x0, 2, y, yStride, yi + 1, upper);
+            }
+        }
+        if (t < tokens) {
+            int x0 = xOff + t * cols, yi = t * yStride + yIndex;
+            rowDots(w, dtype, row0, cols, x, x0, 1, y, yStride, yi);
+            rowDots(w, dtype, row1, cols, x, x0, 1, y, yStride, yi + 1);
+        }
+    }
+
+    /**
+     * BF16, two rows × two tokens: every activation vector serves both rows and every widened weight vector both
+     * tokens; each (row, token) has the four accumulators of {@link #dotBf16}, fed in its order. A run at a time
+     * (not two, as the one-row kernels do) keeps the sixteen accumulators and the operands in registers: the
+     * accumulator a run feeds alternates, so every chain sees the same operations.
+     */
+    private static void dotsBf16TwoRowsTwoTokens(MemorySegment w, long r0, long r1, int upper, float[] x, int x0, int x1,
+                                                 float[] y, int y0, int y1) {
+        int run = 2 * L;
+        // a: row 0 token 0, b: row 0 token 1, c: row 1 token 0, d: row 1 token 1; 0/1 even/odd of the first run
+        // of a pair, 2/3 of the second
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F), d1 = FloatVector.zero(F), d2 = FloatVector.zero(F), d3 = FloatVector.zero(F);
+        int c = 0;
+        for (; c + 2 * run <= upper; c += 2 * run) {
+            IntVector p = IntVector.fromMemorySegment(I, w, r0 + 2L * c, LE);
+            IntVector q = IntVector.fromMemorySegment(I, w, r1 + 2L * c, LE);
+            FloatVector pe = evenColumns(p), po = oddColumns(p), qe = evenColumns(q), qo = oddColumns(q);
+            FloatVector xe = FloatVector.fromArray(F, x, x0 + c), xo = FloatVector.fromArray(F, x, x0 + c + L);
+            FloatVector ze = FloatVector.fromArray(F, x, x1 + c), zo = FloatVector.fromArray(F, x, x1 + c + L);
+            a0 = pe.fma(xe, a0);
+            a1 = po.fma(xo, a1);
+            b0 = pe.fma(ze, b0);
+            b1 = po.fma(zo, b1);
+            c0 = qe.fma(xe, c0);
+            c1 = qo.fma(xo, c1);
+            d0 = qe.fma(ze, d0);
+            d1 = qo.fma(zo, d1);
+            p = IntVector.fromMemorySegment(I, w, r0 + 2L * (c + run), LE);
+            q = IntVector.fromMemorySegment(I, w, r1 + 2L * (c + run), LE);
+            pe = evenColumns(p);
+            po = oddColumns(p);
+            qe = evenColumns(q);
+            qo = oddColumns(q);
+            xe = FloatVector.fromArray(F, x, x0 + c + run);
+            xo = FloatVector.fromArray(F, x, x0 + c + run + L);
+            ze = FloatVector.fromArray(F, x, x1 + c + run);
+            zo = FloatVector.fromArray(F, x, x1 + c + run + L);
+            a2 = pe.fma(xe, a2);
+            a3 = po.fma(xo, a3);
+            b2 = pe.fma(ze, b2);
+            b3 = po.fma(zo, b3);
+            c2 = qe.fma(xe, c2);
+            c3 = qo.fma(xo, c3);
+            d2 = qe.fma(ze, d2);
+            d3 = qo.fma(zo, d3);
+        }
+        if (c < upper) {
+            IntVector p = IntVector.fromMemorySegment(I, w, r0 + 2L * c, LE);
+            IntVector q = IntVector.fromMemorySegment(I, w, r1 + 2L * c, LE);
+            FloatVector pe = evenColumns(p), po = oddColumns(p), qe = evenColumns(q), qo = oddColumns(q);
+            FloatVector xe = FloatVector.fromArray(F, x, x0 + c), xo = FloatVector.fromArray(F, x, x0 + c + L);
+            FloatVector ze = FloatVector.fromArray(F, x, x1 + c), zo = FloatVector.fromArray(F, x, x1 + c + L);
+            a0 = pe.fma(xe, a0);
+            a1 = po.fma(xo, a1);
+            b0 = pe.fma(ze, b0);
+            b1 = po.fma(zo, b1);
+            c0 = qe.fma(xe, c0);
+            c1 = qo.fma(xo, c1);
+            d0 = qe.fma(ze, d0);
+            d1 = qo.fma(zo, d1);
+        }
+        y[y0] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        y[y1] = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
+        y[y0 + 1] = c0.add(c1).add(c2.add(c3)).reduceLanes(VectorOperators.ADD);
+        y[y1 + 1] = d0.add(d1).add(d2.add(d3)).reduceLanes(VectorOperators.ADD);
     }
 
     @Override
@@ -135,23 +233,39 @@ final class VectorKernels implements Kernels {
         return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
     }
 
-    /** BF16, four tokens (activation rows x0, x0 + cols, …): each weight run is loaded and widened once for all four. */
-    private static void dotsBf16FourTokens(MemorySegment w, long rowOffset, int upper, float[] x, int x0, int cols,
-                                           float[] y, int yStride, int yIndex) {
-        int x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+    /**
+     * BF16, two tokens (activation rows x0 and x1): each weight run is loaded and widened once for both; each
+     * token's four accumulators see exactly the operations of {@link #dotBf16}.
+     */
+    private static void dotsBf16TwoTokens(MemorySegment w, long rowOffset, int upper, float[] x, int x0, int x1,
+                                          float[] y, int y0, int y1) {
+        int run = 2 * L;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        for (int c = 0; c < upper; c += 2 * L) {
-            IntVector pairs = IntVector.fromMemorySegment(I, w, rowOffset + 2L * c, LE);
-            FloatVector even = evenColumns(pairs), odd = oddColumns(pairs);
-            a0 = odd.fma(FloatVector.fromArray(F, x, x0 + c + L), even.fma(FloatVector.fromArray(F, x, x0 + c), a0));
-            a1 = odd.fma(FloatVector.fromArray(F, x, x1 + c + L), even.fma(FloatVector.fromArray(F, x, x1 + c), a1));
-            a2 = odd.fma(FloatVector.fromArray(F, x, x2 + c + L), even.fma(FloatVector.fromArray(F, x, x2 + c), a2));
-            a3 = odd.fma(FloatVector.fromArray(F, x, x3 + c + L), even.fma(FloatVector.fromArray(F, x, x3 + c), a3));
+        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        int c = 0;
+        for (; c + 2 * run <= upper; c += 2 * run) {
+            IntVector p0 = IntVector.fromMemorySegment(I, w, rowOffset + 2L * c, LE);
+            IntVector p1 = IntVector.fromMemorySegment(I, w, rowOffset + 2L * (c + run), LE);
+            FloatVector e0 = evenColumns(p0), o0 = oddColumns(p0), e1 = evenColumns(p1), o1 = oddColumns(p1);
+            a0 = e0.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+            a1 = o0.fma(FloatVector.fromArray(F, x, x0 + c + L), a1);
+            a2 = e1.fma(FloatVector.fromArray(F, x, x0 + c + run), a2);
+            a3 = o1.fma(FloatVector.fromArray(F, x, x0 + c + run + L), a3);
+            b0 = e0.fma(FloatVector.fromArray(F, x, x1 + c), b0);
+            b1 = o0.fma(FloatVector.fromArray(F, x, x1 + c + L), b1);
+            b2 = e1.fma(FloatVector.fromArray(F, x, x1 + c + run), b2);
+            b3 = o1.fma(FloatVector.fromArray(F, x, x1 + c + run + L), b3);
         }
-        y[yIndex] = a0.reduceLanes(VectorOperators.ADD);
-        y[yStride + yIndex] = a1.reduceLanes(VectorOperators.ADD);
-        y[2 * yStride + yIndex] = a2.reduceLanes(VectorOperators.ADD);
-        y[3 * yStride + yIndex] = a3.reduceLanes(VectorOperators.ADD);
+        if (c < upper) {
+            IntVector p0 = IntVector.fromMemorySegment(I, w, rowOffset + 2L * c, LE);
+            FloatVector e0 = evenColumns(p0), o0 = oddColumns(p0);
+            a0 = e0.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+            a1 = o0.fma(FloatVector.fromArray(F, x, x0 + c + L), a1);
+            b0 = e0.fma(FloatVector.fromArray(F, x, x1 + c), b0);
+            b1 = o0.fma(FloatVector.fromArray(F, x, x1 + c + L), b1);
+        }
+        y[y0] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        y[y1] = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
     }
 
     /** F32, one token: four independent accumulators hide the FMA latency. */
@@ -170,21 +284,33 @@ final class VectorKernels implements Kernels {
         return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
     }
 
-    private static void dotsF32FourTokens(MemorySegment w, long rowOffset, int upper, float[] x, int x0, int cols,
-                                          float[] y, int yStride, int yIndex) {
-        int x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+    /** F32, two tokens: each weight vector is loaded once for both; per token the operations of {@link #dotF32}. */
+    private static void dotsF32TwoTokens(MemorySegment w, long rowOffset, int upper, float[] x, int x0, int x1,
+                                         float[] y, int y0, int y1) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        for (int c = 0; c < upper; c += L) {
-            FloatVector wv = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * c, LE);
-            a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
-            a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);
-            a2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a2);
-            a3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), a3);
+        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        int c = 0;
+        for (; c + 4 * L <= upper; c += 4 * L) {
+            FloatVector w0 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * c, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * (c + L), LE);
+            FloatVector w2 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * (c + 2 * L), LE);
+            FloatVector w3 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * (c + 3 * L), LE);
+            a0 = w0.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+            a1 = w1.fma(FloatVector.fromArray(F, x, x0 + c + L), a1);
+            a2 = w2.fma(FloatVector.fromArray(F, x, x0 + c + 2 * L), a2);
+            a3 = w3.fma(FloatVector.fromArray(F, x, x0 + c + 3 * L), a3);
+            b0 = w0.fma(FloatVector.fromArray(F, x, x1 + c), b0);
+            b1 = w1.fma(FloatVector.fromArray(F, x, x1 + c + L), b1);
+            b2 = w2.fma(FloatVector.fromArray(F, x, x1 + c + 2 * L), b2);
+            b3 = w3.fma(FloatVector.fromArray(F, x, x1 + c + 3 * L), b3);
         }
-        y[yIndex] = a0.reduceLanes(VectorOperators.ADD);
-        y[yStride + yIndex] = a1.reduceLanes(VectorOperators.ADD);
-        y[2 * yStride + yIndex] = a2.reduceLanes(VectorOperators.ADD);
-        y[3 * yStride + yIndex] = a3.reduceLanes(VectorOperators.ADD);
+        for (; c < upper; c += L) {
+            FloatVector w0 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * c, LE);
+            a0 = w0.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+            b0 = w0.fma(FloatVector.fromArray(F, x, x1 + c), b0);
+        }
+        y[y0] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        y[y1] = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
     }
 
     @Override

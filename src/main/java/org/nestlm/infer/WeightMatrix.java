@@ -28,8 +28,14 @@ import java.util.List;
 public record WeightMatrix(String name, int rows, int cols, DType dtype, MemorySegment data, int[] rowIndex, long rowBytes,
                            int[] colStarts, int[] colLengths, Q8 q8) {
 
-    /** Activations of at most this many bytes per token tile stay in L2 while a row range streams past. */
-    private static final int TILE_BYTES = 256 * 1024;
+    /**
+     * A group of activation rows of about this many bytes stays in L1 while a block of weight rows is dotted
+     * with it (the activation loads are the kernels' main traffic).
+     */
+    private static final int GROUP_BYTES = 24 * 1024;
+
+    /** A block of weight rows of about this many bytes stays in L2 while every token group passes over it. */
+    private static final int BLOCK_BYTES = 256 * 1024;
 
     /** Columns per int8 group of a {@link #quantized()} matrix, each with its own float scale. */
     public static final int Q8_GROUP = 32;
@@ -192,24 +198,27 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
         return q8 != null;
     }
 
-    /** The product over the int8 copy: decode dots int8 rows directly; several tokens widen each row once. */
+    /**
+     * The product over the int8 copy: every token dots the int8 row directly, the row read from memory once and
+     * from cache for the other tokens, so a token's result does not depend on how many share the product.
+     */
     private void q8Matmul(float[] x, int tokens, float[] y, Parallel parallel) {
         Kernels k = Kernels.get();
         MemorySegment q = q8.q;
         float[] scales = q8.scales;
         int groups = q8.groups;
+        int group = group(tokens);
+        int block = block(cols);
         parallel.forRange(rows, (long) cols * tokens, (from, to) -> {
-            if (tokens == 1) {
-                for (int r = from; r < to; r++) {
-                    y[r] = k.rowDotQ8(q, (long) r * cols, scales, r * groups, cols, x, 0);
-                }
-                return;
-            }
-            float[] w = new float[cols];
-            for (int r = from; r < to; r++) {
-                dequantizeRow(r, w, 0);
-                for (int t = 0; t < tokens; t++) {
-                    y[t * rows + r] = k.dot(w, 0, x, t * cols, cols);
+            for (int r0 = from; r0 < to; r0 += block) {
+                int r1 = Math.min(to, r0 + block);
+                for (int t0 = 0; t0 < tokens; t0 += group) {
+                    int t1 = Math.min(tokens, t0 + group);
+                    for (int r = r0; r < r1; r++) {
+                        for (int t = t0; t < t1; t++) {
+                            y[t * rows + r] = k.rowDotQ8(q, (long) r * cols, scales, r * groups, cols, x, t * cols);
+                        }
+                    }
                 }
             }
         });
@@ -234,8 +243,10 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
 
     /**
      * {@code y[t, r] = Σ_c W[r, c]·x[t, c]} for {@code tokens} rows of x: x [tokens, cols] → y [tokens, rows].
-     * Rows are split across threads; tokens are tiled so a tile of activations stays in cache while each
-     * weight row is widened once per four tokens.
+     * Rows are split across threads; each thread's rows go in blocks that stay in L2 while every group of
+     * tokens (activations that stay in L1) passes over them, so the weights stream from memory once per
+     * product whatever the number of tokens. The tokens are independent rows (one prompt's positions or
+     * one token of each of several sequences): each gets the same bits as in a product of its own.
      */
     public void matmul(float[] x, int tokens, float[] y, Parallel parallel) {
         if (q8 != null) {
@@ -248,15 +259,33 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
         }
         Kernels k = Kernels.get();
         float[] xs = k.arranges(dtype) ? arranged(k, x, tokens) : x;   // [tokens, cols] in the kernel's order
-        int tile = Math.max(4, Math.min(tokens, TILE_BYTES / Math.max(1, cols * 4)));
+        int group = group(tokens);
+        int block = block((long) cols * dtype.byteSize());
         parallel.forRange(rows, (long) cols * tokens, (from, to) -> {
-            for (int t0 = 0; t0 < tokens; t0 += tile) {
-                int n = Math.min(tile, tokens - t0);
-                for (int r = from; r < to; r++) {
-                    k.rowDots(data, dtype, rowOffset(r), cols, xs, t0 * cols, n, y, rows, t0 * rows + r);
+            for (int r0 = from; r0 < to; r0 += block) {
+                int r1 = Math.min(to, r0 + block);
+                for (int t0 = 0; t0 < tokens; t0 += group) {
+                    int n = Math.min(group, tokens - t0);
+                    int r = r0;
+                    for (; n >= 4 && r + 2 <= r1; r += 2) {   // pairs of rows share every activation load
+                        k.rowPairDots(data, dtype, rowOffset(r), rowOffset(r + 1), cols, xs, t0 * cols, n, y, rows, t0 * rows + r);
+                    }
+                    for (; r < r1; r++) {
+                        k.rowDots(data, dtype, rowOffset(r), cols, xs, t0 * cols, n, y, rows, t0 * rows + r);
+                    }
                 }
             }
         });
+    }
+
+    /** Tokens per group: as many activation rows as fit {@link #GROUP_BYTES}, at least two (the kernels' pair). */
+    private int group(int tokens) {
+        return Math.max(2, Math.min(tokens, GROUP_BYTES / Math.max(1, cols * 4)));
+    }
+
+    /** Weight rows per block of about {@link #BLOCK_BYTES}; the memory read once per product, L2 for the other groups. */
+    private static int block(long rowBytes) {
+        return (int) Math.max(1, BLOCK_BYTES / Math.max(1, rowBytes));
     }
 
     /** x [tokens, cols] with every token row in the order the kernel reads it against this matrix's dtype. */

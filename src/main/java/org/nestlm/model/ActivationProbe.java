@@ -13,7 +13,7 @@ public interface ActivationProbe {
     enum Site {
         /** Output of the layer's pre-mixer RMSNorm, u [b, L, H] (embedding-channel importance). */
         PRE_MIXER_NORM,
-        /** MLP pre-activation up(u) [b, L, F] (neuron importance, ELASTIC_METHOD.md Eq 2). */
+        /** MLP pre-activation up(u) [b, L, F] (neuron importance, docs/METHOD.md §2.2). */
         MLP_PRE_ACTIVATION,
         /** Attention context per query head, the o_proj input, [b, L, nH, hd] (head importance). */
         ATTENTION_CONTEXT,

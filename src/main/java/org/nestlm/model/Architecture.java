@@ -9,9 +9,9 @@ import java.util.Map;
 /**
  * What a concrete model is made of: its config, residual width and the dimensions of every layer.
  * Homogeneous models follow from the config alone; sliced (heterogeneous) checkpoints are read from
- * tensor shapes, which are the truth (NEMOTRON_H_FORMAT.md §9.3).
+ * tensor shapes, which are the truth (docs/ARCHITECTURE.md §3.6).
  *
- * <p>The parameter count is the exact formula of ELASTIC_METHOD.md §1.4, generalised to the bias flags;
+ * <p>The parameter count is the exact formula of docs/ARCHITECTURE.md §5, generalised to the bias flags;
  * it equals the number of elements in {@link #tensorShapes()}.
  */
 public record Architecture(ModelConfig config, int hiddenSize, List<LayerSpec> layers) {

@@ -10,7 +10,7 @@ import java.util.List;
 import static org.nestlm.model.MlpMixer.linear;
 
 /**
- * Causal grouped-query attention with no positional encoding (NEMOTRON_H_FORMAT.md §4.4): query head j
+ * Causal grouped-query attention with no positional encoding (docs/ARCHITECTURE.md §4.4): query head j
  * reads KV head {@code j / (nH/nKV)}; scores scaled by {@code head_dim^-0.5}; softmax in fp32.
  */
 public final class AttentionMixer implements Mixer {

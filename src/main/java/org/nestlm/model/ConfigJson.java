@@ -91,7 +91,7 @@ public final class ConfigJson {
         }
     }
 
-    /** Binds a parsed config object; defaults are those of the HF config classes (NEMOTRON_H_FORMAT.md §2.1). */
+    /** Binds a parsed config object; defaults are those of the HF config classes (docs/ARCHITECTURE.md §2.1). */
     public static ModelConfig fromJson(JsonNode root) {
         Reader r = new Reader(root);
         String pattern = r.string("hybrid_override_pattern", null);

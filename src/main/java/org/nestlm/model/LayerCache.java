@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 /**
- * Per-layer decode state of one batch of sequences (NEMOTRON_H_FORMAT.md §4.7). Arrays live in the
+ * Per-layer decode state of one batch of sequences (docs/ARCHITECTURE.md §4.7). Arrays live in the
  * manager of the owning {@link DecodeState}; an update closes the array it replaces.
  */
 public sealed interface LayerCache {

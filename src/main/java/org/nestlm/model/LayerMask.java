@@ -3,7 +3,7 @@ package org.nestlm.model;
 import ai.djl.ndarray.NDArray;
 
 /**
- * The elastic masks one layer sees in a masked forward pass (ELASTIC_METHOD.md §3). Every mask is a
+ * The elastic masks one layer sees in a masked forward pass (docs/METHOD.md §4). Every mask is a
  * 0/1 array (exactly 0 or 1 in the forward pass, also when it carries a straight-through gradient to the
  * router); {@code null} means "all active". The meaning of each field depends on the layer kind:
  *

@@ -14,7 +14,7 @@ import java.util.List;
 import static org.nestlm.model.MlpMixer.linear;
 
 /**
- * Mamba-2 mixer (NEMOTRON_H_FORMAT.md §4.2, §4.7), with the chunked prefill ({@link #forward}) and the
+ * Mamba-2 mixer (docs/ARCHITECTURE.md §4.2, §4.7), with the chunked prefill ({@link #forward}) and the
  * recurrent decode ({@link #step}) side by side. Steps, numbered as in the format document:
  * <ol>
  *   <li>in_proj, split into z | x | B | C | dt, sizes [I, I, G·N, G·N, nh];</li>
@@ -113,7 +113,7 @@ public final class Mamba2Mixer implements Mixer {
                 : Conv1d.conv1d(window, convW.value(), convB.value(), new Shape(1), new Shape(0), new Shape(1), (int) convDim).singletonOrThrow();
         if (mask.width() != null) {
             // masked x channels: zero the conv output before SiLU (silu(0) = 0), so the conv bias cannot leak
-            // into them; B and C are never masked (ELASTIC_METHOD.md §3.1 item 2)
+            // into them; B and C are never masked (docs/METHOD.md §4.3)
             NDArray ones = u.getManager().ones(new Shape(convDim - inner));
             conv = conv.mul(mask.width().concat(ones, 0).reshape(convDim, 1));
         }

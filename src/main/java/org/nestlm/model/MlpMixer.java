@@ -8,7 +8,7 @@ import ai.djl.nn.core.Linear;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Squared-ReLU MLP, no gate: {@code down(relu(up(u))²)} (NEMOTRON_H_FORMAT.md §4.5). */
+/** Squared-ReLU MLP, no gate: {@code down(relu(up(u))²)} (docs/ARCHITECTURE.md §4.5). */
 public final class MlpMixer implements Mixer {
 
     private final LayerSpec.Mlp spec;

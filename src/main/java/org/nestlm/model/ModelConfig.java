@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * A Nemotron-H {@code config.json} ({@code model_type = nemotron_h}), one component per key that the
- * Hugging Face config writes, named after the key (NEMOTRON_H_FORMAT.md §2.1). {@link ConfigJson} binds it
+ * Hugging Face config writes, named after the key (docs/ARCHITECTURE.md §2.1). {@link ConfigJson} binds it
  * from and back to JSON, accepting the constructor aliases ({@code mamba_n_groups}, {@code attention_head_dim}, …)
  * and every spelling of infinity in {@code time_step_limit}.
  *

@@ -15,7 +15,7 @@ import java.util.function.Function;
 import static org.nestlm.model.MlpMixer.linear;
 
 /**
- * The Nemotron-H hybrid language model on DJL, fp32 (NEMOTRON_H_FORMAT.md §4.1):
+ * The Nemotron-H hybrid language model on DJL, fp32 (docs/ARCHITECTURE.md §4.1):
  * <pre>
  *   h = E[ids]
  *   for each layer i:  h = h + mixer_i(RMSNorm(h; layers.i.norm))

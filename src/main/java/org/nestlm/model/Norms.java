@@ -3,7 +3,7 @@ package org.nestlm.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 
-/** The two normalisations of Nemotron-H, in fp32 (NEMOTRON_H_FORMAT.md §4.1, §4.3). */
+/** The two normalisations of Nemotron-H, in fp32 (docs/ARCHITECTURE.md §4.1, §4.3). */
 public final class Norms {
 
     private Norms() {
@@ -16,7 +16,7 @@ public final class Norms {
 
     /**
      * RMSNorm over the active channels only: {@code sqrt(Σ_active x² / n_active + eps)}, then the weight and
-     * the mask. With a prefix mask this is exactly the norm of the sliced model (ELASTIC_METHOD.md §3.1 item 3).
+     * the mask. With a prefix mask this is exactly the norm of the sliced model (docs/METHOD.md §4.3).
      *
      * @param mask [H] 0/1, or null for all channels
      */

@@ -7,7 +7,7 @@ import java.util.Set;
 /**
  * Named model sizes for {@code nestlm init --preset}. {@code tiny} and {@code small} are exactly the
  * {@code bench-tiny} and {@code bench-small} configs of the PyTorch reference benchmark
- * ({@code ../shared/bench}), so speed comparisons run on identical models. Both use all three layer types.
+ * ({@code torch_bench.py}, kept outside this repository), so speed comparisons run on identical models. Both use all three layer types.
  */
 public final class Presets {
 

@@ -43,6 +43,11 @@ public final class Tensors {
         }
     }
 
+    /** 1-d int64 tensor holding {@code data}. */
+    public static NDArray of(NDManager m, long[] data) {
+        return of(m, data, new Shape(data.length));
+    }
+
     /** 0-d fp32 tensor holding {@code value}, in libtorch's memory. */
     public static NDArray scalar(NDManager m, double value) {
         return m.full(new Shape(), (float) value, DataType.FLOAT32);
@@ -64,57 +69,48 @@ public final class Tensors {
 
     /** {@code x · s}. */
     public static NDArray mul(NDArray x, double s) {
-        try (NDArray t = scalar(x.getManager(), s)) {
-            return x.mul(t);
-        }
+        return withScalar(x, s, NDArray::mul);
     }
 
     /** {@code x / s}. */
     public static NDArray div(NDArray x, double s) {
-        try (NDArray t = scalar(x.getManager(), s)) {
-            return x.div(t);
-        }
+        return withScalar(x, s, NDArray::div);
     }
 
     /** {@code x + s}. */
     public static NDArray add(NDArray x, double s) {
-        try (NDArray t = scalar(x.getManager(), s)) {
-            return x.add(t);
-        }
+        return withScalar(x, s, NDArray::add);
     }
 
     /** {@code x − s}. */
     public static NDArray sub(NDArray x, double s) {
-        try (NDArray t = scalar(x.getManager(), s)) {
-            return x.sub(t);
-        }
+        return withScalar(x, s, NDArray::sub);
     }
 
     /** {@code x^e}, element-wise. */
     public static NDArray pow(NDArray x, double e) {
-        try (NDArray t = scalar(x.getManager(), e)) {
-            return x.pow(t);
-        }
+        return withScalar(x, e, NDArray::pow);
     }
 
     /** {@code max(x, s)}, element-wise. */
     public static NDArray maximum(NDArray x, double s) {
-        try (NDArray t = scalar(x.getManager(), s)) {
-            return x.maximum(t);
-        }
+        return withScalar(x, s, NDArray::maximum);
     }
 
     /** {@code x > s}, element-wise (boolean). */
     public static NDArray gt(NDArray x, double s) {
-        try (NDArray t = scalar(x.getManager(), s)) {
-            return x.gt(t);
-        }
+        return withScalar(x, s, NDArray::gt);
     }
 
     /** {@code x ← x · s} in place (outside autograd: optimizer state). */
     public static NDArray muli(NDArray x, double s) {
+        return withScalar(x, s, NDArray::muli);
+    }
+
+    /** {@code op(x, s)} with {@code s} as an owned 0-d tensor in x's manager, whose handle is closed afterwards. */
+    private static NDArray withScalar(NDArray x, double s, java.util.function.BinaryOperator<NDArray> op) {
         try (NDArray t = scalar(x.getManager(), s)) {
-            return x.muli(t);
+            return op.apply(x, t);
         }
     }
 }

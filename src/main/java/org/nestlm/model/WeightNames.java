@@ -3,7 +3,7 @@ package org.nestlm.model;
 import java.util.Collection;
 
 /**
- * Hugging Face tensor names of a Nemotron-H checkpoint (NEMOTRON_H_FORMAT.md §3.2). nestlm writes the hub
+ * Hugging Face tensor names of a Nemotron-H checkpoint (docs/ARCHITECTURE.md §3.2). nestlm writes the hub
  * prefix {@code backbone.}; it reads {@code backbone.}, {@code model.} (transformers' in-library class and
  * Puzzle checkpoints) and the very old {@code backbone.embedding.weight}.
  */

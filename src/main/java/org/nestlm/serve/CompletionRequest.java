@@ -25,6 +25,7 @@ record CompletionRequest(boolean chat, int[] prompt, SamplingParams params, bool
             throw ApiException.badField(null, "the request body must be a JSON object");
         }
         // 'model', 'budget' and 'elastic' pick the answering model before parsing (OpenAiServer.select)
+        refuseUnsupported(body);
         int[] prompt = chat ? chatPrompt(body, lm) : completionPrompt(body, lm);
         int limit = lm.engine().contextLimit();
         String promptField = chat ? "messages" : "prompt";
@@ -60,6 +61,7 @@ record CompletionRequest(boolean chat, int[] prompt, SamplingParams params, bool
         }
         boolean ignoreEos = boolField(body, "ignore_eos", false);
         boolean stream = boolField(body, "stream", false);
+        streamOptions(body.get("stream_options"), stream);
         SamplingParams params;
         try {
             params = new SamplingParams(maxTokens, temperature, topK, topP, seed, stops, ignoreEos);
@@ -70,6 +72,35 @@ record CompletionRequest(boolean chat, int[] prompt, SamplingParams params, bool
             throw ApiException.badField(field, msg);
         }
         return new CompletionRequest(chat, prompt, params, stream);
+    }
+
+    /**
+     * OpenAI fields this server does not implement, refused when they ask for something other than their
+     * default (silently ignoring them would answer a different question): several choices, log probabilities,
+     * echo, suffix, logit bias, penalties, tools and structured output.
+     */
+    private static void refuseUnsupported(JsonNode body) {
+        for (String f : List.of("n", "best_of")) {
+            JsonNode n = body.get(f);
+            if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.asLong() == 1)) {
+                throw ApiException.badField(f, "'" + f + "' = " + n + " is not supported: this server returns one choice per request"
+                        + " (send the request several times, with different seeds)");
+            }
+        }
+        for (String f : List.of("logprobs", "top_logprobs", "echo", "suffix", "logit_bias", "presence_penalty",
+                "frequency_penalty", "tools", "tool_choice", "functions", "function_call")) {
+            JsonNode n = body.get(f);
+            boolean dflt = n == null || n.isNull() || (n.isBoolean() && !n.asBoolean()) || (n.isNumber() && n.asDouble() == 0)
+                    || (n.isTextual() && n.asText().isEmpty()) || (n.isContainerNode() && n.isEmpty())
+                    || (f.equals("tool_choice") && n.isTextual() && n.asText().equals("none"));
+            if (!dflt) {
+                throw ApiException.badField(f, "'" + f + "' is not supported by this server");
+            }
+        }
+        JsonNode rf = body.get("response_format");
+        if (rf != null && !rf.isNull() && !(rf.isObject() && "text".equals(rf.path("type").asText()))) {
+            throw ApiException.badField("response_format", "'response_format' other than {\"type\": \"text\"} is not supported by this server");
+        }
     }
 
     /** "prompt": a string, an array of token ids, or an array holding one string. */
@@ -148,6 +179,33 @@ record CompletionRequest(boolean chat, int[] prompt, SamplingParams params, bool
             return out;
         }
         throw ApiException.badField("stop", "'stop' must be a string or an array of strings");
+    }
+
+    /**
+     * {@code "stream_options": {"include_usage": bool}} (streaming only). Usage comes with the final chunk of every
+     * stream, so include_usage needs nothing more; it is validated so that a malformed value is not silently ignored.
+     */
+    private static void streamOptions(JsonNode o, boolean stream) {
+        if (o == null || o.isNull()) {
+            return;
+        }
+        if (!stream) {
+            throw ApiException.badField("stream_options", "'stream_options' is only allowed with \"stream\": true");
+        }
+        if (!o.isObject()) {
+            throw ApiException.badField("stream_options", "'stream_options' must be an object such as {\"include_usage\": true}");
+        }
+        var names = o.fieldNames();
+        while (names.hasNext()) {
+            String name = names.next();
+            if (!name.equals("include_usage")) {
+                throw ApiException.badField("stream_options." + name, "'stream_options." + name + "' is not supported (only include_usage)");
+            }
+            if (!o.get(name).isBoolean()) {
+                throw ApiException.badField("stream_options.include_usage", "'stream_options.include_usage' must be true or false, got "
+                        + o.get(name));
+            }
+        }
     }
 
     private static int intField(JsonNode body, String field, int dflt) {

@@ -20,7 +20,7 @@ import java.util.function.Function;
  * The sizes a server offers beyond its fixed models: any budget in the trained range (router interpolation) and
  * the largest size under a request's limits ({@link SizeSelector}). Sizes are opened on first use by
  * {@code opener} and kept (at most {@code maxOpen}), since a running request may hold one: they are never closed
- * before the server is. Resolution goes through one DJL router, so it is serialised.
+ * before the server is. Resolution goes through one router, so it is serialised.
  */
 public final class ElasticSizes implements AutoCloseable {
 

@@ -3,45 +3,34 @@ package org.nestlm.serve;
 import java.util.concurrent.Semaphore;
 
 /**
- * Admission control: at most {@code parallel} generations run at once and at most {@code maxQueue} more
- * wait for a slot; a request beyond that is refused at once (HTTP 429) instead of piling up.
+ * Admission control: at most {@code capacity} requests are running or waiting in the server's batches; a
+ * request beyond that is refused at once (HTTP 429) instead of piling up.
  */
 final class RequestQueue {
 
-    private final Semaphore admitted;   // parallel + maxQueue permits: running or waiting
-    private final Semaphore running;    // parallel permits
+    private final int capacity;
+    private final Semaphore admitted;
 
-    RequestQueue(int parallel, int maxQueue) {
-        if (parallel < 1) {
-            throw new IllegalArgumentException("--parallel must be at least 1, got " + parallel);
+    RequestQueue(int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("the queue needs room for at least one request, got " + capacity);
         }
-        if (maxQueue < 0) {
-            throw new IllegalArgumentException("--max-queue must be ≥ 0, got " + maxQueue);
-        }
-        this.admitted = new Semaphore(parallel + maxQueue, true);
-        this.running = new Semaphore(parallel, true);
+        this.capacity = capacity;
+        this.admitted = new Semaphore(capacity, true);
     }
 
-    /** Takes a place in the queue, or returns false when it is full. */
+    /** Takes a place, or returns false when every place is taken. */
     boolean tryEnter() {
         return admitted.tryAcquire();
     }
 
-    /** Waits for a generation slot (after {@link #tryEnter}). */
-    void awaitTurn() throws InterruptedException {
-        running.acquire();
-    }
-
-    /** Gives back the slot taken by {@link #awaitTurn} and the place taken by {@link #tryEnter}. */
-    void leave(boolean hadTurn) {
-        if (hadTurn) {
-            running.release();
-        }
+    /** Gives back the place taken by {@link #tryEnter}. */
+    void leave() {
         admitted.release();
     }
 
     /** Requests running or waiting. */
-    int load(int capacity) {
+    int load() {
         return capacity - admitted.availablePermits();
     }
 

@@ -15,7 +15,7 @@ import java.util.Map;
 
 /**
  * Which rows and columns of which full-model tensor make every tensor of a nested sub-model
- * (ELASTIC_METHOD.md §6, "slicing per tensor"), without touching any data. The same index sets as
+ * (docs/METHOD.md §9), without touching any data. The same index sets as
  * {@link Subnet#slice}, but as a plan: the slicer reads one tensor at a time from the mapping (bounded memory
  * for large models), and the pure-Java engine turns each cut into a strided view of the mapped weights.
  *

@@ -24,7 +24,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * Writes the standalone Nemotron-H checkpoint of a nested sub-model (ELASTIC_METHOD.md §6): every tensor of
+ * Writes the standalone Nemotron-H checkpoint of a nested sub-model (docs/METHOD.md §9): every tensor of
  * the {@link SlicePlan}, read from the mapped full weights one shard's worth at a time (so a 12B model never
  * needs all its floats in memory), {@code config.json} from {@link SlicedConfig}, and the tokenizer.
  *

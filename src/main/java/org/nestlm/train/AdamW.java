@@ -19,7 +19,7 @@ import java.util.Map;
  * AdamW with decoupled weight decay (Loshchilov & Hutter), global-norm gradient clipping and explicit
  * gradient zeroing, on DJL arrays. Written here rather than taken from DJL because DJL's optimizers clip
  * element-wise on one side only, apply one weight decay to every parameter, and zero gradients themselves
- * (JAVA_STACK.md §1.5).
+ * (docs/DJL.md §4).
  *
  * <p>Update, per parameter w with gradient g (PyTorch's AdamW):
  * <pre>
@@ -94,10 +94,10 @@ public final class AdamW implements AutoCloseable {
                 NDArray g = scale == 1.0 ? grads[i] : grads[i].mul(scaleT);
                 NDArray w = p.value();
                 NDArray mi = m.get(p.name()), vi = v.get(p.name());
-                // Separate multiplies and adds, not libtorch's fused adamUpdate (tried: one native call per tensor):
-                // with it two identical elastify runs in one JVM differed in the last bits (addcmul's vector body
+                // Separate multiplies and adds, not libtorch's fused adamUpdate (one native call per tensor):
+                // with it two identical elastify runs in one JVM differ in the last bits (addcmul's vector body
                 // and scalar tail round differently, so results follow buffer alignment), and the router's discrete
-                // choices turned that into different losses: a resumed run no longer reproduced an uninterrupted one.
+                // choices turn that into different losses: a resumed run would not reproduce an uninterrupted one.
                 mi.muli(b1).addi(g.mul(oneMinusB1));
                 vi.muli(b2).addi(g.square().mul(oneMinusB2));
                 if (p.decay() && weightDecay > 0) {

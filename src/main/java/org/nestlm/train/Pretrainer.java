@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.nestlm.dist.Communicator;
+import org.nestlm.dist.SingleProcess;
 import org.nestlm.io.AtomicFiles;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.io.DType;
@@ -37,6 +39,12 @@ import java.util.Map;
  * temporary directory and swapped in, so a kill at any moment leaves the last complete checkpoint.
  * Data order depends only on (seed, step) ({@link WindowSampler}), so a resumed run repeats an
  * uninterrupted one exactly.
+ *
+ * <p>Data-parallel ({@link #withCommunicator}): {@code accumulation} stays the global number of micro-batches per step;
+ * rank r of N computes micro-batches r, r + N, r + 2N, … of each step with the same loss scaling (1 / accumulation),
+ * the gradients are summed across ranks ({@link GradientAllReduce}) before every rank applies the same AdamW
+ * update, so N ranks compute what one process does. Rank 0 alone holds and writes the run directory; every rank
+ * starts from it, and the ranks check at the start that they agree on settings, data, steps and weights.
  */
 public final class Pretrainer {
 
@@ -50,6 +58,7 @@ public final class Pretrainer {
     private int skipped;
     private java.util.function.IntConsumer stepListener = step -> { };
     private ObjectNode runInfo;
+    private Communicator comm = SingleProcess.INSTANCE;
 
     public Pretrainer(Path out, PretrainConfig config, TokenSource train, TokenSource validation, PrintStream console) {
         this.out = out;
@@ -74,6 +83,12 @@ public final class Pretrainer {
         return this;
     }
 
+    /** Runs as one rank of {@code comm}'s data-parallel job (default: a single process). */
+    public Pretrainer withCommunicator(Communicator comm) {
+        this.comm = comm;
+        return this;
+    }
+
     /** Final figures of a run. */
     public record Result(int steps, double trainLoss, double valLoss, double valBitsPerByte) {
     }
@@ -84,7 +99,13 @@ public final class Pretrainer {
      * simulate a killed run).
      */
     public Result run(ModelConfig modelConfig, boolean resume, int stopAfter) throws IOException {
-        RunDirectory dir = RunDirectory.open(out);
+        if (config.accumulation() % comm.size() != 0) {
+            throw new IllegalArgumentException("--accumulation " + config.accumulation() + " is not a multiple of the "
+                    + comm.size() + " ranks (each rank computes every " + comm.size() + "th micro-batch of a step)");
+        }
+        // rank 0 holds the run directory (its lock, a killed writer's leftovers removed); the others only read it
+        RunDirectory dir = comm.isRoot() ? RunDirectory.open(out) : null;
+        comm.barrier();
         try (dir; NDManager root = NDManager.newBaseManager()) {
             int startStep = 0;
             NemotronH model;
@@ -113,18 +134,23 @@ public final class Pretrainer {
                 }
                 model = NemotronH.initialize(Architecture.fromConfig(modelConfig), config.seed(), root);
             }
-            TrainLog log = dir.log(startStep);
-            try (model; AdamW optimizer = new AdamW(new ArrayList<>(model.parameters().values()), root,
-                    config.beta1(), config.beta2(), config.weightDecay())) {
+            TrainLog log = comm.isRoot() ? dir.log(startStep) : null;
+            List<Param> params = new ArrayList<>(model.parameters().values());
+            try (model; AdamW optimizer = new AdamW(params, root, config.beta1(), config.beta2(), config.weightDecay())) {
                 if (optimizerState != null) {
                     optimizer.load(optimizerState, startStep);
                 }
-                return loop(model, optimizer, log, startStep, stopAfter);
+                comm.requireSame("the run's settings, data, steps and weights",
+                        RunFingerprint.of(config, model, startStep, stopAfter, train, validation));
+                try (GradientAllReduce reducer = new GradientAllReduce(params, comm)) {
+                    return loop(model, optimizer, reducer, log, startStep, stopAfter);
+                }
             }
         }
     }
 
-    private Result loop(NemotronH model, AdamW optimizer, TrainLog log, int startStep, int stopAfter) throws IOException {
+    private Result loop(NemotronH model, AdamW optimizer, GradientAllReduce reducer, TrainLog log, int startStep,
+                        int stopAfter) throws IOException {
         int total = config.totalSteps();
         int end = stopAfter > 0 ? Math.min(total, stopAfter) : total;
         WindowSampler sampler = new WindowSampler(train, config.seqLen(), config.batchSize(), config.seed());
@@ -135,11 +161,13 @@ public final class Pretrainer {
             for (int step = startStep; step < end; step++) {
                 double lr = config.learningRate(step);
                 double loss = 0;
-                for (int micro = 0; micro < config.accumulation(); micro++) {
+                for (int micro = comm.rank(); micro < config.accumulation(); micro += comm.size()) {
                     int st = step, mi = micro;
                     loss += Steps.crossEntropy(model, scope -> sampler.batch(scope, st, mi), config.accumulation())
                             / config.accumulation();
                 }
+                loss = comm.sum(loss);
+                reducer.sum();
                 if (!Double.isFinite(loss)) {
                     throw new IllegalStateException("training diverged at step " + step + " (loss " + loss
                             + "); lower --lr or raise --warmup");
@@ -172,13 +200,15 @@ public final class Pretrainer {
                     entry.put("skipped", skip);          // no update was applied: the gradient norm is not a number
                 }
                 entry.put("tokens_per_s", Math.round(tps));
-                if (done % config.evalEvery() == 0 || done == total) {
+                if (comm.isRoot() && (done % config.evalEvery() == 0 || done == total)) {
                     double[] v = validate(model);
                     lastVal = v[0];
                     lastBpb = v[1];
                     entry.put("val_loss", v[0]).put("val_ppl", Math.exp(v[0])).put("val_bpb", v[1]);
                 }
-                log.append(entry);
+                if (comm.isRoot()) {
+                    log.append(entry);
+                }
                 stepListener.accept(done);
                 if (bar != null) {
                     bar.stepTo(done * tokensPerStep);
@@ -189,7 +219,7 @@ public final class Pretrainer {
                             done * tokensPerStep, loss, lr, tps,
                             entry.has("val_loss") ? String.format(Locale.ROOT, "  val %.4f (bpb %.3f)", lastVal, lastBpb) : "");
                 }
-                if (done % config.checkpointEvery() == 0 || done == end) {
+                if (comm.isRoot() && (done % config.checkpointEvery() == 0 || done == end)) {
                     saveCheckpoint(model, optimizer, done);
                     log.plot(out.resolve("loss.png"), "pretraining: " + model.config().hybridOverridePattern() + ", "
                             + model.architecture().parameterCount() + " parameters");

@@ -2,18 +2,22 @@ package org.nestlm.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nestlm.dist.MpiJobs;
 import org.nestlm.infer.InferTestModels;
 import org.nestlm.io.DType;
 import org.nestlm.util.DjlRuntime;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code nestlm bench decode} and {@code bench train} run and report their numbers (no timing assertions: machines differ). */
+/** {@code nestlm bench decode}, {@code bench serve} and {@code bench train} run and report their numbers (no timing assertions: machines differ). */
 class BenchCommandTest {
 
     static {
@@ -72,5 +76,57 @@ class BenchCommandTest {
         CliRun.Run bad = CliRun.run("bench", "train", "--preset", "tiny", "--only", "pretrain,serve");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--only") && bad.err().contains("elastic"), bad.err());
+    }
+
+    /** {@code mpirun -np 2}: one report, from rank 0, with the all-reduce timed for every step kind, elastic included. */
+    @Test
+    @Tag("slow")
+    void trainBenchOnTwoRanksReportsTheAllReduceOnce(@TempDir Path dir) throws Exception {
+        MpiJobs.requireMpirun();
+        MpiJobs.Result r = MpiJobs.exec(MpiJobs.mpirun(2, CliRun.javaCommand(List.of("-Xmx512m"), "bench", "train",
+                        "--preset", "tiny", "--batch", "4", "--seq", "16", "--steps", "1", "--warmup", "1", "--threads", "1",
+                        "--only", "pretrain,elastic", "--json")), dir.resolve("out.txt"), 240, Map.of());
+        assertEquals(0, r.code(), r.output());
+        String out = r.output();
+        assertEquals(out.indexOf("\"benchmark\""), out.lastIndexOf("\"benchmark\""), "one report, not one per rank:\n" + out);
+        JsonNode j = new ObjectMapper().readTree(out.substring(out.indexOf("{\n"), out.lastIndexOf('}') + 1));
+        assertEquals(2, j.get("ranks").asInt());
+        assertEquals(4 * 16, j.get("tokens_per_step").asInt());
+        for (String step : new String[] {"pretrain", "elastic"}) {
+            JsonNode s = j.get("results").get(step);
+            assertTrue(s.get("allreduce_median_s").asDouble() > 0, step);
+            assertTrue(s.get("wait_median_s").asDouble() >= 0, step);
+            assertTrue(s.get("gflops").asDouble() > 0 && Double.isFinite(s.get("loss_first_last").get(1).asDouble()), step);
+        }
+    }
+
+    @Test
+    void serveBenchLoadsALoopbackServerAndReportsEveryConcurrency(@TempDir Path dir) throws Exception {
+        Path m = InferTestModels.write(dir.resolve("m"), InferTestModels.hybrid(), DType.BF16, 2);
+        CliRun.Run r = CliRun.run("bench", "serve", "--model", m.toString(), "--threads", "1", "--concurrency", "1,3",
+                "--requests", "2", "--prompt-tokens", "5", "--tokens", "6", "--warmup-seconds", "0", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode results = new ObjectMapper().readTree(r.out()).get("results");
+        assertEquals(2, results.size());
+        for (int i = 0; i < 2; i++) {
+            JsonNode row = results.get(i);
+            int c = i == 0 ? 1 : 3;
+            assertEquals(c, row.get("concurrency").asInt());
+            assertEquals(2 * c, row.get("requests").asInt());
+            assertEquals(0, row.get("errors").asInt(), row.toString());
+            assertEquals(2L * c * 6, row.get("output_tokens").asLong(), row.toString());
+            assertTrue(row.get("output_tokens_per_s").asDouble() > 0 && row.get("ttft_ms_p99").asDouble() >= row.get("ttft_ms_p50").asDouble());
+        }
+        CliRun.Run bad = CliRun.run("bench", "serve", "--threads", "1");
+        assertEquals(2, bad.code(), bad.err());
+    }
+
+    @Test
+    void decodeBenchOverBatchesReportsEveryBatchSize(@TempDir Path dir) throws Exception {
+        Path m = InferTestModels.write(dir.resolve("m"), InferTestModels.hybrid(), DType.BF16, 3);
+        CliRun.Run r = CliRun.run("bench", "decode", "--model", m.toString(), "--tokens", "4", "--prompt-tokens", "3",
+                "--threads", "1", "--batch-sizes", "1,3", "--repeats", "1", "--warmup-seconds", "0", "--bandwidth-mib", "0", "--no-record");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().lines().anyMatch(l -> l.trim().startsWith("3 ")), r.out());
     }
 }

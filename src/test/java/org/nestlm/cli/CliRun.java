@@ -41,13 +41,8 @@ public final class CliRun {
         }
     }
 
-    /**
-     * The command line in a new JVM on this test's class path, with extra JVM options and environment variables
-     * (telemetry off as in every JVM the project starts). A process still running after {@code timeoutSeconds} is
-     * killed and reported as exit code -1.
-     */
-    public static Run fork(java.util.List<String> jvmOptions, java.util.Map<String, String> env, long timeoutSeconds,
-                           String... args) throws java.io.IOException, InterruptedException {
+    /** The words that start {@code nestlm args} in a new JVM on this test's class path (for {@link #fork}, mpirun). */
+    public static java.util.List<String> javaCommand(java.util.List<String> jvmOptions, String... args) {
         java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
                 java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
@@ -55,7 +50,17 @@ public final class CliRun {
         cmd.addAll(jvmOptions);
         cmd.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(java.util.List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
+        return cmd;
+    }
+
+    /**
+     * The command line in a new JVM on this test's class path, with extra JVM options and environment variables
+     * (telemetry off as in every JVM the project starts). A process still running after {@code timeoutSeconds} is
+     * killed and reported as exit code -1.
+     */
+    public static Run fork(java.util.List<String> jvmOptions, java.util.Map<String, String> env, long timeoutSeconds,
+                           String... args) throws java.io.IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(javaCommand(jvmOptions, args));
         pb.environment().putAll(env);
         pb.environment().put("OPT_OUT_TRACKING", "true");
         pb.environment().put("DJL_OFFLINE", "true");

@@ -15,7 +15,6 @@ import org.nestlm.tokenizer.TextTokenizer;
 import org.nestlm.train.TrainLog;
 import org.nestlm.util.DjlRuntime;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,17 +38,12 @@ class PretrainCommandTest {
     static Path dir;
     static Path corpus, tokenizer, cache;
 
-
-
     @BeforeAll
     static void corpusAndTokenizer() throws Exception {
-        corpus = dir.resolve("corpus.txt");
-        Files.writeString(corpus, org.nestlm.data.GrammarText.text(1, 6000), StandardCharsets.UTF_8);     // ~300 KB, one document
-        tokenizer = dir.resolve("tok.json");
-        cache = dir.resolve("cache");
-        Run r = run("tokenizer", "train", "--vocab", "320", "--corpus", corpus.toString(), "--out", tokenizer.toString(),
-                "--threads", "2", "--quiet", "--dir", cache.toString());
-        assertEquals(0, r.code(), r.err());
+        TokenizedCorpus t = TokenizedCorpus.make(dir, 1, 6000, 320);   // ~300 KB, one document
+        corpus = t.corpus();
+        tokenizer = t.tokenizer();
+        cache = t.cache();
     }
 
     static List<String> args(Path out, String... more) {

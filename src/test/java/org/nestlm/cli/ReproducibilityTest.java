@@ -5,11 +5,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nestlm.cli.CliRun.Run;
-import org.nestlm.data.GrammarText;
 import org.nestlm.train.RunFiles;
 import org.nestlm.util.DjlRuntime;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -65,13 +63,10 @@ class ReproducibilityTest {
 
     @BeforeAll
     static void corpusAndTokenizer() throws Exception {
-        corpus = dir.resolve("corpus.txt");
-        Files.writeString(corpus, GrammarText.text(7, 3000), StandardCharsets.UTF_8);
-        tokenizer = dir.resolve("tok.json");
-        cache = dir.resolve("cache");
-        Run r = CliRun.run("tokenizer", "train", "--vocab", "300", "--corpus", corpus.toString(), "--out",
-                tokenizer.toString(), "--quiet", "--dir", cache.toString());
-        assertEquals(0, r.code(), r.err());
+        TokenizedCorpus t = TokenizedCorpus.make(dir, 7, 3000, 300);   // ~150 KB, one document
+        corpus = t.corpus();
+        tokenizer = t.tokenizer();
+        cache = t.cache();
     }
 
     private static Path fork(Setting s, Path out, List<String> args) throws Exception {

@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code nestlm slice}, and {@code --budget} on score / generate / bench decode: the acceptance check of the
- * issue — {@code score} of the sliced checkpoint equals {@code score --budget} of the elastic one on the same ids.
+ * {@code nestlm slice}, and {@code --budget} on score / generate / bench decode: the acceptance check
+ * — {@code score} of the sliced checkpoint equals {@code score --budget} of the elastic one on the same ids.
  */
 class SliceCommandTest {
 

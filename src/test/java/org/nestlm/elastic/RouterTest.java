@@ -1,6 +1,7 @@
 package org.nestlm.elastic;
 
 import ai.djl.engine.Engine;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
@@ -29,7 +30,7 @@ class RouterTest extends DjlTestBase {
                 for (float x : v) {
                     allOnes[0] &= x == 1f;
                 }
-                NDArray t = f.sum().mul(upstream);
+                NDArray t = Tensors.mul(f.sum(), upstream);
                 loss = loss == null ? t : loss.add(t);
             }
             loss = loss.add(ExpectedCost.budgetLoss(ExpectedCost.expectedParameters(scope, space, s), target, 0));
@@ -41,7 +42,7 @@ class RouterTest extends DjlTestBase {
                 assertTrue(Float.isFinite(g), "non-finite gradient in " + p.name());
                 max = Math.max(max, Math.abs(g));
             }
-            p.value().getGradient().muli(0);
+            ai.djl.pytorch.jni.JniUtils.zeroGrad((ai.djl.pytorch.engine.PtNDArray) p.value());
         }
         return max;
     }
@@ -78,6 +79,30 @@ class RouterTest extends DjlTestBase {
             ElasticSpace.Choice argmax = router.argmax(router.oneHot(0));
             assertEquals(argmax.hidden(), s.chosen().get(Router.Axis.HIDDEN)[0]);
             assertEquals(argmax.depth(), s.chosen().get(Router.Axis.DEPTH)[0]);
+        }
+    }
+
+    @Test
+    void candidatesAreTheMostLikelySubModelsWithinTheTolerance() {
+        ElasticSpace space = ElasticFixtures.space();
+        long full = ElasticFixtures.full().parameterCount();
+        long target = Budget.parse("60%").target(full);
+        try (NDManager m = manager.newSubManager(); Router router = new Router(space, 2, 64, m, 5)) {
+            float[] u = router.oneHot(1);
+            ElasticSpace.Choice best = router.resolve(u, target, 0.02);
+            java.util.List<ElasticSpace.Choice> one = router.candidates(u, target, 0.02, 1);
+            assertEquals(1, one.size());
+            assertEquals(space.subnet(best), space.subnet(one.getFirst()));
+            java.util.List<ElasticSpace.Choice> five = router.candidates(u, target, 0.02, 5);
+            assertTrue(five.size() > 1, "several sub-models meet a 60 % budget: " + five.size());
+            assertEquals(space.subnet(best), space.subnet(five.getFirst()), "the most likely first");
+            java.util.Set<Subnet> distinct = new java.util.HashSet<>();
+            for (ElasticSpace.Choice c : five) {
+                long p = space.subnet(c).parameterCount(space.full().config());
+                assertTrue(Math.abs(p / (double) target - 1) <= 0.02, p + " parameters for a target of " + target);
+                distinct.add(space.subnet(c));
+            }
+            assertEquals(five.size(), distinct.size(), "candidates are distinct sub-models");
         }
     }
 }

@@ -1,6 +1,7 @@
 package org.nestlm.elastic;
 
 import ai.djl.ndarray.NDArray;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.AfterAll;
@@ -22,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The masked forward of a sub-model equals the forward of the physically cut-out model (ELASTIC_METHOD.md §3.1). */
+/** The masked forward of a sub-model equals the forward of the physically cut-out model (docs/METHOD.md §4.4). */
 class SubnetTest extends org.nestlm.DjlTestBase {
 
     static NemotronH model;
@@ -72,7 +73,7 @@ class SubnetTest extends org.nestlm.DjlTestBase {
             for (int i = 0; i < ids.length; i++) {
                 ids[i] = r.nextInt(96);
             }
-            NDArray x = m.create(ids, new Shape(2, 37));                // 37 > chunk 16
+            NDArray x = Tensors.of(m, ids, new Shape(2, 37));                // 37 > chunk 16
             float[] masked = model.forward(x, s.masks(m, full)).toFloatArray();
             float[] expected = small.forward(x).toFloatArray();
             double max = 0;
@@ -88,7 +89,7 @@ class SubnetTest extends org.nestlm.DjlTestBase {
         Subnet s = Subnet.full(full);
         assertEquals(full.parameterCount(), s.parameterCount(full.config()));
         try (NDManager m = manager.newSubManager()) {
-            NDArray x = m.create(new long[] {1, 2, 3, 4, 5}, new Shape(1, 5));
+            NDArray x = Tensors.of(m, new long[] {1, 2, 3, 4, 5}, new Shape(1, 5));
             assertEquals(model.forward(x).toFloatArray().length, model.forward(x, s.masks(m, full)).toFloatArray().length);
             float[] a = model.forward(x).toFloatArray(), b = model.forward(x, s.masks(m, full)).toFloatArray();
             for (int i = 0; i < a.length; i++) {

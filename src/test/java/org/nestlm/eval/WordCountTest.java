@@ -19,7 +19,7 @@ class WordCountTest {
         assertEquals(7, WordCount.words("a @-@ b\n<unk> c\n", true));
     }
 
-    /** The benchmark's count of WikiText-2 valid (DATA.md §5.3): 217,646 words with one end-of-line token per line. */
+    /** The benchmark's count of WikiText-2 valid (docs/CORPORA.md §5.2): 217,646 words with one end-of-line token per line. */
     @Test
     void wikitext2ValidCount() throws Exception {
         Path f = EvalData.sharedData().resolve("wikitext-2").resolve("valid.txt");

@@ -1,6 +1,7 @@
 package org.nestlm.infer;
 
 import ai.djl.ndarray.NDArray;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.AfterAll;
@@ -63,7 +64,7 @@ class EngineParityTest extends org.nestlm.DjlTestBase {
         for (int i = from; i < to; i++) {
             l[i - from] = ids[i];
         }
-        return m.create(l, new Shape(1, l.length));
+        return Tensors.of(m, l, new Shape(1, l.length));
     }
 
     @ParameterizedTest
@@ -90,7 +91,7 @@ class EngineParityTest extends org.nestlm.DjlTestBase {
             InferenceState es = engine.newState();
             double worst = 0;
             for (int id : ids) {
-                float[] expected = net.step(m.create(new long[] {id}), ds).toFloatArray();  // [1, V]
+                float[] expected = net.step(Tensors.of(m, new long[] {id}), ds).toFloatArray();  // [1, V]
                 float[] actual = engine.step(es, id);
                 worst = Math.max(worst, InferTestModels.maxAbsDiff(expected, actual));
             }
@@ -115,7 +116,7 @@ class EngineParityTest extends org.nestlm.DjlTestBase {
             assertTrue(InferTestModels.maxAbsDiff(e0, a0) <= TOL);
             double worst = 0, vsFull = 0;
             for (int i = split; i < LEN; i++) {
-                float[] expected = net.step(m.create(new long[] {ids[i]}), ds).toFloatArray();
+                float[] expected = net.step(Tensors.of(m, new long[] {ids[i]}), ds).toFloatArray();
                 float[] actual = engine.step(es, ids[i]);
                 worst = Math.max(worst, InferTestModels.maxAbsDiff(expected, actual));
                 vsFull = Math.max(vsFull, InferTestModels.maxAbsDiff(Arrays.copyOfRange(full, i * v, (i + 1) * v), actual));
@@ -139,7 +140,7 @@ class EngineParityTest extends org.nestlm.DjlTestBase {
             int next = InferTestModels.argmax(logits, (prompt.length - 1) * v, v);
             for (int i = 0; i < steps; i++) {
                 djl[i] = next;
-                next = InferTestModels.argmax(net.step(m.create(new long[] {next}), ds).toFloatArray(), 0, v);
+                next = InferTestModels.argmax(net.step(Tensors.of(m, new long[] {next}), ds).toFloatArray(), 0, v);
             }
             int[] java = new int[steps];
             InferenceState es = engine.newState();

@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Small random checkpoints for engine tests, with the easy-to-miss cases of NEMOTRON_H_FORMAT.md §7:
+ * Small random checkpoints for engine tests, with the easy-to-miss cases of docs/ARCHITECTURE.md §7:
  * G = 2 groups, nH·hd = 48 ≠ H = 40, I = 48 ≠ expand·H, chunk_size 8 (tests run longer sequences), and
  * weights at realistic scales (projections N(0, 1/√fan_in), so activations are O(1) and logits spread).
  */

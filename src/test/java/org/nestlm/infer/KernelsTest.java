@@ -93,6 +93,32 @@ class KernelsTest {
         }
     }
 
+    /** Two rows at once give each row what the one-row kernel gives it (any token count, with a column tail). */
+    @Test
+    void rowPairDotsEqualRowDotsRowByRow() {
+        Random r = new Random(4);
+        Kernels vector = new VectorKernels();
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] {7, 64, 133, 1024}) {
+                float[] exact = new float[2 * cols];
+                MemorySegment w = matrix(arena, DType.BF16, 2, cols, exact, r);
+                for (int tokens = 1; tokens <= 7; tokens++) {
+                    float[] x = new float[tokens * cols];
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = (float) r.nextGaussian();
+                    }
+                    float[] pair = new float[tokens * 2], one = new float[tokens * 2];
+                    vector.rowPairDots(w, DType.BF16, 0, 2L * cols, cols, x, 0, tokens, pair, 2, 0);
+                    vector.rowDots(w, DType.BF16, 0, cols, x, 0, tokens, one, 2, 0);
+                    vector.rowDots(w, DType.BF16, 2L * cols, cols, x, 0, tokens, one, 2, 1);
+                    for (int i = 0; i < one.length; i++) {
+                        assertEquals(one[i], pair[i], 1e-6 * Math.max(1, Math.abs(one[i])), "cols " + cols + " tokens " + tokens + " at " + i);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void arrangeSplitsEachRunIntoEvenThenOddColumnsAndKeepsTheTail() {
         Kernels vector = new VectorKernels();

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** config.json binding: aliases, infinity spellings, round trip and validation (NEMOTRON_H_FORMAT.md §2). */
+/** config.json binding: aliases, infinity spellings, round trip and validation (docs/ARCHITECTURE.md §2). */
 class ConfigJsonTest {
 
     /** The shape of a transformers-4-era hub config.json, with the bare Infinity literal. */

@@ -37,12 +37,12 @@ class GoldenTest extends org.nestlm.DjlTestBase {
         }
         try (NDManager m = manager.newSubManager(); Checkpoint ckpt = Checkpoint.open(file.getParent());
              NemotronH model = NemotronH.load(ckpt, m); DecodeState state = model.newDecodeState(1)) {
-            NDArray prefill = model.forward(m.create(ids, new Shape(1, ids.length)));   // [1, n, V]
+            NDArray prefill = model.forward(Tensors.of(m, ids, new Shape(1, ids.length)));   // [1, n, V]
             float[] chunked = prefill.toFloatArray();
             int vocab = ckpt.config().vocabSize();
             double worst = 0, worstStep = 0;
             for (int t = 0; t < ids.length; t++) {
-                float[] stepped = model.step(m.create(new long[] {ids[t]}), state).toFloatArray();
+                float[] stepped = model.step(Tensors.of(m, new long[] {ids[t]}), state).toFloatArray();
                 JsonNode row = expected.get("logits").get(t);
                 assertEquals(vocab, row.size());
                 for (int v = 0; v < vocab; v++) {

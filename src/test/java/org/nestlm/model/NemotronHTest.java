@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.nestlm.model.SsdTest.assertClose;
 
-/** The three ways to run the DJL model agree, and checkpoints round-trip (NEMOTRON_H_FORMAT.md §4.7). */
+/** The three ways to run the DJL model agree, and checkpoints round-trip (docs/ARCHITECTURE.md §4.7). */
 class NemotronHTest extends org.nestlm.DjlTestBase {
 
     static NemotronH model;
@@ -43,7 +43,7 @@ class NemotronHTest extends org.nestlm.DjlTestBase {
         for (int i = 0; i < ids.length; i++) {
             ids[i] = r.nextInt(96);
         }
-        return m.create(ids, new Shape(batch, len));
+        return Tensors.of(m, ids, new Shape(batch, len));
     }
 
     @Test

@@ -8,7 +8,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The chunked SSD scan and the plain recurrence are the same function (NEMOTRON_H_FORMAT.md §4.2, §7). */
+/** The chunked SSD scan and the plain recurrence are the same function (docs/ARCHITECTURE.md §4.6, §7). */
 class SsdTest extends org.nestlm.DjlTestBase {
 
 

@@ -1,6 +1,6 @@
 package org.nestlm.model;
 
-/** Small configs that exercise the easy-to-miss cases of NEMOTRON_H_FORMAT.md §7. */
+/** Small configs that exercise the easy-to-miss cases of docs/ARCHITECTURE.md §7. */
 public final class TestModels {
 
     private TestModels() {

@@ -99,13 +99,11 @@ class ElasticServeTest {
 
     @Test
     void elasticRequestsMayBeAnsweredBySmallerSizesUnderLoad() throws Exception {
-        // the policy: one size down per `parallel` waiting requests, never below the smallest
-        assertEquals(0, OpenAiServer.elasticIndex(0, 0, 1, 3));
-        assertEquals(1, OpenAiServer.elasticIndex(0, 1, 1, 3));
-        assertEquals(2, OpenAiServer.elasticIndex(0, 5, 1, 3));
-        assertEquals(1, OpenAiServer.elasticIndex(0, 2, 2, 3));
-        assertEquals(2, OpenAiServer.elasticIndex(1, 1, 2, 3));
-        // loopback: 6 concurrent elastic requests on one generation slot; every answer names a served size
+        // the policy: the size estimated to finish the request soonest, the larger on ties
+        assertEquals(0, OpenAiServer.soonest(new double[] {1, 2, 3}));
+        assertEquals(2, OpenAiServer.soonest(new double[] {5, 4, 3}));
+        assertEquals(0, OpenAiServer.soonest(new double[] {3, 3}));
+        // loopback: 6 concurrent elastic requests on batches of one; every answer names a served size
         ExecutorService pool = Executors.newFixedThreadPool(6);
         try {
             List<Future<JsonNode>> fs = new ArrayList<>();
@@ -118,7 +116,34 @@ class ElasticServeTest {
                 answered.add(f.get(30, TimeUnit.SECONDS).get("model").asText());
             }
             assertTrue(Set.of("el", "el@75%", "el@50%").containsAll(answered), answered.toString());
+            // one batch per size over the one mapping, each reported by /health
+            JsonNode batches = send("/health", null, 200).get("batches");
+            assertEquals(3, batches.size(), batches.toString());
+            for (JsonNode b : batches) {
+                assertTrue(b.get("running").asInt() <= 1 && b.has("waiting") && b.has("occupancy"), b.toString());
+                assertEquals(1, b.get("max_batch").asInt(), b.toString());
+            }
         } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void anElasticRequestGoesToASmallerSizeWhenTheRequestedBatchIsFull() throws Exception {
+        BatchScheduler full = server.scheduler(family.members().getFirst());
+        full.holdForTest(true);   // the one place of the full size's batch stays taken
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<JsonNode> occupying = pool.submit(() -> send("/v1/completions",
+                    "{\"prompt\": [1, 2, 3], \"max_tokens\": 30, \"ignore_eos\": true}", 200));
+            Awaits.await(() -> full.running() == 1, "the first request is admitted");
+            String answered = send("/v1/completions",
+                    "{\"elastic\": true, \"prompt\": [1, 2, 3], \"max_tokens\": 8, \"ignore_eos\": true}", 200).get("model").asText();
+            assertTrue(Set.of("el@75%", "el@50%").contains(answered), answered);
+            full.holdForTest(false);
+            assertEquals("el", occupying.get(30, TimeUnit.SECONDS).get("model").asText());
+        } finally {
+            full.holdForTest(false);
             pool.shutdownNow();
         }
     }

@@ -91,10 +91,13 @@ class OpenAiServerTest {
         return URI.create("http://127.0.0.1:" + server.port() + path);
     }
 
-    /** The {@code data:} payloads of a server-sent-event body. */
+    /** The {@code data:} payloads of a server-sent-event body (comments skipped, as SSE clients do). */
     static List<String> events(String body) {
         List<String> out = new ArrayList<>();
         for (String block : body.split("\n\n")) {
+            if (block.startsWith(":")) {
+                continue;   // an SSE comment: the keep-alive sent while a request waits
+            }
             if (!block.isBlank()) {
                 assertTrue(block.startsWith("data: "), block);
                 out.add(block.substring("data: ".length()));
@@ -287,7 +290,7 @@ class OpenAiServerTest {
                         HttpResponse.BodyHandlers.ofString()));
                 // wait until the request is admitted, then shut down while it runs
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (s.queue().load(3) == 0 && !running.isDone() && System.nanoTime() < deadline) {
+                while (s.queue().load() == 0 && !running.isDone() && System.nanoTime() < deadline) {
                     Thread.sleep(1);
                 }
                 s.close();

@@ -1,6 +1,7 @@
 package org.nestlm.slice;
 
 import ai.djl.ndarray.NDManager;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
@@ -93,8 +94,8 @@ class SliceTest extends org.nestlm.DjlTestBase {
             assertEquals(s.parameterCount(full.config()), sliced.architecture().parameterCount(), "predicted parameter count");
             long elements = sliced.store().tensors().values().stream().mapToLong(t -> t.numel()).sum();
             assertEquals(sliced.architecture().parameterCount(), elements, "tensor elements");
-            float[] masked = net.forward(m.create(lids, new Shape(1, ids.length)), s.masks(m, full.architecture())).toFloatArray();
-            float[] djlSlice = small.forward(m.create(lids, new Shape(1, ids.length))).toFloatArray();
+            float[] masked = net.forward(Tensors.of(m, lids, new Shape(1, ids.length)), s.masks(m, full.architecture())).toFloatArray();
+            float[] djlSlice = small.forward(Tensors.of(m, lids, new Shape(1, ids.length))).toFloatArray();
             double d = InferTestModels.maxAbsDiff(masked, djlSlice);
             assertTrue(d <= 1e-5, "DJL: masked vs sliced " + d);
             float[] e1 = onSlice.forward(onSlice.newState(), ids, true);

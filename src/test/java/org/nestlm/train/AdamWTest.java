@@ -1,6 +1,7 @@
 package org.nestlm.train;
 
 import ai.djl.engine.Engine;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -29,7 +30,8 @@ class AdamWTest extends DjlTestBase {
              GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray loss = null;
             for (int p = 0; p < params.size(); p++) {
-                NDArray term = params.get(p).value().square().mul(scope.create(c[p])).sum().div(2);
+                NDArray term = params.get(p).value().square().mul(Tensors.of(scope, c[p])).sum();
+                term = Tensors.div(term, 2);
                 term.attach(scope);
                 loss = loss == null ? term : loss.add(term);
             }
@@ -42,8 +44,8 @@ class AdamWTest extends DjlTestBase {
         float[][] w0 = {{0.5f, -1.5f, 2.0f, 0.25f}, {3.0f, -0.75f}};
         float[][] c = {{1.0f, 2.0f, -0.5f, 4.0f}, {0.3f, 6.0f}};
         boolean[] decays = {true, false};
-        Param a = new Param("a", manager.create(w0[0], new Shape(4)), decays[0]);
-        Param b = new Param("b", manager.create(w0[1], new Shape(2)), decays[1]);
+        Param a = new Param("a", Tensors.of(manager, w0[0], new Shape(4)), decays[0]);
+        Param b = new Param("b", Tensors.of(manager, w0[1], new Shape(2)), decays[1]);
         List<Param> params = List.of(a, b);
         double[][] w = {toDouble(w0[0]), toDouble(w0[1])};
         double[][] m = {new double[4], new double[2]}, v = {new double[4], new double[2]};
@@ -88,7 +90,7 @@ class AdamWTest extends DjlTestBase {
 
     @Test
     void refusesANonFiniteGradientAndLeavesTheWeightsAlone() {
-        Param a = new Param("layer.weight", manager.create(new float[] {1f, 2f}), true);
+        Param a = new Param("layer.weight", Tensors.of(manager, new float[] {1f, 2f}), true);
         try (AdamW opt = new AdamW(List.of(a), manager, B1, B2, WD)) {
             backward(List.of(a), new float[][] {{Float.POSITIVE_INFINITY, 1f}});
             NonFiniteGradientException e = assertThrows(NonFiniteGradientException.class, () -> opt.step(1e-2, 1.0));

@@ -1,6 +1,7 @@
 package org.nestlm.util;
 
 import ai.djl.engine.Engine;
+import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.util.Utils;
 import org.junit.jupiter.api.Test;
@@ -30,7 +31,7 @@ class DjlRuntimeTest {
         Engine engine = Engine.getInstance();
         assertEquals("PyTorch", engine.getEngineName());
         try (NDManager m = NDManager.newBaseManager()) {
-            assertEquals(6f, m.create(new float[] {1, 2, 3}).sum().getFloat());
+            assertEquals(6f, Tensors.of(m, new float[] {1, 2, 3}).sum().getFloat());
         }
     }
 }

@@ -17,6 +17,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
@@ -75,6 +76,10 @@ public final class DecodeBenchCommand implements Callable<Integer> {
     @Option(names = "--quantize", description = "Quantise the weights at load: q8 (int8, groups of 32 columns) or none (default).")
     String quantize;
 
+    @Option(names = "--batch-sizes", split = ",", description = "Instead, decode B sequences in each pass (continuous batching), "
+            + "for each B of this list: aggregate tokens/s and ms per pass.")
+    int[] batch;
+
     @Option(names = "--measure-nll", hidden = true, description = "Also print the mean negative log-likelihood of this text file "
             + "(needs a tokenizer; at most --nll-tokens tokens, in windows of the context limit).")
     Path measureNll;
@@ -126,6 +131,10 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             int[] prompt = r.ints(promptTokens, 0, vocab).toArray();
 
             warmUp(engine, prompt);
+            if (batch != null) {
+                batched(engine, prompt, n);
+                return 0;
+            }
 
             // repeats: prefill and decode are timed `repeats` times from a fresh state; the medians are reported
             double[] prefill = new double[repeats], decode = new double[repeats];
@@ -336,10 +345,74 @@ public final class DecodeBenchCommand implements Callable<Integer> {
                 java.util.Arrays.equals(a.tokens(), b.tokens()));
     }
 
+    /**
+     * Greedy decode of {@code tokens} tokens for B sequences at once (each after the prompt, prefilled untimed),
+     * {@code repeats} times per B; medians. Every pass reads the weights once for all B sequences.
+     */
+    private void batched(Engine engine, int[] prompt, int threads) {
+        int vocab = engine.vocabSize();
+        if (!json) {
+            System.out.printf(Locale.ROOT, "model %s, %d threads, %d prompt tokens, %d decoded per sequence%n", model, threads,
+                    prompt.length, tokens);
+            System.out.printf(Locale.ROOT, "%6s %12s %14s %12s%n", "batch", "ms/pass", "tokens/s", "x batch 1");
+        }
+        for (int b : batch) {
+            if (b < 1) {
+                throw new IllegalArgumentException("--batch-sizes must be at least 1, got " + b);
+            }
+        }
+        // untimed: the largest batch once, so the many-row kernels are compiled too
+        batchedNs(engine, prompt, Arrays.stream(batch).max().getAsInt(), Math.min(tokens, 8));
+        double single = 0;
+        for (int b : batch) {
+            double[] runs = new double[repeats];
+            for (int rep = 0; rep < repeats; rep++) {
+                runs[rep] = batchedNs(engine, prompt, b, tokens);
+            }
+            double ns = median(runs);
+            double tps = (double) b * tokens * 1e9 / ns;
+            if (single == 0) {
+                single = b == 1 ? tps : 0;
+            }
+            if (json) {
+                System.out.printf(Locale.ROOT, "{\"model\": \"%s\", \"threads\": %d, \"batch\": %d, \"ms_per_pass\": %.3f, "
+                                + "\"tokens_per_s\": %.2f}%n", model.toString().replace("\\", "\\\\").replace("\"", "\\\""), threads, b,
+                        ns / 1e6 / tokens, tps);
+            } else {
+                System.out.printf(Locale.ROOT, "%6d %12.2f %14.1f %12s%n", b, ns / 1e6 / tokens, tps,
+                        single > 0 ? String.format(Locale.ROOT, "%.2f", tps / single) : "");
+            }
+        }
+    }
+
     private static int argmax(float[] v, int n) {
+        return argmaxAt(v, 0, n);
+    }
+
+    /** Nanoseconds of {@code passes} greedy batched passes over {@code b} sequences, each prefilled (untimed) with the prompt. */
+    private static long batchedNs(Engine engine, int[] prompt, int b, int passes) {
+        int vocab = engine.vocabSize();
+        InferenceState[] states = new InferenceState[b];
+        int[][] in = new int[b][1];
+        for (int i = 0; i < b; i++) {
+            states[i] = engine.newState();
+            in[i][0] = argmax(engine.forward(states[i], prompt, false), vocab);
+        }
+        long t0 = System.nanoTime();
+        for (int t = 0; t < passes; t++) {
+            float[] logits = engine.forward(states, in);
+            for (int i = 0; i < b; i++) {
+                in[i][0] = argmaxAt(logits, i * vocab, vocab);
+            }
+        }
+        return System.nanoTime() - t0;
+    }
+
+    /** Index in [0, n) of the largest of {@code v[off, off + n)}. */
+    private static int argmaxAt(float[] v, int off, int n) {
         int best = 0;
         for (int i = 1; i < n; i++) {
-            if (v[i] > v[best]) {
+            if (v[off + i] > v[off + best]) {
                 best = i;
             }
         }

@@ -1,0 +1,84 @@
+package org.nestlm.dist;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The program {@link MpiCommunicatorTest} starts on every rank of an {@code mpirun} job: {@code collectives} checks
+ * each collective against the values every rank knows it should produce; {@code stuck} leaves rank 1 out of a
+ * barrier for a minute.
+ */
+public final class MpiChecks {
+
+    private MpiChecks() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Communicator c = World.communicator();
+        int code = 0;
+        try {
+            switch (args[0]) {
+                case "collectives" -> collectives(c);
+                case "stuck" -> {
+                    if (c.rank() == 1) {
+                        Thread.sleep(60_000);
+                    }
+                    c.barrier();
+                }
+                default -> throw new IllegalArgumentException(args[0]);
+            }
+            System.out.println("ok rank " + c.rank() + " of " + c.size());
+        } catch (Throwable t) {
+            t.printStackTrace();
+            code = 1;
+        } finally {
+            World.exit(code);
+        }
+        System.exit(code);
+    }
+
+    private static void collectives(Communicator c) {
+        int r = c.rank(), n = c.size();
+        check(c instanceof MpiCommunicator && n == 2, "2 MPI ranks, got " + c);
+        try (Arena arena = Arena.ofConfined()) {
+            long count = 3 + (1L << 20);                          // more than one page, not a round size
+            MemorySegment f = arena.allocate(ValueLayout.JAVA_FLOAT, count);
+            for (long i = 0; i < count; i++) {
+                f.setAtIndex(ValueLayout.JAVA_FLOAT, i, (r + 1) * 0.25f + i % 7);
+            }
+            c.allreduce(f, Communicator.Type.FLOAT, Communicator.Op.SUM);
+            for (long i = 0; i < count; i++) {
+                float want = 0.25f + i % 7 + (0.5f + i % 7);
+                check(f.getAtIndex(ValueLayout.JAVA_FLOAT, i) == want, "float sum at " + i);
+            }
+            MemorySegment d = arena.allocateFrom(ValueLayout.JAVA_DOUBLE, r - 0.5, 1e300 * (r + 1));
+            c.allreduce(d, Communicator.Type.DOUBLE, Communicator.Op.MIN);
+            check(d.getAtIndex(ValueLayout.JAVA_DOUBLE, 0) == -0.5 && d.getAtIndex(ValueLayout.JAVA_DOUBLE, 1) == 1e300, "double min");
+            MemorySegment l = arena.allocateFrom(ValueLayout.JAVA_LONG, (long) r << 40, -r);
+            c.allreduce(l, Communicator.Type.LONG, Communicator.Op.MAX);
+            check(l.getAtIndex(ValueLayout.JAVA_LONG, 0) == 1L << 40 && l.getAtIndex(ValueLayout.JAVA_LONG, 1) == 0, "long max");
+            check(c.sum(r + 1.5) == 4.0, "sum of doubles");
+            MemorySegment b = arena.allocate(5);
+            if (r == 1) {
+                b.copyFrom(MemorySegment.ofArray(new byte[] {9, 8, 7, 6, 5}));
+            }
+            c.broadcast(b, 1);
+            check(b.get(ValueLayout.JAVA_BYTE, 0) == 9 && b.get(ValueLayout.JAVA_BYTE, 4) == 5, "broadcast from rank 1");
+            c.requireSame("a constant", 42);
+            try {
+                c.requireSame("the rank", r);
+                check(false, "ranks that differ must fail");
+            } catch (IllegalArgumentException e) {
+                check(e.getMessage().contains("the 2 ranks disagree on the rank"), e.getMessage());
+            }
+            c.barrier();
+        }
+    }
+
+    private static void check(boolean ok, String what) {
+        if (!ok) {
+            throw new AssertionError(what);
+        }
+    }
+}
