@@ -97,11 +97,17 @@ public final class Mamba2Mixer implements Mixer {
             probe.accept(ActivationProbe.Site.MAMBA_X, xbc.get(new NDIndex("..., :{}", inner)).reshape(b, len, nh, hd));
         }
 
-        // 2. causal depthwise conv: the cached last K inputs (zeros for a new sequence) are the left context
-        NDArray past = mc != null ? DjlScope.with(mc.convState.duplicate(), u)
-                : u.getManager().zeros(new Shape(b, convDim, k));                       // [b, C, K]
-        NDArray full = past.concat(xbc.transpose(0, 2, 1), 2);                          // [b, C, K+L]
-        NDArray window = full.get(new NDIndex(":, :, 1:"));                             // [b, C, K-1+L]
+        // 2. causal depthwise conv: the cached last K inputs (zeros for a new sequence) are the left context.
+        //    Without a cache the K-1 zeros are concatenated directly: the conv then reads a contiguous window
+        //    instead of a strided slice of a K+L one (which it copied first, forward and backward).
+        NDArray full = null;                                                            // [b, C, K+L], cache only
+        NDArray window;                                                                 // [b, C, K-1+L]
+        if (mc != null) {
+            full = DjlScope.with(mc.convState.duplicate(), u).concat(xbc.transpose(0, 2, 1), 2);
+            window = full.get(new NDIndex(":, :, 1:"));
+        } else {
+            window = u.getManager().zeros(new Shape(b, convDim, k - 1)).concat(xbc.transpose(0, 2, 1), 2);
+        }
         NDArray conv = convB == null
                 ? Conv1d.conv1d(window, convW.value(), null, new Shape(1), new Shape(0), new Shape(1), (int) convDim).singletonOrThrow()
                 : Conv1d.conv1d(window, convW.value(), convB.value(), new Shape(1), new Shape(0), new Shape(1), (int) convDim).singletonOrThrow();

@@ -80,26 +80,32 @@ public final class AdamW implements AutoCloseable {
             double scale = clipNorm > 0 && norm > clipNorm ? clipNorm / (norm + 1e-6) : 1.0;
             t++;
             double c1 = 1 - Math.pow(beta1, t), c2 = 1 - Math.pow(beta2, t);
+            // the step's constants as 0-d tensors, made once per step instead of once per use and parameter
+            // (each Tensors.mul(x, s) makes, uses and frees one: three native calls where the product is one)
+            NDArray scaleT = Tensors.scalar(scope, scale), b1 = Tensors.scalar(scope, beta1);
+            NDArray oneMinusB1 = Tensors.scalar(scope, 1 - beta1), b2 = Tensors.scalar(scope, beta2);
+            NDArray oneMinusB2 = Tensors.scalar(scope, 1 - beta2), decay = Tensors.scalar(scope, 1 - lr * weightDecay);
+            NDArray c2T = Tensors.scalar(scope, c2), eps = Tensors.scalar(scope, EPS), stepSize = Tensors.scalar(scope, lr / c1);
             for (int i = 0; i < grads.length; i++) {
                 if (grads[i] == null) {
                     continue;
                 }
                 Param p = params.get(i);
-                NDArray g = scale == 1.0 ? grads[i] : Tensors.mul(grads[i], scale);
+                NDArray g = scale == 1.0 ? grads[i] : grads[i].mul(scaleT);
                 NDArray w = p.value();
                 NDArray mi = m.get(p.name()), vi = v.get(p.name());
                 // Separate multiplies and adds, not libtorch's fused adamUpdate (one native call per tensor):
                 // with it two identical elastify runs in one JVM differ in the last bits (addcmul's vector body
                 // and scalar tail round differently, so results follow buffer alignment), and the router's discrete
                 // choices turn that into different losses: a resumed run would not reproduce an uninterrupted one.
-                Tensors.muli(mi, beta1).addi(Tensors.mul(g, 1 - beta1));
-                Tensors.muli(vi, beta2).addi(Tensors.mul(g.square(), 1 - beta2));
+                mi.muli(b1).addi(g.mul(oneMinusB1));
+                vi.muli(b2).addi(g.square().mul(oneMinusB2));
                 if (p.decay() && weightDecay > 0) {
-                    Tensors.muli(w, 1 - lr * weightDecay);
+                    w.muli(decay);
                 }
                 // moments are long-lived: results computed from them are moved into this step's scope
-                NDArray denom = Tensors.add(DjlScope.with(Tensors.div(vi, c2), g).sqrt(), EPS);
-                NDArray update = Tensors.mul(DjlScope.with(mi.div(denom), g), lr / c1);
+                NDArray denom = DjlScope.with(vi.div(c2T), g).sqrt().add(eps);
+                NDArray update = DjlScope.with(mi.div(denom), g).mul(stepSize);
                 w.subi(update);
                 JniUtils.zeroGrad((PtNDArray) p.value());     // zero in place for the next accumulation
             }

@@ -5,6 +5,19 @@ import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.engine.Engine;
+import ai.djl.training.GradientCollector;
+import org.nestlm.elastic.Budget;
+import org.nestlm.elastic.Distillation;
+import org.nestlm.elastic.ElasticSpace;
+import org.nestlm.elastic.ElastifyConfig;
+import org.nestlm.elastic.ExpectedCost;
+import org.nestlm.elastic.Router;
+import org.nestlm.elastic.RouterMasks;
+import org.nestlm.elastic.RouterSample;
+import org.nestlm.model.LayerKind;
+import org.nestlm.model.Masks;
+import org.nestlm.model.Param;
 import org.nestlm.dist.Communicator;
 import org.nestlm.dist.MpiRun;
 import org.nestlm.dist.World;
@@ -26,9 +39,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import java.util.function.DoubleSupplier;
 
 /**
  * {@code nestlm bench train}: tokens/s of a full training step on DJL, with the step definitions of the eager
@@ -38,17 +52,33 @@ import java.util.function.DoubleSupplier;
  *       gradient-norm clip that pretraining applies) — the very code {@code nestlm pretrain} runs
  *       ({@link Steps#crossEntropy}, {@link AdamW#step});</li>
  *   <li><b>kd</b>: frozen teacher forward without autograd + student forward, forward KL(teacher ‖ student) over the
- *       vocabulary, backward, AdamW ({@link Steps#distillation}).</li>
+ *       vocabulary, backward, AdamW ({@link Steps#distillation});</li>
+ *   <li><b>elastic</b>: the inner step of {@code nestlm elastify} for a budget below the full model: frozen teacher
+ *       forward, a router sample for the budget (Gumbel noise, projected onto the budget), the student's forward
+ *       under the sample's masks, KD plus the budget loss, backward through student and router, both AdamW
+ *       steps — built from the same pieces as {@code Elastify} ({@link Router#sample}, {@link RouterMasks#of},
+ *       {@link Distillation#forwardKl}, {@link ExpectedCost}) with its default settings; budgets 0.75 and 0.5
+ *       alternate.</li>
  * </ul>
- * Random ids (four batches, cycled), warm-up steps first, then the median (and range) of the timed steps.
+ * Random ids (four batches, cycled), warm-up steps first, then the median (and range) of the timed steps. Each
+ * step's matmul FLOPs ({@link TrainFlops}) over its median time give the achieved GFLOP/s, reported against the
+ * libtorch matmul rate the command measures first at the same thread count ({@link MatmulPeak}). With
+ * {@code --profile DIR} three more steps of each kind run under libtorch's profiler and the time of their gradient
+ * half is broken down by operation class ({@link OpProfile}); the optimizer is timed by wall clock. With
+ * {@code --ranks N} the command runs again as an N-rank MPI job: each rank computes batch/N sequences, the gradient
+ * all-reduce ({@link GradientAllReduce}) and the wait for the slowest rank are timed apart, the matmul peak is the
+ * sum of the ranks' rates measured at once, and rank 0 reports.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Measure tokens/s of a full training step: pretrain (forward, full-vocabulary cross-entropy, "
                 + "backward, AdamW) and kd (frozen teacher forward + student forward, forward KL, backward, AdamW), "
-                + "on random ids, median of the timed steps after warm-up.",
+                + "on random ids, median of the timed steps after warm-up; elastic is elastify's inner step "
+                + "(router sample, masked student, KD + budget loss). Reports tokens/s, matmul GFLOP/s and the "
+                + "fraction of libtorch's 2048x2048 fp32 matmul rate measured first at the same threads.",
                 "Step definitions and defaults match the eager-PyTorch reference torch_bench.py "
                         + "(small: seq 256 x batch 8, 3 warm-up, 10 timed; tiny: seq 128 x batch 8, 5 warm-up, 30 timed)."},
         footer = {"", "Examples:", "  nestlm bench train", "  nestlm bench train --preset tiny --only pretrain --json",
+                "  nestlm bench train --preset small --only pretrain,kd,elastic --threads 2 --profile /tmp/prof",
                 "  nestlm bench train --config my-model/config.json --batch 4 --seq 512 --steps 5 --threads 2"})
 public final class TrainBenchCommand implements Callable<Integer> {
 
@@ -77,9 +107,13 @@ public final class TrainBenchCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "libtorch intra-op threads; 0 = one per processor (default).")
     int threads;
 
-    @Option(names = "--only", split = ",", defaultValue = "pretrain,kd",
-            description = "Steps to measure, comma-separated: pretrain, kd (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--only", split = ",", defaultValue = "pretrain,kd,elastic",
+            description = "Steps to measure, comma-separated: pretrain, kd, elastic (default: ${DEFAULT-VALUE}).")
     List<String> only;
+
+    @Option(names = "--profile", paramLabel = "DIR", description = "Also profile three steps of each kind with "
+            + "libtorch's profiler: traces in DIR, time by operation class printed.")
+    Path profile;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the weights and the random ids (default ${DEFAULT-VALUE}).")
     long seed;
@@ -91,12 +125,36 @@ public final class TrainBenchCommand implements Callable<Integer> {
             + "each rank computing batch/N sequences; the gradient all-reduce is timed apart (default ${DEFAULT-VALUE}).")
     int ranks;
 
+    /** One training step in two halves: the gradients (forward, loss, backward; returns the loss) and the update. */
+    interface Step {
+        double gradients();
+
+        void update();
+    }
+
+    /** Budgets of the elastic step, taken in turn. */
+    static final List<String> ELASTIC_BUDGETS = List.of("0.75", "0.5");
+
     /**
-     * One measured step kind; with several ranks also, per step, the wait for the slowest rank (a barrier before the
-     * reduction) and the gradient all-reduce itself (copies and {@code MPI_Allreduce}).
+     * One measured step kind; {@code flopsPerStep} counts its matmuls ({@link TrainFlops}). With several ranks also,
+     * per step, the wait for the slowest rank (a barrier before the reduction) and the gradient all-reduce itself
+     * (copies and {@code MPI_Allreduce}).
      */
-    record Measurement(String name, int tokensPerStep, double[] seconds, double firstLoss, double lastLoss,
-                       double[] waitSeconds, double[] reduceSeconds) {
+    record Measurement(String name, int tokensPerStep, double flopsPerStep, double[] seconds, double[] cpuSeconds,
+                       double firstLoss, double lastLoss, double[] waitSeconds, double[] reduceSeconds,
+                       Map<String, Double> profile) {
+        /**
+         * Mean process CPU seconds per timed step (all threads; the clock ticks in milliseconds, so the mean, not
+         * the median): on shared cores less disturbed than wall time.
+         */
+        double cpuSecondsPerStep() {
+            return Arrays.stream(cpuSeconds).sum() / cpuSeconds.length;
+        }
+
+        double gflops() {
+            return flopsPerStep / medianSeconds() / 1e9;
+        }
+
         double medianSeconds() {
             return median(seconds);
         }
@@ -157,8 +215,8 @@ public final class TrainBenchCommand implements Callable<Integer> {
         }
         int local = batch / comm.size();   // sequences per rank and step
         for (String o : only) {
-            if (!o.equals("pretrain") && !o.equals("kd")) {
-                throw new IllegalArgumentException("--only: unknown step '" + o + "' (pretrain, kd)");
+            if (!o.equals("pretrain") && !o.equals("kd") && !o.equals("elastic")) {
+                throw new IllegalArgumentException("--only: unknown step '" + o + "' (pretrain, kd, elastic)");
             }
         }
         if (threads > 0) {
@@ -166,11 +224,17 @@ public final class TrainBenchCommand implements Callable<Integer> {
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         }
         Architecture arch = Architecture.fromConfig(config);
+        if (profile != null) {
+            java.nio.file.Files.createDirectories(profile);
+        }
         List<Measurement> results = new ArrayList<>();
+        double peak;
         try (NDManager root = NDManager.newBaseManager()) {             // starts the engine
             if (threads > 0) {
                 JniUtils.setNumThreads(threads);
             }
+            // with several ranks all measure at once and their rates add up: the peak of the job's processors
+            peak = comm.sum(MatmulPeak.gflops(root));
             int vocab = config.vocabSize();
             Random r = new Random(seed + 100 + comm.rank());
             List<long[]> data = new ArrayList<>();                     // four batches of seqLen + 1 ids, cycled
@@ -178,15 +242,22 @@ public final class TrainBenchCommand implements Callable<Integer> {
                 data.add(r.longs((long) local * (seqLen + 1), 0, vocab).toArray());
             }
             int tokens = batch * seqLen;
+            double forward = TrainFlops.perToken(arch, seqLen).forward() * tokens;
             if (only.contains("pretrain")) {
                 try (NemotronH model = NemotronH.initialize(arch, seed + 1, root);
                      AdamW opt = new AdamW(new ArrayList<>(model.parameters().values()), root, 0.9, 0.95, 0.1);
                      GradientAllReduce reducer = new GradientAllReduce(new ArrayList<>(model.parameters().values()), comm)) {
                     int[] it = {0};
-                    results.add(measure("pretrain", tokens, warm, timed, comm, reducer, () -> {
-                        long[] d = data.get(it[0]++ % data.size());
-                        return Steps.crossEntropy(model, m -> batchOf(m, d, local, seqLen), comm.size());
-                    }, () -> opt.step(3e-4, 1.0)));
+                    results.add(measure("pretrain", tokens, 3 * forward, warm, timed, seqLen, vocab, comm, reducer, new Step() {
+                        public double gradients() {
+                            long[] d = data.get(it[0]++ % data.size());
+                            return Steps.crossEntropy(model, m -> batchOf(m, d, local, seqLen), comm.size());
+                        }
+
+                        public void update() {
+                            opt.step(3e-4, 1.0);
+                        }
+                    }));
                 }
             }
             if (only.contains("kd")) {
@@ -195,16 +266,91 @@ public final class TrainBenchCommand implements Callable<Integer> {
                      AdamW opt = new AdamW(new ArrayList<>(student.parameters().values()), root, 0.9, 0.95, 0.1);
                      GradientAllReduce reducer = new GradientAllReduce(new ArrayList<>(student.parameters().values()), comm)) {
                     int[] it = {0};
-                    results.add(measure("kd", tokens, warm, timed, comm, reducer, () -> {
-                        long[] d = data.get(it[0]++ % data.size());
-                        return Steps.distillation(teacher, student, m -> batchOf(m, d, local, seqLen).inputs(), comm.size());
-                    }, () -> opt.step(3e-4, 1.0)));
+                    results.add(measure("kd", tokens, 4 * forward, warm, timed, seqLen, vocab, comm, reducer, new Step() {
+                        public double gradients() {
+                            long[] d = data.get(it[0]++ % data.size());
+                            return Steps.distillation(teacher, student, m -> batchOf(m, d, local, seqLen).inputs(), comm.size());
+                        }
+
+                        public void update() {
+                            opt.step(3e-4, 1.0);
+                        }
+                    }));
                 }
+            }
+            if (only.contains("elastic")) {
+                results.add(measureElastic(arch, root, data, tokens, 4 * forward, warm, timed, seqLen, local, comm));
             }
         }
         int usedThreads = JniUtils.getNumThreads();
-        print(name, arch.parameterCount(), seqLen, usedThreads, warm, comm.size(), results);
+        print(name, arch.parameterCount(), seqLen, usedThreads, warm, peak, comm, results);
         return 0;
+    }
+
+    /**
+     * The elastic step: elastify's inner step for one budget below the full model, with elastify's defaults. With
+     * several ranks every rank draws the same budget and router sample (the noise is seeded by the step alone) on
+     * its own {@code local} sequences, and student and router gradients are summed over ranks, as in elastify.
+     */
+    private Measurement measureElastic(Architecture arch, NDManager root, List<long[]> data, int tokens, double flops,
+                                       int warm, int timed, int seqLen, int local, Communicator comm) throws java.io.IOException {
+        ElastifyConfig defaults = ElastifyConfig.defaults(ELASTIC_BUDGETS, 1);
+        List<Integer> removal = new ArrayList<>();                     // depth order: last non-attention layer first
+        for (int i = arch.layers().size() - 1; i >= 0; i--) {
+            if (arch.layers().get(i).kind() != LayerKind.ATTENTION) {
+                removal.add(i);
+            }
+        }
+        ElasticSpace space = ElasticSpace.defaults(arch, removal, defaults.heterogeneousMlp());
+        long full = arch.parameterCount();
+        long[] targets = ELASTIC_BUDGETS.stream().mapToLong(b -> Budget.parse(b).target(full)).toArray();
+        try (NemotronH teacher = NemotronH.initialize(arch, seed + 2, root);
+             NemotronH student = NemotronH.initialize(arch, seed + 3, root);
+             Router router = new Router(space, targets.length, defaults.routerWidth(), root, seed);
+             AdamW modelOpt = new AdamW(new ArrayList<>(student.parameters().values()), root, 0.9, 0.95, defaults.weightDecay());
+             AdamW routerOpt = new AdamW(router.params(), root, 0.9, 0.95, 0.0);
+             GradientAllReduce reducer = new GradientAllReduce(trained(student, router), comm)) {
+            int[] it = {0};
+            return measure("elastic", tokens, flops, warm, timed, seqLen, arch.config().vocabSize(), comm, reducer, new Step() {
+                public double gradients() {
+                    int i = it[0]++;
+                    long[] d = data.get(i % data.size());
+                    int b = i % targets.length;
+                    SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
+                    try (NDManager scope = NDManager.newBaseManager()) {
+                        WindowSampler.Batch in = batchOf(scope, d, local, seqLen);
+                        NDArray teacherLogits = teacher.forward(in.inputs());        // no autograd: outside the collector
+                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                            RouterSample sample = router.sample(scope, router.oneHot(b), defaults.tauStart(),
+                                    defaults.scaleStart(), rng, targets[b], defaults.resolveTolerance());
+                            Masks masks = RouterMasks.of(scope, space, sample);
+                            NDArray kd = Distillation.forwardKl(teacherLogits, student.forward(in.inputs(), masks));
+                            NDArray bl = ExpectedCost.budgetLoss(ExpectedCost.expectedParameters(scope, space, sample),
+                                    targets[b], defaults.budgetTolerance());
+                            if (sample.saturated()) {
+                                bl = bl.stopGradient();
+                            }
+                            NDArray loss = kd.add(bl);
+                            // each rank's share of the global mean: the all-reduce sums the shares
+                            gc.backward(comm.size() == 1 ? loss : Tensors.div(loss, comm.size()));
+                            return kd.getFloat();
+                        }
+                    }
+                }
+
+                public void update() {
+                    modelOpt.step(defaults.modelLr(), defaults.clipNorm());
+                    routerOpt.step(defaults.routerLr(), 0);
+                }
+            });
+        }
+    }
+
+    /** The student's parameters, then the router's: what the elastic step trains and reduces. */
+    private static List<Param> trained(NemotronH student, Router router) {
+        List<Param> all = new ArrayList<>(student.parameters().values());
+        all.addAll(router.params());
+        return all;
     }
 
     /** Inputs ids[:, :L] and targets ids[:, 1:] of one [batch, L+1] block. */
@@ -214,22 +360,24 @@ public final class TrainBenchCommand implements Callable<Integer> {
     }
 
     /**
-     * Warm-up, then timed steps of: {@code gradients} (forward and backward of this rank's share, returning its
-     * loss), with several ranks a barrier and the gradient all-reduce (each timed on its own), then {@code update}.
+     * Warm-up, then timed steps of: the gradients (forward and backward of this rank's share, returning its loss),
+     * with several ranks a barrier and the gradient all-reduce (each timed on its own), then the update; with
+     * {@code --profile} then {@link #PROFILED_STEPS} profiled steps.
      */
-    private static Measurement measure(String name, int tokens, int warm, int timed, Communicator comm,
-                                       GradientAllReduce reducer, DoubleSupplier gradients, Runnable update) {
+    private Measurement measure(String name, int tokens, double flops, int warm, int timed, long seqLen, long vocab,
+                                Communicator comm, GradientAllReduce reducer, Step step) throws java.io.IOException {
         double first = Double.NaN, last = Double.NaN;
-        double[] seconds = new double[timed], waits = new double[timed], reduces = new double[timed];
+        double[] seconds = new double[timed], cpu = new double[timed], waits = new double[timed], reduces = new double[timed];
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         for (int i = -warm; i < timed; i++) {
-            long t0 = System.nanoTime();
-            double loss = gradients.getAsDouble();                   // getFloat() of the loss synchronises
+            long c0 = os.getProcessCpuTime(), t0 = System.nanoTime();
+            double loss = step.gradients();                          // getFloat() of the loss synchronises
             long t1 = System.nanoTime();
             comm.barrier();
             long t2 = System.nanoTime();
             reducer.sum();
             long t3 = System.nanoTime();
-            update.run();
+            step.update();
             loss = comm.sum(loss) / comm.size();                    // the mean over the global batch
             long t4 = System.nanoTime();
             if (Double.isNaN(first)) {
@@ -238,26 +386,81 @@ public final class TrainBenchCommand implements Callable<Integer> {
             last = loss;
             if (i >= 0) {
                 seconds[i] = (t4 - t0) / 1e9;
+                cpu[i] = (os.getProcessCpuTime() - c0) / 1e9;
                 waits[i] = (t2 - t1) / 1e9;
                 reduces[i] = (t3 - t2) / 1e9;
             }
         }
-        return new Measurement(name, tokens, seconds, first, last, waits, reduces);
+        Map<String, Double> classes = profile == null ? null : profileSteps(name, step, seqLen, vocab, comm, reducer);
+        return new Measurement(name, tokens, flops, seconds, cpu, first, last, waits, reduces, classes);
     }
 
-    private void print(String name, long params, int seqLen, int usedThreads, int warm, int size, List<Measurement> results) {
+    static final int PROFILED_STEPS = 3;
+
+    /**
+     * Three more steps, the gradient half of each under libtorch's profiler (one trace file per step in the
+     * {@code --profile} directory, written by rank 0): seconds per step by operation class, the JNI and Java time
+     * around the operators, and the optimizer's wall-clock time, outside the profiler (as is the all-reduce).
+     */
+    private Map<String, Double> profileSteps(String name, Step step, long seqLen, long vocab, Communicator comm,
+                                             GradientAllReduce reducer) throws java.io.IOException {
+        double gradWall = 0, optWall = 0;
+        Map<String, Double> us = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < PROFILED_STEPS; i++) {
+            Path raw = java.nio.file.Files.createTempFile("nestlm-trace", ".json");   // libtorch writes it in place
+            try {
+                JniUtils.startProfile(false, true, false);
+                long t0 = System.nanoTime();
+                try {
+                    step.gradients();
+                    gradWall += (System.nanoTime() - t0) / 1e9;
+                } finally {
+                    JniUtils.stopProfile(raw.toString());
+                }
+                OpProfile.classify(raw, seqLen, vocab).forEach((k, v) -> us.merge(k, v, Double::sum));
+                if (comm.isRoot()) {
+                    org.nestlm.io.AtomicFiles.copy(raw, profile.resolve(name + "-trace-" + i + ".json"));
+                }
+            } finally {
+                java.nio.file.Files.deleteIfExists(raw);
+            }
+            comm.barrier();
+            reducer.sum();
+            long t1 = System.nanoTime();
+            step.update();                                           // the optimizer by wall clock, unprofiled
+            optWall += (System.nanoTime() - t1) / 1e9;
+        }
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        double busy = us.remove("busy");
+        us.forEach((k, v) -> out.put(k, v / 1e6 / PROFILED_STEPS));
+        out.put("JNI and Java (outside operators)", Math.max(0, gradWall - busy / 1e6) / PROFILED_STEPS);
+        out.put("optimizer (AdamW, wall clock)", optWall / PROFILED_STEPS);
+        return out;
+    }
+
+    /** Rank 0's report (every rank measured the same steps; the losses are already means over ranks). */
+    private void print(String name, long params, int seqLen, int usedThreads, int warm, double peak, Communicator comm,
+                       List<Measurement> results) {
+        if (!comm.isRoot()) {
+            return;
+        }
+        int size = comm.size();
+        String engine = "DJL " + ai.djl.engine.Engine.getDjlVersion() + " / libtorch " + ai.djl.engine.Engine.getInstance().getVersion();
+        String processor = MatmulPeak.processor();
         if (json) {
             var o = ConfigJson.MAPPER.createObjectNode();
             o.put("benchmark", "nestlm bench train").put("config", name).put("parameters", params)
                     .put("batch", batch).put("seq_len", seqLen).put("tokens_per_step", batch * seqLen).put("ranks", size)
-                    .put("threads", usedThreads).put("warmup", warm).put("engine", "DJL " + ai.djl.engine.Engine.getDjlVersion()
-                            + " / libtorch " + ai.djl.engine.Engine.getInstance().getVersion());
+                    .put("threads", usedThreads).put("warmup", warm).put("engine", engine).put("processor", processor)
+                    .put("matmul_peak_gflops", peak);
             var res = o.putObject("results");
             for (Measurement m : results) {
                 var e = res.putObject(m.name());
                 e.put("tokens_per_s_median", m.tokensPerSecond()).put("tokens_per_s_min", m.minTokensPerSecond())
                         .put("tokens_per_s_max", m.maxTokensPerSecond()).put("median_s", m.medianSeconds())
-                        .put("repeats", m.seconds().length);
+                        .put("cpu_s_per_step", m.cpuSecondsPerStep())
+                        .put("matmul_gflop_per_step", m.flopsPerStep() / 1e9).put("gflops", m.gflops())
+                        .put("fraction_of_peak", m.gflops() / peak).put("repeats", m.seconds().length);
                 var s = e.putArray("seconds");
                 for (double x : m.seconds()) {
                     s.add(Math.round(x * 1e6) / 1e6);
@@ -267,23 +470,38 @@ public final class TrainBenchCommand implements Callable<Integer> {
                     e.put("wait_median_s", Measurement.median(m.waitSeconds()))
                             .put("allreduce_median_s", Measurement.median(m.reduceSeconds()));
                 }
+                if (m.profile() != null) {
+                    var p = e.putObject("profile_seconds_per_step");
+                    m.profile().forEach(p::put);
+                }
             }
             System.out.println(o.toPrettyString());
             return;
         }
-        System.out.printf(Locale.ROOT, "bench train %s: %,d parameters, batch %d x seq %d = %d tokens/step, %s%d threads, "
-                + "DJL %s / libtorch %s%n", name, params, batch, seqLen, batch * seqLen,
-                size > 1 ? size + " ranks (MPI) x " : "", usedThreads,
-                ai.djl.engine.Engine.getDjlVersion(), ai.djl.engine.Engine.getInstance().getVersion());
+        System.out.printf(Locale.ROOT, "bench train %s: %,d parameters, batch %d x seq %d = %d tokens/step, %s%d threads, %s%n",
+                name, params, batch, seqLen, batch * seqLen, size > 1 ? size + " ranks (MPI) x " : "", usedThreads, engine);
+        System.out.printf(Locale.ROOT, "  processor %s; libtorch fp32 matmul %dx%d: %.1f GFLOP/s (best of 5%s)%n", processor,
+                MatmulPeak.SIZE, MatmulPeak.SIZE, peak, size > 1 ? ", summed over the " + size + " ranks running at once" : "");
         for (Measurement m : results) {
-            System.out.printf(Locale.ROOT, "  %-9s median %.4f s/step  %10.1f tok/s  [%.1f .. %.1f]  (%d timed after %d warm-up; "
-                            + "loss %.3f -> %.3f)%n", m.name(), m.medianSeconds(), m.tokensPerSecond(),
-                    m.minTokensPerSecond(), m.maxTokensPerSecond(), m.seconds().length, warm, m.firstLoss(), m.lastLoss());
+            System.out.printf(Locale.ROOT, "  %-9s median %.4f s/step (CPU %.4f s)  %10.1f tok/s  [%.1f .. %.1f]  %6.1f GFLOP/s = %4.1f %% of peak  "
+                            + "(%d timed after %d warm-up; loss %.3f -> %.3f)%n", m.name(), m.medianSeconds(), m.cpuSecondsPerStep(), m.tokensPerSecond(),
+                    m.minTokensPerSecond(), m.maxTokensPerSecond(), m.gflops(), 100 * m.gflops() / peak,
+                    m.seconds().length, warm, m.firstLoss(), m.lastLoss());
             if (size > 1) {
                 double wait = Measurement.median(m.waitSeconds()), reduce = Measurement.median(m.reduceSeconds());
                 System.out.printf(Locale.ROOT, "  %-9s all-reduce median %.4f s/step (%.1f %% of a step), waiting for the "
                         + "slowest rank %.4f s%n", "", reduce, 100 * reduce / m.medianSeconds(), wait);
             }
+        }
+        for (Measurement m : results) {
+            if (m.profile() == null) {
+                continue;
+            }
+            double total = m.profile().values().stream().mapToDouble(Double::doubleValue).sum();
+            System.out.printf(Locale.ROOT, "  profile of %s (%d steps, s/step by operation class; traces in %s):%n",
+                    m.name(), PROFILED_STEPS, profile);
+            m.profile().forEach((k, v) -> System.out.printf(Locale.ROOT, "    %-36s %8.4f  %5.1f %%%n", k, v, 100 * v / total));
+            System.out.printf(Locale.ROOT, "    %-36s %8.4f%n", "total", total);
         }
     }
 }
