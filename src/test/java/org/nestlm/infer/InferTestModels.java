@@ -61,6 +61,13 @@ public final class InferTestModels {
     }
 
     /** Deterministic token ids in [0, vocab). */
+    /** A random BF16 {@link #hybrid()} checkpoint with the {@link CharTokenizer}: the model the serving tests chat with. */
+    public static Path charModel(Path dir, long seed) throws IOException {
+        Path model = write(dir, hybrid(), DType.BF16, seed);
+        CharTokenizer.write(model);
+        return model;
+    }
+
     public static int[] ids(int n, int vocab, long seed) {
         Random r = new Random(seed);
         int[] ids = new int[n];

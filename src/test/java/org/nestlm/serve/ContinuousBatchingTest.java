@@ -7,10 +7,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.nestlm.infer.CharTokenizer;
 import org.nestlm.infer.InferTestModels;
 import org.nestlm.infer.LanguageModel;
-import org.nestlm.io.DType;
 import org.nestlm.util.DjlRuntime;
 
 import java.net.URI;
@@ -51,8 +49,7 @@ class ContinuousBatchingTest {
 
     @BeforeAll
     static void open() throws Exception {
-        Path model = InferTestModels.write(dir.resolve("tiny-batch"), InferTestModels.hybrid(), DType.BF16, 31);
-        CharTokenizer.write(model);
+        Path model = InferTestModels.charModel(dir.resolve("tiny-batch"), 31);
         lm = LanguageModel.open(model, null, 2);
         client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }

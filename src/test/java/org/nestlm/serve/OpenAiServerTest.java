@@ -7,12 +7,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.nestlm.infer.CharTokenizer;
 import org.nestlm.infer.Generator;
 import org.nestlm.infer.InferTestModels;
 import org.nestlm.infer.LanguageModel;
 import org.nestlm.infer.SamplingParams;
-import org.nestlm.io.DType;
 import org.nestlm.util.DjlRuntime;
 
 import java.net.URI;
@@ -55,8 +53,7 @@ class OpenAiServerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path model = InferTestModels.write(dir.resolve("tiny-chat"), InferTestModels.hybrid(), DType.BF16, 9);
-        CharTokenizer.write(model);
+        Path model = InferTestModels.charModel(dir.resolve("tiny-chat"), 9);
         lm = LanguageModel.open(model, null, 2);
         server = new OpenAiServer(lm, "127.0.0.1", 0, 2, 8, 5);
         client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

@@ -7,10 +7,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.nestlm.infer.CharTokenizer;
 import org.nestlm.infer.InferTestModels;
 import org.nestlm.infer.LanguageModel;
-import org.nestlm.io.DType;
 import org.nestlm.util.DjlRuntime;
 
 import java.io.InputStream;
@@ -59,8 +57,7 @@ class ServerLifecycleTest {
 
     @BeforeAll
     static void open() throws Exception {
-        Path model = InferTestModels.write(dir.resolve("tiny-life"), InferTestModels.hybrid(), DType.BF16, 41);
-        CharTokenizer.write(model);
+        Path model = InferTestModels.charModel(dir.resolve("tiny-life"), 41);
         lm = LanguageModel.open(model, null, 2);
         client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
