@@ -262,49 +262,26 @@ final class BatchScheduler implements AutoCloseable {
         return passNanos;
     }
 
-    /**
-     * Stops admitting; with {@code abort} also ends every waiting and running request now with a
-     * {@link Failed} event. Without it, running and waiting requests go on until {@link #close()}.
-     */
-    synchronized void drain(boolean abort, String message) {
+    /** Stops admitting and ends every waiting and running request now with a {@link Failed} event. */
+    private synchronized void abortAll(String message) {
         closed = true;
-        if (abort) {
-            for (Job j : waiting) {
-                j.events.add(new Failed(message, "shutting_down", j.generation(FinishReason.LENGTH)));
-            }
-            waiting.clear();
-            for (Job j : running) {
-                j.events.add(new Failed(message, "shutting_down", j.generation(FinishReason.LENGTH)));
-                memory.release(j.bytes);
-            }
-            running.clear();
-            runningCount = 0;
-            waitingCount = 0;
+        for (Job j : waiting) {
+            j.events.add(new Failed(message, "shutting_down", j.generation(FinishReason.LENGTH)));
         }
+        waiting.clear();
+        for (Job j : running) {
+            j.events.add(new Failed(message, "shutting_down", j.generation(FinishReason.LENGTH)));
+            memory.release(j.bytes);
+        }
+        running.clear();
+        runningCount = 0;
+        waitingCount = 0;
         notifyAll();
-    }
-
-    /** True when nothing runs or waits. */
-    synchronized boolean idle() {
-        return running.isEmpty() && waiting.isEmpty();
-    }
-
-    /** Waits up to {@code millis} for every request to finish; true when idle. */
-    synchronized boolean awaitIdle(long millis) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-        while (!idle()) {
-            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-            if (left <= 0) {
-                return false;
-            }
-            wait(Math.min(left, 50));
-        }
-        return true;
     }
 
     @Override
     public void close() {
-        drain(true, "the server is shutting down");
+        abortAll("the server is shutting down");
         holdForTest(false);
         thread.interrupt();
         try {

@@ -187,6 +187,7 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
+        active.incrementAndGet();   // until the answer, an error too, is written: shutdown waits for it
         try (ex) {
             try {
                 route(ex);
@@ -195,6 +196,8 @@ public final class OpenAiServer implements AutoCloseable {
             } catch (RuntimeException e) {
                 sendError(ex, new ApiException(500, "internal error: " + e, null, null));
             }
+        } finally {
+            active.decrementAndGet();
         }
     }
 
@@ -281,37 +284,34 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private void complete(HttpExchange ex, boolean chat) throws IOException {
-        active.incrementAndGet();
+        JsonNode body = readJson(ex);
+        refuseWhileDraining();
+        LanguageModel lm = select(body);
+        CompletionRequest req = CompletionRequest.parse(body, chat, lm);
+        if (!queue.tryEnter()) {
+            throw new ApiException(429, "too many requests: " + capacity + " are running or queued; retry later",
+                    null, "queue_full");
+        }
         try {
-            JsonNode body = readJson(ex);
+            // checked after taking a place: a request admitted before the drain began runs to its end (close()
+            // waits for every place to be given back), one admitted after it is refused
             refuseWhileDraining();
-            LanguageModel lm = select(body);
-            CompletionRequest req = CompletionRequest.parse(body, chat, lm);
-            refuseWhileDraining();
-            if (!queue.tryEnter()) {
-                throw new ApiException(429, "too many requests: " + capacity + " are running or queued; retry later",
-                        null, "queue_full");
-            }
+            String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
+            LanguageModel answering = elastic(body, lm, req);
+            BatchScheduler batch = scheduler(answering);
+            BatchScheduler.Job job = batch.submit(req.prompt(), req.params(), req.stream());
+            boolean ended = false;
             try {
-                String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
-                LanguageModel answering = elastic(body, lm, req);
-                BatchScheduler batch = scheduler(answering);
-                BatchScheduler.Job job = batch.submit(req.prompt(), req.params(), req.stream());
-                boolean ended = false;
-                try {
-                    ended = req.stream() ? stream(ex, req, id, answering, job) : whole(ex, req, id, answering, job);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } finally {
-                    if (!ended) {
-                        batch.cancel(job);   // the client went away: its place is free at the next pass
-                    }
-                }
+                ended = req.stream() ? stream(ex, req, id, answering, job) : whole(ex, req, id, answering, job);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             } finally {
-                queue.leave();
+                if (!ended) {
+                    batch.cancel(job);   // the client went away: its place is free at the next pass
+                }
             }
         } finally {
-            active.decrementAndGet();
+            queue.leave();
         }
     }
 
@@ -726,11 +726,10 @@ public final class OpenAiServer implements AutoCloseable {
         draining = true;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.graceSeconds());
         try {
-            for (BatchScheduler b : schedulers.values()) {
-                b.drain(false, null);
-            }
-            for (BatchScheduler b : schedulers.values()) {
-                b.awaitIdle(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            // every request admitted before now holds a place until it has ended: wait for them, within the grace
+            // period (new ones are refused at the door and after taking a place, see complete)
+            while (queue.load() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
             }
             for (BatchScheduler b : schedulers.values()) {
                 b.close();   // ends what is left with a final event
