@@ -100,11 +100,13 @@ final class ElastifyCommand implements Callable<Integer> {
     @Option(names = "--ce-weight", description = "Weight of an extra next-token CE term (default ${DEFAULT-VALUE}: KD only).")
     double ceWeight;
 
-    @Option(names = "--interpolation-draws", description = "Share of micro-batches trained at a random budget between two adjacent trained ones, router "
+    @Option(names = "--interpolation-draws",
+            description = "Share of micro-batches trained at a random budget between two adjacent trained ones, router "
                     + "input interpolated as at deployment (default ${DEFAULT-VALUE}).")
     double interpolationDraws;
 
-    @Option(names = "--resolve-candidates", description = "Each trained budget keeps the best, by distillation loss on fixed training windows, of the router's "
+    @Option(names = "--resolve-candidates",
+            description = "Each trained budget keeps the best, by distillation loss on fixed training windows, of the router's "
                     + "N most likely sub-models within the resolution tolerance of its target (default ${DEFAULT-VALUE}; 1: the most likely, "
                     + "as the paper).")
     int resolveCandidates;

@@ -94,16 +94,19 @@ final class ImportanceCommand implements Callable<Integer> {
         Integer min;
     }
 
-    @Option(names = "--depth-samples", description = "Sequences (the first of the calibration set) for the depth search (default ${DEFAULT-VALUE}).")
+    @Option(names = "--depth-samples",
+            description = "Sequences (the first of the calibration set) for the depth search (default ${DEFAULT-VALUE}).")
     int depthSamples;
 
-    @Option(names = "--max-removals", description = "Stop the depth search after N removals (default: until only protected layers are left).")
+    @Option(names = "--max-removals",
+            description = "Stop the depth search after N removals (default ${DEFAULT-VALUE}: until only protected layers are left).")
     int maxRemovals;
 
     @Option(names = "--no-depth", description = "Skip the depth search (the rankings hold an empty removal order).")
     boolean noDepth;
 
-    @Option(names = "--mamba-ranking-head-dim", description = "m_d*: Mamba head scores use the top N head channels; set it to the smallest head-dim "
+    @Option(names = "--mamba-ranking-head-dim",
+            description = "m_d*: Mamba head scores use the top N head channels; set it to the smallest head-dim "
                     + "candidate (default ${DEFAULT-VALUE}: the full head dim).")
     int mambaRankingHeadDim;
 
