@@ -136,7 +136,7 @@ public final class Elastify {
                 List<Param> trained = new ArrayList<>(student.parameters().values());
                 trained.addAll(router.params());
                 try (GradientAllReduce reducer = new GradientAllReduce(trained, comm)) {
-                    Run task = new Run(run, new Distillation.Models(teacher, student, router, space), budgets, fullParams,
+                    Training task = new Training(run, new Distillation.Models(teacher, student, router, space), budgets, fullParams,
                             modelOpt, routerOpt, reducer);
                     run.loop(task);
                     Map<String, Double> val = task.lastVal.isEmpty() ? task.validate() : task.lastVal;
@@ -150,8 +150,8 @@ public final class Elastify {
         }
     }
 
-    /** One run's models and its step. */
-    private final class Run implements TrainingRun.Task {
+    /** One run's models, its step, its validation and its checkpoint files. */
+    private final class Training implements TrainingRun.Task {
         final TrainingRun run;
         final Distillation.Models models;
         final NemotronH teacher, student;
@@ -166,8 +166,8 @@ public final class Elastify {
         Map<String, Double> lastVal = new LinkedHashMap<>();
         String lastMessage = "";
 
-        Run(TrainingRun run, Distillation.Models models, List<Budget> budgets, long fullParams, AdamW modelOpt,
-            AdamW routerOpt, GradientAllReduce reducer) {
+        Training(TrainingRun run, Distillation.Models models, List<Budget> budgets, long fullParams, AdamW modelOpt,
+                 AdamW routerOpt, GradientAllReduce reducer) {
             this.run = run;
             this.models = models;
             this.teacher = models.teacher();
