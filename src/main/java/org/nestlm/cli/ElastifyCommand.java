@@ -14,12 +14,13 @@ import org.nestlm.elastic.ElastifyConfig;
 import org.nestlm.elastic.Permutation;
 import org.nestlm.elastic.Rankings;
 import org.nestlm.elastic.RankingsJson;
-import org.nestlm.elastic.Router;
 import org.nestlm.elastic.TrainedBudget;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.model.LayerKind;
 import org.nestlm.model.NemotronH;
 import org.nestlm.tokenizer.TextTokenizer;
+import org.nestlm.train.Batching;
+import org.nestlm.train.Cadence;
 import org.nestlm.train.RunDirectory;
 import org.nestlm.train.TokenSource;
 import picocli.CommandLine.Command;
@@ -35,7 +36,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code nestlm elastify}: elastic distillation of a parent into one checkpoint holding nested budgets. */
-@Command(name = "elastify", mixinStandardHelpOptions = true,
+@Command(name = "elastify", mixinStandardHelpOptions = true, defaultValueProvider = ElastifyCommand.Defaults.class,
         description = {"Train one elastic model for several parameter budgets at once: a frozen teacher, a student "
                 + "initialised from the importance-permuted teacher, a learned router, forward-KL distillation.",
                 "The output is an elastic checkpoint: permuted weights (Nemotron-H layout) + elastic.json "
@@ -72,68 +73,106 @@ final class ElastifyCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue a killed run in --out (same settings).")
     boolean resume;
 
-    @Option(names = "--seq-len", defaultValue = "128", description = "Stage-1 sequence length (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seq-len", description = "Stage-1 sequence length (default ${DEFAULT-VALUE}).")
     int seqLen;
 
-    @Option(names = "--stage2-multiplier", defaultValue = "4", description = "Stage-2 context = seq-len × this (default ${DEFAULT-VALUE}).")
+    @Option(names = "--stage2-multiplier", description = "Stage-2 context = seq-len × this (default ${DEFAULT-VALUE}).")
     int stage2Multiplier;
 
-    @Option(names = "--stage1-fraction", defaultValue = "0.6", description = "Share of tokens in stage 1 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--stage1-fraction", description = "Share of tokens in stage 1 (default ${DEFAULT-VALUE}).")
     double stage1Fraction;
 
-    @Option(names = "--batch", defaultValue = "8", description = "Sequences per micro-batch; one budget per micro-batch (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", description = "Sequences per micro-batch; one budget per micro-batch (default ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--accumulation", defaultValue = "3", description = "Micro-batches per step (default ${DEFAULT-VALUE}).")
+    @Option(names = "--accumulation", description = "Micro-batches per step (default ${DEFAULT-VALUE}).")
     int accumulation;
 
-    @Option(names = "--lr", defaultValue = "1e-3", description = "Student learning rate (default ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", description = "Student learning rate (default ${DEFAULT-VALUE}).")
     double lr;
 
-    @Option(names = "--router-lr", defaultValue = "5e-2", description = "Router learning rate (default ${DEFAULT-VALUE}).")
+    @Option(names = "--router-lr", description = "Router learning rate (default ${DEFAULT-VALUE}).")
     double routerLr;
 
-    @Option(names = "--warmup", defaultValue = "20", description = "Linear warm-up steps of both learning rates (default ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", description = "Linear warm-up steps of both learning rates (default ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--ce-weight", defaultValue = "0", description = "Weight of an extra next-token CE term (default ${DEFAULT-VALUE}: KD only).")
+    @Option(names = "--ce-weight", description = "Weight of an extra next-token CE term (default ${DEFAULT-VALUE}: KD only).")
     double ceWeight;
 
-    @Option(names = "--interpolation-draws", defaultValue = "0.3",
+    @Option(names = "--interpolation-draws",
             description = "Share of micro-batches trained at a random budget between two adjacent trained ones, router "
                     + "input interpolated as at deployment (default ${DEFAULT-VALUE}).")
     double interpolationDraws;
 
-    @Option(names = "--resolve-candidates", defaultValue = "8",
+    @Option(names = "--resolve-candidates",
             description = "Each trained budget keeps the best, by distillation loss on fixed training windows, of the router's "
-                    + "N most likely sub-models within 2 %% of its target (default ${DEFAULT-VALUE}; 1: the most likely, "
+                    + "N most likely sub-models within the resolution tolerance of its target (default ${DEFAULT-VALUE}; 1: the most likely, "
                     + "as the paper).")
     int resolveCandidates;
 
     @Option(names = "--hetero-mlp", description = "Let the router choose a width per MLP layer.")
     boolean heteroMlp;
 
-    @Option(names = "--eval-every", defaultValue = "50", description = "Steps between validations (default ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-every", description = "Steps between validations (default ${DEFAULT-VALUE}).")
     int evalEvery;
 
-    @Option(names = "--checkpoint-every", defaultValue = "100", description = "Steps between resumable checkpoints (default ${DEFAULT-VALUE}).")
+    @Option(names = "--checkpoint-every", description = "Steps between resumable checkpoints (default ${DEFAULT-VALUE}).")
     int checkpointEvery;
 
     @picocli.CommandLine.Mixin
     TrainThreadsOption threads;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of data order, budget draws and router noise (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", description = "Seed of data order, budget draws and router noise (default ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--stop-after", hidden = true, description = "Stop after this many steps (testing resume).")
     Integer stopAfter;
 
+    /** The options' defaults: {@link ElastifyConfig#defaults}. */
+    static final class Defaults extends ConfigDefaults {
+        Defaults() {
+            super(values(ElastifyConfig.defaults(List.of("1.0"), 0)));
+        }
+
+        static Map<String, Object> values(ElastifyConfig d) {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("--seq-len", d.batching().seqLen());
+            m.put("--stage2-multiplier", d.stages().stage2Multiplier());
+            m.put("--stage1-fraction", d.stages().stage1Fraction());
+            m.put("--batch", d.batching().batchSize());
+            m.put("--accumulation", d.batching().accumulation());
+            m.put("--lr", d.rates().modelLr());
+            m.put("--router-lr", d.rates().routerLr());
+            m.put("--warmup", d.rates().warmupSteps());
+            m.put("--ce-weight", d.objective().ceWeight());
+            m.put("--interpolation-draws", d.objective().interpolationDraws());
+            m.put("--resolve-candidates", d.resolving().candidates());
+            m.put("--eval-every", d.cadence().evalEvery());
+            m.put("--checkpoint-every", d.cadence().checkpointEvery());
+            m.put("--seed", d.seed());
+            return m;
+        }
+    }
+
+    /** The run's settings: the options given, the record's defaults for the rest. */
+    ElastifyConfig config() {
+        ElastifyConfig d = ElastifyConfig.defaults(budgets, tokens);
+        return d.withBatching(new Batching(seqLen, batch, accumulation))
+                .withStages(new ElastifyConfig.Stages(stage1Fraction, stage2Multiplier, d.stages().stage2Probs()))
+                .withRates(new ElastifyConfig.Rates(lr, routerLr, warmup))
+                .withRouting(new ElastifyConfig.Routing(d.routing().width(), heteroMlp, d.routing().tauStart(),
+                        d.routing().tauEnd(), d.routing().scaleStart(), d.routing().scaleEnd()))
+                .withObjective(new ElastifyConfig.Objective(ceWeight, d.objective().budgetTolerance(), interpolationDraws))
+                .withResolving(new ElastifyConfig.Resolving(d.resolving().tolerance(), resolveCandidates))
+                .withCadence(new Cadence(evalEvery, d.cadence().evalBatches(), checkpointEvery))
+                .withSeed(seed);
+    }
+
     @Override
     public Integer call() throws Exception {
         threads.apply();
-        ElastifyConfig config = new ElastifyConfig(budgets, tokens, stage1Fraction, seqLen, stage2Multiplier, batch, accumulation,
-                lr, routerLr, warmup, 0.0, 1.0, ElastifyConfig.defaultStage2Probs(budgets.size()), 1.0, 0.05, 1.0, 10.0,
-                ceWeight, 0.0, 0.02, resolveCandidates, interpolationDraws, heteroMlp, Router.DEFAULT_WIDTH, evalEvery, 4, checkpointEvery, seed);
+        ElastifyConfig config = config();
         if (config.totalSteps() < 1) {
             throw new UserException("--tokens " + tokens + " is less than one optimizer step (" + config.stage1TokensPerStep() + " tokens)");
         }
@@ -177,7 +216,7 @@ final class ElastifyCommand implements Callable<Integer> {
                         CliSupport.count(full), ckpt.architecture().layers().size(), ckpt.architecture().countLayers(LayerKind.MAMBA),
                         ckpt.architecture().countLayers(LayerKind.ATTENTION), ckpt.architecture().countLayers(LayerKind.MLP));
                 System.out.printf(Locale.ROOT, "schedule  stage 1: %d steps at %d tokens; stage 2: %d steps at %d tokens; budgets %s%n",
-                        config.stage1Steps(), seqLen, config.stage2Steps(), seqLen * stage2Multiplier, budgets);
+                        config.stage1Steps(), seqLen, config.stage2Steps(), config.stage2SeqLen(), budgets);
                 long t0 = System.nanoTime();
                 Elastify.Result result = new Elastify(out, config, TokenSource.of(trainIds), TokenSource.of(valIds), System.out)
                         .withCommunicator(comm)

@@ -14,6 +14,7 @@ import org.nestlm.dist.Communicator;
 import org.nestlm.dist.World;
 import org.nestlm.elastic.DepthImportance;
 import org.nestlm.elastic.Importance;
+import org.nestlm.elastic.ImportanceConfig;
 import org.nestlm.elastic.Permutation;
 import org.nestlm.elastic.Rankings;
 import org.nestlm.elastic.RankingsJson;
@@ -38,7 +39,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code nestlm importance}: width and depth importance rankings of a model, optionally the permuted checkpoint. */
-@Command(name = "importance", mixinStandardHelpOptions = true,
+@Command(name = "importance", mixinStandardHelpOptions = true, defaultValueProvider = ImportanceCommand.Defaults.class,
         description = {"Rank hidden channels, MLP neurons, attention heads (within KV groups), Mamba heads (within groups) "
                 + "and head channels by activation magnitude on calibration data (forward passes only), and layers by "
                 + "iterative normalized MSE of the logits. Writes rankings.json; with --permute-out also the checkpoint "
@@ -71,13 +72,13 @@ final class ImportanceCommand implements Callable<Integer> {
     @Option(names = "--cache-dir", description = "Token cache directory (default: the nestlm cache).")
     Path cacheDir;
 
-    @Option(names = "--samples", defaultValue = "64", description = "Calibration sequences (default ${DEFAULT-VALUE}).")
+    @Option(names = "--samples", description = "Calibration sequences (default ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--seq-len", defaultValue = "256", description = "Tokens per sequence (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seq-len", description = "Tokens per sequence (default ${DEFAULT-VALUE}).")
     int seqLen;
 
-    @Option(names = "--batch", defaultValue = "8", description = "Sequences per forward pass (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", description = "Sequences per forward pass (default ${DEFAULT-VALUE}).")
     int batch;
 
     @Option(names = "--out", defaultValue = "rankings.json", description = "Rankings file to write (default ${DEFAULT-VALUE}).")
@@ -93,20 +94,20 @@ final class ImportanceCommand implements Callable<Integer> {
         Integer min;
     }
 
-    @Option(names = "--depth-samples", defaultValue = "8",
+    @Option(names = "--depth-samples",
             description = "Sequences (the first of the calibration set) for the depth search (default ${DEFAULT-VALUE}).")
     int depthSamples;
 
-    @Option(names = "--max-removals", defaultValue = "-1",
-            description = "Stop the depth search after N removals (default: until only protected layers are left).")
+    @Option(names = "--max-removals",
+            description = "Stop the depth search after N removals (default ${DEFAULT-VALUE}: until only protected layers are left).")
     int maxRemovals;
 
     @Option(names = "--no-depth", description = "Skip the depth search (the rankings hold an empty removal order).")
     boolean noDepth;
 
-    @Option(names = "--mamba-ranking-head-dim", defaultValue = "0",
+    @Option(names = "--mamba-ranking-head-dim",
             description = "m_d*: Mamba head scores use the top N head channels; set it to the smallest head-dim "
-                    + "candidate (default 0: the full head dim).")
+                    + "candidate (default ${DEFAULT-VALUE}: the full head dim).")
     int mambaRankingHeadDim;
 
     @Option(names = "--permute-out", description = "Also write the permuted checkpoint (config, weights, rankings.json, tokenizer) here.")
@@ -121,12 +122,42 @@ final class ImportanceCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
 
-    @Override
-    public Integer call() throws Exception {
-        threads.apply();
+    /** The options' defaults: {@link ImportanceConfig#defaults}. */
+    static final class Defaults extends ConfigDefaults {
+        Defaults() {
+            super(values(ImportanceConfig.defaults()));
+        }
+
+        static Map<String, Object> values(ImportanceConfig d) {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("--samples", d.samples());
+            m.put("--seq-len", d.seqLen());
+            m.put("--batch", d.estimator().batchSize());
+            m.put("--depth-samples", d.estimator().depthSamples());
+            m.put("--max-removals", d.estimator().depth().maxRemovals());
+            m.put("--mamba-ranking-head-dim", d.estimator().mambaRankingHeadDim());
+            return m;
+        }
+    }
+
+    /** The run's settings: the options given, the record's defaults for the rest. */
+    ImportanceConfig config() {
         if (samples < 1 || seqLen < 1 || batch < 1 || depthSamples < 1) {
             throw new UserException("--samples, --seq-len, --batch and --depth-samples must be positive");
         }
+        DepthImportance.Options depth = null;
+        if (!noDepth) {
+            depth = attention != null && attention.min != null
+                    ? DepthImportance.Options.minAttention(attention.min) : DepthImportance.Options.attentionProtected();
+            depth = depth.withMaxRemovals(maxRemovals);
+        }
+        return new ImportanceConfig(samples, seqLen, new Importance.Options(batch, mambaRankingHeadDim, depth, depthSamples));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        threads.apply();
+        ImportanceConfig config = config();
         if (permuteOut != null && permuteOut.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
             throw new UserException("--permute-out must differ from --model (the original weights are read from it)");
         }
@@ -135,20 +166,14 @@ final class ImportanceCommand implements Callable<Integer> {
         // fails at once
         try (RunDirectory owned = permuteOut != null && comm.isRoot() ? RunDirectory.open(permuteOut) : null;
              Checkpoint ckpt = Checkpoint.open(model); NDManager manager = NDManager.newBaseManager()) {
-            DepthImportance.Options depth = null;
-            if (!noDepth) {
-                depth = attention != null && attention.min != null
-                        ? DepthImportance.Options.minAttention(attention.min) : DepthImportance.Options.attentionProtected();
-                depth = depth.withMaxRemovals(maxRemovals);
-            }
-            Importance.Options options = new Importance.Options(batch, mambaRankingHeadDim, depth, depthSamples);
             Rankings rankings;
             try (NemotronH net = NemotronH.load(ckpt, manager)) {
                 comm.waitForRoot();   // rank 0 first builds the token cache
                 Calibration cal = calibration(ckpt);
                 comm.releaseOthers();
                 try (ProgressBar bar = quiet || !comm.isRoot() ? null : progressBar()) {
-                    rankings = Importance.estimate(net, Importance.windows(cal.source(), samples, seqLen), options,
+                    rankings = Importance.estimate(net, Importance.windows(cal.source(), config.samples(), config.seqLen()),
+                            config.estimator(),
                             cal.description(), listener(bar), comm);
                 } finally {
                     cal.close();

@@ -19,6 +19,8 @@ import org.nestlm.model.ConfigJson;
 import org.nestlm.model.ModelConfig;
 import org.nestlm.model.Presets;
 import org.nestlm.tokenizer.TextTokenizer;
+import org.nestlm.train.Batching;
+import org.nestlm.train.Cadence;
 import org.nestlm.train.PretrainConfig;
 import org.nestlm.train.Pretrainer;
 import org.nestlm.train.RunDirectory;
@@ -31,8 +33,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -42,6 +46,7 @@ import java.util.concurrent.Callable;
  * in {@code train_state/state.json} so that {@code --resume} needs only {@code --out}.
  */
 @Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false,
+        defaultValueProvider = PretrainCommand.Defaults.class,
         description = {"Pretrain a Nemotron-H model from scratch: next-token cross-entropy, AdamW (decoupled weight decay, "
                 + "global-norm clipping), warm-up + cosine learning rate, gradient accumulation, periodic validation "
                 + "(loss, perplexity, bits per byte) on the corpus's validation split, resumable checkpoints.",
@@ -82,42 +87,42 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint, with its saved settings.")
     boolean resume;
 
-    @Option(names = "--seq-len", description = "Tokens per training sequence (default 128).")
-    Integer seqLen;
+    @Option(names = "--seq-len", description = "Tokens per training sequence (default ${DEFAULT-VALUE}).")
+    int seqLen;
 
-    @Option(names = "--batch", description = "Sequences per micro-batch (default 8).")
-    Integer batch;
+    @Option(names = "--batch", description = "Sequences per micro-batch (default ${DEFAULT-VALUE}).")
+    int batch;
 
-    @Option(names = "--accumulation", description = "Micro-batches per optimizer step (default 1).")
-    Integer accumulation;
+    @Option(names = "--accumulation", description = "Micro-batches per optimizer step (default ${DEFAULT-VALUE}).")
+    int accumulation;
 
-    @Option(names = "--lr", description = "Peak learning rate after warm-up (default 3e-3).")
-    Double lr;
+    @Option(names = "--lr", description = "Peak learning rate after warm-up (default ${DEFAULT-VALUE}).")
+    double lr;
 
     @Option(names = "--min-lr", description = "Learning rate at the end of the cosine decay (default: --lr / 10).")
     Double minLr;
 
-    @Option(names = "--warmup", description = "Linear warm-up, optimizer steps (default 50).")
-    Integer warmup;
+    @Option(names = "--warmup", description = "Linear warm-up, optimizer steps (default ${DEFAULT-VALUE}).")
+    int warmup;
 
-    @Option(names = "--weight-decay", description = "AdamW decoupled weight decay, not on norms, biases, embeddings (default 0.1).")
-    Double weightDecay;
+    @Option(names = "--weight-decay", description = "AdamW decoupled weight decay, not on norms, biases, embeddings (default ${DEFAULT-VALUE}).")
+    double weightDecay;
 
-    @Option(names = "--clip", description = "Global gradient-norm clip, 0 = off (default 1.0).")
-    Double clip;
+    @Option(names = "--clip", description = "Global gradient-norm clip, 0 = off (default ${DEFAULT-VALUE}).")
+    double clip;
 
-    @Option(names = "--eval-every", description = "Optimizer steps between validations (and at the end) (default 100).")
-    Integer evalEvery;
+    @Option(names = "--eval-every", description = "Optimizer steps between validations (and at the end) (default ${DEFAULT-VALUE}).")
+    int evalEvery;
 
     @Option(names = "--eval-batches", description = "Validation micro-batches, fixed windows from the start of the "
-            + "validation split (default 8).")
-    Integer evalBatches;
+            + "validation split (default ${DEFAULT-VALUE}).")
+    int evalBatches;
 
-    @Option(names = "--checkpoint-every", description = "Optimizer steps between resumable checkpoints (and at the end) (default 200).")
-    Integer checkpointEvery;
+    @Option(names = "--checkpoint-every", description = "Optimizer steps between resumable checkpoints (and at the end) (default ${DEFAULT-VALUE}).")
+    int checkpointEvery;
 
-    @Option(names = "--seed", description = "Seed of initialisation and data order (default 0).")
-    Long seed;
+    @Option(names = "--seed", description = "Seed of initialisation and data order (default ${DEFAULT-VALUE}).")
+    long seed;
 
     @picocli.CommandLine.Mixin
     TrainThreadsOption threads;
@@ -134,6 +139,38 @@ final class PretrainCommand implements Callable<Integer> {
 
     /** This process's rank of the MPI job, or a single process. */
     private Communicator comm;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    /** The options' defaults: {@link PretrainConfig#defaults}. */
+    static final class Defaults extends ConfigDefaults {
+        Defaults() {
+            super(values(PretrainConfig.defaults(Long.MAX_VALUE)));
+        }
+
+        static Map<String, Object> values(PretrainConfig d) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("--seq-len", d.batching().seqLen());
+            m.put("--batch", d.batching().batchSize());
+            m.put("--accumulation", d.batching().accumulation());
+            m.put("--lr", d.schedule().peakLr());
+            m.put("--warmup", d.schedule().warmupSteps());
+            m.put("--weight-decay", d.optimizer().weightDecay());
+            m.put("--clip", d.optimizer().clipNorm());
+            m.put("--eval-every", d.cadence().evalEvery());
+            m.put("--eval-batches", d.cadence().evalBatches());
+            m.put("--checkpoint-every", d.cadence().checkpointEvery());
+            m.put("--seed", d.seed());
+            return m;
+        }
+    }
+
+    /** Whether the option was on the command line (not its default). */
+    private boolean given(String option) {
+        return spec != null && spec.commandLine() != null && spec.commandLine().getParseResult() != null
+                && spec.commandLine().getParseResult().hasMatchedOption(option);
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -187,6 +224,7 @@ final class PretrainCommand implements Callable<Integer> {
             checkIds(trainIds, model.vocabSize(), "train");
             checkIds(valIds, model.vocabSize(), "validation");
             Architecture arch = Architecture.fromConfig(model);
+            Batching b = config.batching();
             System.out.printf(Locale.ROOT, "model     %s parameters, layers %s, hidden %d, vocab %d%n",
                     CliSupport.count(arch.parameterCount()), model.hybridOverridePattern(), model.hiddenSize(), model.vocabSize());
             System.out.printf(Locale.ROOT, "data      %s: train %,d tokens, validation %,d tokens (%.2f bytes/token); "
@@ -194,14 +232,14 @@ final class PretrainCommand implements Callable<Integer> {
                     validation.size(), validation.bytesPerToken(), train.unigramEntropy());
             System.out.printf(Locale.ROOT, "schedule  %,d tokens = %d steps of %d x %d x %d tokens, lr %.2e -> %.2e, warm-up %d, "
                             + "validation every %d steps on %,d tokens, checkpoint every %d%n", config.tokens(),
-                    config.totalSteps(), config.seqLen(), config.batchSize(), config.accumulation(), config.peakLr(),
-                    config.minLr(), config.warmupSteps(), config.evalEvery(),
-                    (long) Math.min((validation.size() - 1) / config.seqLen(), (long) config.evalBatches() * config.batchSize())
-                            * config.seqLen(), config.checkpointEvery());
+                    config.totalSteps(), b.seqLen(), b.batchSize(), b.accumulation(), config.schedule().peakLr(),
+                    config.schedule().minLr(), config.schedule().warmupSteps(), config.cadence().evalEvery(),
+                    (long) Math.min((validation.size() - 1) / b.seqLen(), (long) config.cadence().evalBatches() * b.batchSize())
+                            * b.seqLen(), config.cadence().checkpointEvery());
             if (comm.size() > 1) {
                 System.out.printf(Locale.ROOT, "ranks     %d (MPI): each computes %d of the %d micro-batches of a step; gradients "
-                        + "summed with MPI_Allreduce%n", comm.size(), config.accumulation() / Math.max(1, comm.size()),
-                        config.accumulation());
+                        + "summed with MPI_Allreduce%n", comm.size(), b.accumulation() / Math.max(1, comm.size()),
+                        b.accumulation());
             }
             if (config.tokens() > train.size()) {
                 System.out.printf(Locale.ROOT, "note      --tokens is %.1f passes over the training split%n",
@@ -236,7 +274,7 @@ final class PretrainCommand implements Callable<Integer> {
         return corpus;
     }
 
-    private PretrainConfig newConfig() {
+    PretrainConfig newConfig() {
         if (source == null) {
             throw new UserException("--preset or --config is required (or --resume to continue a run)");
         }
@@ -244,11 +282,12 @@ final class PretrainCommand implements Callable<Integer> {
             throw new UserException("--tokens is required: the number of training tokens");
         }
         PretrainConfig d = PretrainConfig.defaults(tokens);
-        return new PretrainConfig(tokens, or(seqLen, d.seqLen()), or(batch, d.batchSize()), or(accumulation, d.accumulation()),
-                or(lr, d.peakLr()), or(minLr, lr != null ? lr / 10 : d.minLr()), or(warmup, d.warmupSteps()),
-                or(weightDecay, d.weightDecay()), d.beta1(), d.beta2(), or(clip, d.clipNorm()), positive(evalEvery, d.evalEvery(), "--eval-every"),
-                positive(evalBatches, d.evalBatches(), "--eval-batches"),
-                positive(checkpointEvery, d.checkpointEvery(), "--checkpoint-every"), or(seed, d.seed()));
+        // every option holds its value or the record's default; --min-lr follows a given --lr
+        double min = minLr != null ? minLr : given("--lr") ? lr / 10 : d.schedule().minLr();
+        return new PretrainConfig(tokens, new Batching(seqLen, batch, accumulation), new PretrainConfig.Schedule(lr, min, warmup),
+                d.optimizer().withWeightDecay(weightDecay).withClipNorm(clip),
+                new Cadence(positive(evalEvery, "--eval-every"), positive(evalBatches, "--eval-batches"),
+                        positive(checkpointEvery, "--checkpoint-every")), seed);
     }
 
     private ModelConfig modelConfig(Path tokFile) throws IOException {
@@ -355,17 +394,17 @@ final class PretrainCommand implements Callable<Integer> {
     private PretrainConfig resumedConfig(ObjectNode saved) throws IOException {
         PretrainConfig s = ConfigJson.MAPPER.treeToValue(saved.get("config"), PretrainConfig.class);
         agree("--tokens", tokens, s.tokens());
-        agree("--seq-len", seqLen, s.seqLen());
-        agree("--batch", batch, s.batchSize());
-        agree("--accumulation", accumulation, s.accumulation());
-        agree("--lr", lr, s.peakLr());
-        agree("--min-lr", minLr, s.minLr());
-        agree("--warmup", warmup, s.warmupSteps());
-        agree("--weight-decay", weightDecay, s.weightDecay());
-        agree("--clip", clip, s.clipNorm());
-        agree("--eval-every", evalEvery, s.evalEvery());
-        agree("--eval-batches", evalBatches, s.evalBatches());
-        agree("--checkpoint-every", checkpointEvery, s.checkpointEvery());
+        agree("--seq-len", seqLen, s.batching().seqLen());
+        agree("--batch", batch, s.batching().batchSize());
+        agree("--accumulation", accumulation, s.batching().accumulation());
+        agree("--lr", lr, s.schedule().peakLr());
+        agree("--min-lr", minLr, s.schedule().minLr());
+        agree("--warmup", warmup, s.schedule().warmupSteps());
+        agree("--weight-decay", weightDecay, s.optimizer().weightDecay());
+        agree("--clip", clip, s.optimizer().clipNorm());
+        agree("--eval-every", evalEvery, s.cadence().evalEvery());
+        agree("--eval-batches", evalBatches, s.cadence().evalBatches());
+        agree("--checkpoint-every", checkpointEvery, s.cadence().checkpointEvery());
         agree("--seed", seed, s.seed());
         return s;
     }
@@ -435,9 +474,11 @@ final class PretrainCommand implements Callable<Integer> {
         return true;
     }
 
-    private void agree(String flag, Number given, Number saved) {
-        if (given != null && given.doubleValue() != saved.doubleValue()) {
-            throw new UserException(flag + " " + given + " differs from the run's " + saved + " (saved in "
+    /** A flag given again on --resume (not a default) must equal the saved value. */
+    private void agree(String flag, Number value, Number saved) {
+        if (value != null && (flag.equals("--tokens") || flag.equals("--min-lr") || given(flag))
+                && value.doubleValue() != saved.doubleValue()) {
+            throw new UserException(flag + " " + value + " differs from the run's " + saved + " (saved in "
                     + RunDirectory.state(out).resolve("state.json") + "); omit it to continue with the saved value");
         }
     }
@@ -459,10 +500,10 @@ final class PretrainCommand implements Callable<Integer> {
         return v != null ? v : d;
     }
 
-    private static int positive(Integer v, int d, String flag) {
-        if (v != null && v < 1) {
+    private static int positive(int v, String flag) {
+        if (v < 1) {
             throw new UserException(flag + " must be at least 1, got " + v);
         }
-        return v != null ? v : d;
+        return v;
     }
 }

@@ -9,6 +9,7 @@ import org.nestlm.data.TokenCache;
 import org.nestlm.data.TokenIds;
 import org.nestlm.dist.Communicator;
 import org.nestlm.dist.World;
+import org.nestlm.elastic.ElastifyConfig;
 import org.nestlm.elastic.Subnet;
 import org.nestlm.elastic.TrainedBudget;
 import org.nestlm.eval.EvalData;
@@ -26,6 +27,9 @@ import org.nestlm.model.ModelConfig;
 import org.nestlm.slice.ElasticBudgets;
 import org.nestlm.slice.Slicer;
 import org.nestlm.tokenizer.TextTokenizer;
+import org.nestlm.train.Batching;
+import org.nestlm.train.Cadence;
+import org.nestlm.train.PretrainConfig;
 import org.nestlm.train.RunDirectory;
 import org.nestlm.train.TokenSource;
 
@@ -222,14 +226,16 @@ public final class Demo {
             cli("pretrain", "--out", run.toString(), "--resume", "--dir", cache.toString(), "--quiet");
             return;
         }
+        PretrainConfig c = pretrainConfig(plan, seed, comm.size());
         List<String> a = new ArrayList<>(List.of("pretrain"));
         a.addAll(List.of(model));
         a.addAll(List.of(corpusArgs("--corpus")));
-        a.addAll(List.of("--tokenizer", tokenizer().toString(), "--tokens", "" + plan.pretrainTokens(), "--out", run.toString(),
-                "--seq-len", "" + plan.seqLen(), "--batch", "" + rankBatch(), "--accumulation", "" + comm.size(),
-                "--eval-every", "" + plan.pretrainEvalEvery(),
-                "--eval-batches", "4", "--warmup", "" + plan.pretrainWarmup(), "--checkpoint-every", "" + plan.pretrainEvalEvery(),
-                "--seed", "" + seed, "--dir", cache.toString(), "--quiet"));
+        a.addAll(List.of("--tokenizer", tokenizer().toString(), "--tokens", "" + c.tokens(), "--out", run.toString(),
+                "--seq-len", "" + c.batching().seqLen(), "--batch", "" + c.batching().batchSize(),
+                "--accumulation", "" + c.batching().accumulation(), "--eval-every", "" + c.cadence().evalEvery(),
+                "--eval-batches", "" + c.cadence().evalBatches(), "--warmup", "" + c.schedule().warmupSteps(),
+                "--checkpoint-every", "" + c.cadence().checkpointEvery(), "--seed", "" + c.seed(), "--dir", cache.toString(),
+                "--quiet"));
         cli(a.toArray(String[]::new));
     }
 
@@ -245,13 +251,15 @@ public final class Demo {
 
     private void elastify(long seed) throws IOException {
         Path e = dir(seed, "elastic");
+        ElastifyConfig c = elastifyConfig(plan, seed, comm.size());
         List<String> a = new ArrayList<>(List.of("elastify", "--teacher", dir("permuted").toString(), "--budgets",
-                String.join(",", plan.budgets())));
+                String.join(",", c.budgets())));
         a.addAll(List.of(corpusArgs("--corpus")));
-        a.addAll(List.of("--cache-dir", cache.toString(), "--tokens", "" + plan.elastifyTokens(), "--out", e.toString(),
-                "--seq-len", "" + plan.seqLen(), "--batch", "" + rankBatch(), "--accumulation", "" + comm.size(),
-                "--lr", "" + plan.distillLr(), "--warmup", "" + plan.distillWarmup(), "--eval-every", "" + plan.distillEvalEvery(),
-                "--checkpoint-every", "" + plan.distillEvalEvery(), "--seed", "" + seed));
+        a.addAll(List.of("--cache-dir", cache.toString(), "--tokens", "" + c.tokens(), "--out", e.toString(),
+                "--seq-len", "" + c.batching().seqLen(), "--batch", "" + c.batching().batchSize(),
+                "--accumulation", "" + c.batching().accumulation(), "--lr", "" + c.rates().modelLr(),
+                "--warmup", "" + c.rates().warmupSteps(), "--eval-every", "" + c.cadence().evalEvery(),
+                "--checkpoint-every", "" + c.cadence().checkpointEvery(), "--seed", "" + c.seed()));
         if (RunDirectory.hasState(e)) {
             a.add("--resume");
         }
@@ -259,15 +267,47 @@ public final class Demo {
     }
 
     /**
+     * The pretraining settings of the parent and of the from-scratch baselines (c): the plan's tokens, window, warm-up
+     * and validation cadence (a checkpoint at every validation), the plan's batch split over {@code ranks} ranks as one
+     * micro-batch each; the rest {@link PretrainConfig#defaults}.
+     */
+    static PretrainConfig pretrainConfig(DemoPlan plan, long seed, int ranks) {
+        PretrainConfig d = PretrainConfig.defaults(plan.pretrainTokens());
+        return d.withBatching(new Batching(plan.seqLen(), rankBatch(plan, ranks), ranks))
+                .withSchedule(new PretrainConfig.Schedule(d.schedule().peakLr(), d.schedule().minLr(), plan.pretrainWarmup()))
+                .withCadence(new Cadence(plan.pretrainEvalEvery(), 4, plan.pretrainEvalEvery()))
+                .withSeed(seed);
+    }
+
+    /**
+     * The elastic run's settings: the plan's budgets, tokens, window, learning rate, warm-up and validation cadence
+     * (a checkpoint at every validation), the plan's batch split over {@code ranks} ranks; the rest
+     * {@link ElastifyConfig#defaults}.
+     */
+    static ElastifyConfig elastifyConfig(DemoPlan plan, long seed, int ranks) {
+        ElastifyConfig d = ElastifyConfig.defaults(plan.budgets(), plan.elastifyTokens());
+        return d.withBatching(new Batching(plan.seqLen(), rankBatch(plan, ranks), ranks))
+                .withRates(new ElastifyConfig.Rates(plan.distillLr(), d.rates().routerLr(), plan.distillWarmup()))
+                .withCadence(new Cadence(plan.distillEvalEvery(), d.cadence().evalBatches(), plan.distillEvalEvery()))
+                .withSeed(seed);
+    }
+
+    /** Baseline (b)'s settings: the elastic run's window, batch, learning rate, warm-up and validation. */
+    static Minitron.Settings minitronSettings(DemoPlan plan, long seed) {
+        return Minitron.Settings.of(plan.minitronTokens(), plan.seqLen(), plan.batch(), plan.distillLr(), plan.distillWarmup(),
+                plan.distillEvalEvery(), 4, seed);
+    }
+
+    /**
      * Sequences per micro-batch of the training commands: the plan's batch, split over the ranks of an MPI job (one
      * micro-batch each), so that a step sees the plan's tokens on any number of ranks.
      */
-    private int rankBatch() {
-        if (plan.batch() % comm.size() != 0) {
+    private static int rankBatch(DemoPlan plan, int ranks) {
+        if (plan.batch() % ranks != 0) {
             throw new IllegalArgumentException("the demo's batch of " + plan.batch() + " sequences does not split over "
-                    + comm.size() + " ranks");
+                    + ranks + " ranks");
         }
-        return plan.batch() / comm.size();
+        return plan.batch() / ranks;
     }
 
     /** The sub-model seed {@code seed}'s elastic run resolved for budget {@code b}: the same cut for its baselines. */
@@ -289,8 +329,7 @@ public final class Demo {
              TextTokenizer tok = TextTokenizer.load(tokenizer());
              TokenIds train = TokenCache.ids(cache, c, Split.TRAIN, tok, false);
              TokenIds val = TokenCache.ids(cache, c, Split.VALIDATION, tok, false)) {
-            Minitron.Settings s = new Minitron.Settings(plan.minitronTokens(), plan.seqLen(), plan.batch(), plan.distillLr(),
-                    plan.distillWarmup(), plan.distillEvalEvery(), 4, seed);
+            Minitron.Settings s = minitronSettings(plan, seed);
             Minitron.run(parent, subnet(seed, parent.architecture(), b), TokenSource.of(train), TokenSource.of(val),
                     dir(seed, "baselines/minitron-" + b), s, console);
         }

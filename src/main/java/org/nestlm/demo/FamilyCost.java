@@ -17,13 +17,14 @@ import java.util.List;
  */
 public record FamilyCost(long elastic, long minitron, long scratch, int derived) {
 
+    /** The training tokens of the demo's runs, from the settings the demo runs them with (one process). */
     public static FamilyCost of(DemoPlan p) {
-        long step = (long) p.seqLen() * p.batch();
-        // the elastic run's step counts, as ElastifyConfig computes them (stage 1: 60 % at seqLen, stage 2 at 4×)
-        long s1 = (long) (p.elastifyTokens() * 0.6 / step), s2 = (long) (p.elastifyTokens() * 0.4 / (4 * step));
-        long elastic = s1 * step + s2 * 4 * step;
-        long minitronEach = Math.max(1, p.minitronTokens() / step) * step;
-        long scratchEach = p.pretrainTokens() / step * step;
+        org.nestlm.elastic.ElastifyConfig e = Demo.elastifyConfig(p, 0, 1);
+        long elastic = e.tokensAfter(e.totalSteps());                       // both stages, stage 2 at its longer context
+        Minitron.Settings m = Demo.minitronSettings(p, 0);
+        long minitronEach = m.steps() * m.tokensPerStep();
+        org.nestlm.train.PretrainConfig scratch = Demo.pretrainConfig(p, 0, 1);
+        long scratchEach = scratch.totalSteps() * scratch.tokensPerStep();
         int n = p.derived().size();
         return new FamilyCost(elastic, n * minitronEach, n * scratchEach, n);
     }

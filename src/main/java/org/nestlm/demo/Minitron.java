@@ -1,24 +1,28 @@
 package org.nestlm.demo;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.nestlm.dist.SingleProcess;
 import org.nestlm.elastic.Distillation;
 import org.nestlm.elastic.Subnet;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.io.DType;
+import org.nestlm.io.SafetensorsWriter;
+import org.nestlm.io.TensorStore;
 import org.nestlm.model.Architecture;
-import org.nestlm.model.ConfigJson;
 import org.nestlm.model.NemotronH;
 import org.nestlm.train.AdamW;
+import org.nestlm.train.Batching;
+import org.nestlm.train.Cadence;
 import org.nestlm.train.Charts;
 import org.nestlm.train.Losses;
+import org.nestlm.train.OptimizerConfig;
 import org.nestlm.train.RunDirectory;
+import org.nestlm.train.Steps;
 import org.nestlm.train.TokenSource;
 import org.nestlm.train.TrainLog;
+import org.nestlm.train.TrainingRun;
 import org.nestlm.train.WindowSampler;
 
 import java.io.IOException;
@@ -37,21 +41,47 @@ import java.util.Map;
  * importance rankings to {@code sub}, then distil that student alone from the same frozen parent with logit-only
  * forward KL at τ = 1, the loss the elastic run uses ({@link Distillation#forwardKl}). Optimiser and schedule are the
  * elastic run's (AdamW, β 0.9/0.95, linear warm-up then constant LR, global-norm clip 1), so the only difference
- * from the elastic run is that each size is trained on its own.
+ * from the elastic run is that each size is trained on its own. The loop, its checkpoints and its log are
+ * {@link TrainingRun}'s.
  *
  * <p>The output directory is a checkpoint (config.json, model.safetensors, tokenizer.json) with {@code log.jsonl} and
- * {@code kd.png}; it is built under a temporary name and renamed when complete, so it exists only when finished.
+ * {@code kd.png}; it is built under a temporary name and renamed when complete, so it exists only when finished. A
+ * killed run continues from the temporary directory's last checkpoint.
  */
 public final class Minitron {
 
-    /** Distillation settings: student tokens, window, batch, learning rate, warm-up steps, validation cadence. */
-    public record Settings(long tokens, int seqLen, int batch, double lr, int warmup, int evalEvery, int evalBatches, long seed) {
+    /**
+     * Distillation settings.
+     *
+     * @param tokens    student tokens (steps = tokens / tokens per step, at least one)
+     * @param batching  window, sequences per step, one micro-batch
+     * @param lr        learning rate after the warm-up
+     * @param warmup    linear warm-up steps
+     * @param optimizer AdamW of the student
+     * @param cadence   validation and checkpoint intervals
+     * @param seed      data order
+     */
+    public record Settings(long tokens, Batching batching, double lr, int warmup, OptimizerConfig optimizer, Cadence cadence,
+                           long seed) {
+
+        /** The elastic run's optimizer (AdamW 0.9 / 0.95, no weight decay, clip 1), a checkpoint at every validation. */
+        public static Settings of(long tokens, int seqLen, int batch, double lr, int warmup, int evalEvery, int evalBatches,
+                                  long seed) {
+            return new Settings(tokens, new Batching(seqLen, batch, 1), lr, warmup, new OptimizerConfig(0.9, 0.95, 0.0, 1.0),
+                    new Cadence(evalEvery, evalBatches, evalEvery), seed);
+        }
+
         public int steps() {
-            return (int) Math.max(1, tokens / ((long) seqLen * batch));
+            return (int) Math.max(1, tokens / tokensPerStep());
         }
 
         public long tokensPerStep() {
-            return (long) seqLen * batch;
+            return batching.tokensPerStep();
+        }
+
+        /** Linear warm-up, then constant. */
+        public double learningRate(int step) {
+            return lr * (warmup <= 0 ? 1 : Math.min(1.0, (step + 1.0) / warmup));
         }
     }
 
@@ -69,57 +99,100 @@ public final class Minitron {
         Architecture cut = sub.architecture(full.config());
         Path target = out.toAbsolutePath().normalize();
         Path tmp = target.resolveSibling("." + target.getFileName() + ".training");
-        RunDirectory.deleteTree(tmp);
-        Files.createDirectories(tmp);
+        boolean resume = RunDirectory.hasState(tmp);
+        if (!resume) {
+            RunDirectory.deleteTree(tmp);
+        }
+        String name = target.getFileName().toString();
+        TrainingRun.Plan plan = new TrainingRun.Plan("minitron", s, 1, s.steps(), steps -> steps * s.tokensPerStep(),
+                s.cadence(), s.cadence().evalEvery(), "lower the learning rate");
         Map<String, float[]> weights = new LinkedHashMap<>();
-        for (String name : full.tensorShapes().keySet()) {
-            weights.put(name, parent.floats(name));
+        for (String tensor : full.tensorShapes().keySet()) {
+            weights.put(tensor, parent.floats(tensor));
         }
-        Map<String, float[]> sliced = sub.slice(full, weights::get);
-        TrainLog log = new TrainLog(tmp);
-        double val = Double.NaN;
-        try (NDManager root = NDManager.newBaseManager();
-             NemotronH teacher = NemotronH.fromTensors(full, root, weights::get);
-             NemotronH student = NemotronH.fromTensors(cut, root, sliced::get);
-             AdamW opt = new AdamW(new ArrayList<>(student.parameters().values()), root, 0.9, 0.95, 0.0)) {
-            WindowSampler sampler = new WindowSampler(train, s.seqLen(), s.batch(), s.seed());
-            int steps = s.steps();
-            long t0 = System.nanoTime();
-            for (int step = 0; step < steps; step++) {
-                double kd;
-                try (NDManager scope = NDManager.newBaseManager()) {
-                    WindowSampler.Batch batch = sampler.batch(scope, step, 0);
-                    NDArray teacherLogits = teacher.forward(batch.inputs());      // outside the collector: no graph
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray loss = Distillation.forwardKl(teacherLogits, student.forward(batch.inputs()));
-                        kd = loss.getFloat();
-                        gc.backward(loss);
-                    }
+        double val;
+        try (TrainingRun run = TrainingRun.open(tmp, plan, resume, 0, SingleProcess.INSTANCE, console);
+             NDManager root = NDManager.newBaseManager()) {
+            Map<String, float[]> init = run.resumed() ? TensorStore.readFloats(run.stateDir().resolve("model.safetensors"))
+                    : sub.slice(full, weights::get);
+            try (NemotronH teacher = NemotronH.fromTensors(full, root, weights::get);
+                 NemotronH student = NemotronH.fromTensors(cut, root, init::get);
+                 AdamW opt = new AdamW(new ArrayList<>(student.parameters().values()), root, s.optimizer())) {
+                if (run.resumed()) {
+                    opt.load(TensorStore.readFloats(run.stateDir().resolve("optimizer.safetensors")), run.startStep());
                 }
-                double lr = s.lr() * (s.warmup() <= 0 ? 1 : Math.min(1.0, (step + 1.0) / s.warmup()));
-                opt.step(lr, 1.0);
-                int done = step + 1;
-                ObjectNode e = ConfigJson.MAPPER.createObjectNode().put("step", done).put("tokens", done * s.tokensPerStep())
-                        .put("lr", lr).put("kd", kd).put("loss", kd);
-                if (done % s.evalEvery() == 0 || done == steps) {
-                    val = validate(student, validation, s);
-                    e.put("val_loss", val);
-                }
-                log.append(e);
-                if (done % Math.max(1, s.evalEvery()) == 0 || done == steps) {
-                    double secs = (System.nanoTime() - t0) / 1e9;
-                    console.printf(Locale.ROOT, "  minitron %s: step %d/%d  kd %.4f  %.0f tok/s%s%n", target.getFileName(), done,
-                            steps, kd, done * s.tokensPerStep() / Math.max(secs, 1e-9),
-                            e.has("val_loss") ? String.format(Locale.ROOT, "  val %.4f", val) : "");
-                }
+                Distil task = new Distil(run, name, teacher, student, opt, train, validation, s);
+                run.loop(task);
+                val = Double.isNaN(task.val) ? validate(student, validation, s) : task.val;
             }
-            student.save(tmp, DType.F32);
         }
+        // the finished checkpoint holds the weights and the log, not the state a resume needed
+        RunDirectory.deleteTree(RunDirectory.state(tmp));
+        Files.deleteIfExists(tmp.resolve(RunDirectory.LOCK_FILE));
         Checkpoint.copyTokenizer(parent.dir(), tmp);
-        plot(log, tmp.resolve("kd.png"), target.getFileName().toString());
         RunDirectory.deleteTree(target);
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         return new Result(s.steps(), s.steps() * s.tokensPerStep(), val);
+    }
+
+    /** One step: teacher and student forward, forward KL, backward, AdamW ({@link Steps#distillation}). */
+    private static final class Distil implements TrainingRun.Task {
+        final TrainingRun run;
+        final String name;
+        final NemotronH teacher, student;
+        final AdamW opt;
+        final TokenSource validation;
+        final Settings s;
+        final WindowSampler sampler;
+        double val = Double.NaN;
+
+        Distil(TrainingRun run, String name, NemotronH teacher, NemotronH student, AdamW opt, TokenSource train,
+               TokenSource validation, Settings s) {
+            this.run = run;
+            this.name = name;
+            this.teacher = teacher;
+            this.student = student;
+            this.opt = opt;
+            this.validation = validation;
+            this.s = s;
+            this.sampler = new WindowSampler(train, s.batching().seqLen(), s.batching().batchSize(), s.seed());
+        }
+
+        @Override
+        public void step(int step, ObjectNode entry) {
+            double kd = Steps.distillation(teacher, student, scope -> sampler.batch(scope, step, 0).inputs(), 1);
+            if (!Double.isFinite(kd)) {
+                throw run.diverged(step, "KD " + kd);
+            }
+            double lr = s.learningRate(step);
+            TrainingRun.Update u = run.update(step, () -> opt.step(lr, s.optimizer().clipNorm()), opt::zeroGradients);
+            entry.put("tokens", run.tokensAfter(step + 1)).put("lr", lr).put("kd", kd).put("loss", kd);
+            u.logSkip(entry);
+        }
+
+        @Override
+        public void validate(ObjectNode entry) {
+            val = Minitron.validate(student, validation, s);
+            entry.put("val_loss", val);
+        }
+
+        @Override
+        public void save(Path state) throws IOException {
+            student.save(state, DType.F32);
+            SafetensorsWriter.write(state.resolve("optimizer.safetensors"), opt.tensors(), DType.F32, Map.of());
+        }
+
+        @Override
+        public void checkpointed(TrainLog log) throws IOException {
+            student.save(run.out(), DType.F32);
+            plot(log, run.out().resolve("kd.png"), name);
+        }
+
+        @Override
+        public String summary(ObjectNode e) {
+            return String.format(Locale.ROOT, "%s: kd %.4f%s", name, e.get("kd").asDouble(),
+                    e.has("val_loss") ? String.format(Locale.ROOT, "  val %.4f", val) : "");
+        }
     }
 
     /** Mean next-token loss on the fixed validation windows (the ones the other runs validate on). */
@@ -127,7 +200,8 @@ public final class Minitron {
         try (NDManager scope = NDManager.newBaseManager()) {
             double sum = 0;
             long n = 0;
-            for (WindowSampler.Batch b : WindowSampler.validation(scope, validation, s.seqLen(), s.batch(), s.evalBatches())) {
+            for (WindowSampler.Batch b : WindowSampler.validation(scope, validation, s.batching().seqLen(),
+                    s.batching().batchSize(), s.cadence().evalBatches())) {
                 long c = b.targets().getShape().size();
                 sum += Losses.crossEntropy(model.forward(b.inputs()), b.targets()).getFloat() * c;
                 n += c;

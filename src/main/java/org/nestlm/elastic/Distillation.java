@@ -1,9 +1,18 @@
 package org.nestlm.elastic;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import org.nestlm.model.Masks;
+import org.nestlm.model.NemotronH;
+import org.nestlm.model.Tensors;
 import org.nestlm.train.Losses;
+import org.nestlm.train.WindowSampler;
 
-/** Knowledge-distillation losses. */
+import java.util.SplittableRandom;
+
+/** Knowledge-distillation losses, and the elastic distillation step of one micro-batch built on them. */
 public final class Distillation {
 
     private Distillation() {
@@ -18,5 +27,75 @@ public final class Distillation {
      */
     public static NDArray forwardKl(NDArray teacher, NDArray student) {
         return Losses.forwardKl(teacher.logSoftmax(-1), student);
+    }
+
+    /**
+     * The students and router that one elastic micro-batch trains, with the frozen teacher.
+     *
+     * @param space the elastic space the router chooses in (the student's full architecture)
+     */
+    public record Models(NemotronH teacher, NemotronH student, Router router, ElasticSpace space) {
+    }
+
+    /**
+     * What one elastic micro-batch measured (nats per token, parameters).
+     *
+     * @param kd                 forward KL(teacher ‖ student) of the (masked) student
+     * @param loss               the distillation loss: {@code kd} plus the weighted CE term, if any
+     * @param budgetLoss         |E[P] / P̂ − 1| of the router's sample (with its dead zone)
+     * @param expectedParameters E[P] of the router's sample
+     */
+    public record Step(float kd, float loss, float budgetLoss, float expectedParameters) {
+
+        /** Neither loss left the numbers. */
+        public boolean finite() {
+            return Float.isFinite(loss) && Float.isFinite(budgetLoss);
+        }
+    }
+
+    /**
+     * One micro-batch of elastic distillation (docs/METHOD.md §7), the inner step of {@code nestlm elastify} and of
+     * {@code nestlm bench train}'s elastic step: the teacher's forward pass without autograd; the router's sample for
+     * {@code routerInput} (Gumbel-softmax at τ, logit scale, straight-through hard masks, projected onto
+     * {@code target} unless {@code full}); the student's forward pass under those masks (unmasked for the full
+     * budget); forward KL (+ the CE term) plus the budget loss; backward of their sum / accumulation through student
+     * and router. Gradients accumulate in the parameters; every array of the step lives in {@code scope}.
+     *
+     * @param batch       [b, L] inputs and targets, in {@code scope}
+     * @param routerInput the router's budget input: one-hot for a trained budget, two adjacent weights between two
+     * @param target      the budget's parameter count
+     * @param full        the 100 % budget: the student's forward pass is not masked
+     * @param rng         the micro-batch's generator of Gumbel noise (seeded by step and micro-batch)
+     */
+    public static Step elasticStep(NDManager scope, Models models, WindowSampler.Batch batch, float[] routerInput, long target,
+                                   boolean full, double tau, double scale, SplittableRandom rng, ElastifyConfig config) {
+        NDArray teacherLogits = models.teacher().forward(batch.inputs());            // no autograd: outside the collector
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            RouterSample sample = models.router().sample(scope, routerInput, tau, scale, rng, full ? 0 : target,
+                    config.resolving().tolerance());
+            Masks masks = full ? null : RouterMasks.of(scope, models.space(), sample);
+            NDArray logits = masks == null ? models.student().forward(batch.inputs())
+                    : models.student().forward(batch.inputs(), masks);
+            NDArray loss = forwardKl(teacherLogits, logits);
+            float kd = loss.getFloat();
+            double ceWeight = config.objective().ceWeight();
+            if (ceWeight > 0) {
+                loss = loss.add(Tensors.mul(Losses.crossEntropy(logits, batch.targets()), (float) ceWeight));
+            }
+            // the router learns every budget's size, the full one too (so interpolation above the largest routed
+            // budget is meaningful); the full budget's forward pass is never masked
+            NDArray expected = ExpectedCost.expectedParameters(scope, models.space(), sample);
+            NDArray bl = ExpectedCost.budgetLoss(expected, target, config.objective().budgetTolerance());
+            if (sample.saturated()) {
+                // every axis one-hot in fp32: the budget loss's gradient is zero analytically, but its backward
+                // through the saturated softmax gives inf/NaN router gradients
+                bl = bl.stopGradient();
+            }
+            Step step = new Step(kd, loss.getFloat(), bl.getFloat(), expected.getFloat());
+            if (step.finite()) {
+                gc.backward(Tensors.div(loss.add(bl), (float) config.batching().accumulation()));
+            }
+            return step;
+        }
     }
 }

@@ -1,36 +1,28 @@
 package org.nestlm.elastic;
 
-import ai.djl.engine.Engine;
-import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.nestlm.dist.Communicator;
 import org.nestlm.dist.SingleProcess;
-import org.nestlm.io.AtomicFiles;
 import org.nestlm.io.DType;
 import org.nestlm.io.SafetensorsWriter;
 import org.nestlm.io.TensorData;
 import org.nestlm.io.TensorStore;
 import org.nestlm.model.Architecture;
-import org.nestlm.model.ConfigJson;
 import org.nestlm.model.Masks;
 import org.nestlm.model.NemotronH;
 import org.nestlm.model.Param;
 import org.nestlm.train.AdamW;
+import org.nestlm.train.Batching;
 import org.nestlm.train.Charts;
 import org.nestlm.train.GradientAllReduce;
 import org.nestlm.train.Losses;
-import org.nestlm.train.NonFiniteGradientException;
-import org.nestlm.train.RunDirectory;
-import org.nestlm.train.RunFingerprint;
+import org.nestlm.train.OptimizerConfig;
 import org.nestlm.train.TokenSource;
 import org.nestlm.train.TrainLog;
+import org.nestlm.train.TrainingRun;
 import org.nestlm.train.WindowSampler;
 
 import java.io.IOException;
@@ -58,13 +50,11 @@ import java.util.SplittableRandom;
  *   <li>student forward under those masks; loss = KL(teacher ‖ student) (+ optional CE) + |E[P]/P̂ − 1|;</li>
  *   <li>backward; AdamW on the student (model LR) and on the router (router LR).</li>
  * </ol>
- * The student starts as a copy of the (permuted) teacher. Everything a resume needs is in
+ * The micro-batch is {@link Distillation#elasticStep}; the loop, resume, checkpoints and the log are
+ * {@link TrainingRun}'s. The student starts as a copy of the (permuted) teacher. Everything a resume needs is in
  * {@code train_state/}; data order, budget draws and Gumbel noise depend only on (seed, step, micro).
  */
 public final class Elastify {
-
-    /** Consecutive non-finite steps tolerated before a run is declared diverged. */
-    static final int MAX_SKIPPED_STEPS = 5;
 
     private final Path out;
     private final ElastifyConfig config;
@@ -105,15 +95,18 @@ public final class Elastify {
     public record Result(int steps, List<TrainedBudget> budgets, Map<String, Double> valLoss, Map<String, Double> untrainedCutLoss) {
     }
 
+    /** The settings as the training loop sees them. */
+    TrainingRun.Plan plan() {
+        return new TrainingRun.Plan("elastify", config, config.batching().accumulation(), config.totalSteps(),
+                config::tokensAfter, config.cadence(), Math.max(1, config.cadence().evalEvery() / 2),
+                "lower --lr or --router-lr");
+    }
+
     /**
      * Runs (or, with {@code resume}, continues) elastic distillation of {@code teacher}, whose weights must
      * already be in importance order; {@code removalOrder} is its depth ranking (least important first).
      */
     public Result run(NemotronH teacher, List<Integer> removalOrder, boolean resume, int stopAfter) throws IOException {
-        if (config.accumulation() % comm.size() != 0) {
-            throw new IllegalArgumentException("--accumulation " + config.accumulation() + " is not a multiple of the "
-                    + comm.size() + " ranks (each rank computes every " + comm.size() + "th micro-batch of a step)");
-        }
         Architecture arch = teacher.architecture();
         long fullParams = arch.parameterCount();
         List<Budget> budgets = new ArrayList<>();
@@ -121,63 +114,46 @@ public final class Elastify {
             budgets.add(Budget.parse(b));
         }
         budgets.sort(Comparator.comparingDouble((Budget b) -> b.fractionOf(fullParams)).reversed());
-        ElasticSpace space = ElasticSpace.defaults(arch, removalOrder, config.heterogeneousMlp());
-        // rank 0 holds the run directory (its lock, a killed writer's leftovers removed); the others only read it
-        RunDirectory dir = comm.isRoot() ? RunDirectory.open(out) : null;
-        comm.barrier();
-        try (dir; NDManager root = NDManager.newBaseManager()) {
-            int start = 0;
-            Path state = RunDirectory.state(out);
-            Map<String, float[]> weights = teacher.toFloatArrays();
-            if (resume) {
-                if (!RunDirectory.hasState(out)) {
-                    throw new IOException(out + ": nothing to resume (no " + RunDirectory.STATE_DIR + "/)");
-                }
-                JsonNode s = ConfigJson.MAPPER.readTree(state.resolve("state.json").toFile());
-                ElastifyConfig saved = ConfigJson.MAPPER.treeToValue(s.get("config"), ElastifyConfig.class);
-                if (!saved.equals(config)) {
-                    throw new IllegalArgumentException(out + ": --resume with settings that differ from the run's: " + saved
-                            + " vs " + config);
-                }
-                start = s.get("step").asInt();
-                weights = TensorStore.readFloats(state.resolve("model.safetensors"));
-                console.printf("resuming %s at step %d of %d%n", out, start, config.totalSteps());
-            } else if (RunDirectory.hasState(out)) {
-                throw new IllegalArgumentException(out + " holds an elastify run already; pass --resume to continue it or "
-                        + "choose another --out");
-            }
-            TrainLog log = comm.isRoot() ? dir.log(start) : null;
-            final Map<String, float[]> init = weights;
-            try (NemotronH student = NemotronH.fromTensors(arch, root, init::get);
-                 Router router = new Router(space, budgets.size(), config.routerWidth(), root, config.seed());
-                 AdamW modelOpt = new AdamW(new ArrayList<>(student.parameters().values()), root, 0.9, 0.95, config.weightDecay());
-                 AdamW routerOpt = new AdamW(router.params(), root, 0.9, 0.95, 0.0)) {
-                if (resume) {
+        ElasticSpace space = ElasticSpace.defaults(arch, removalOrder, config.routing().heterogeneousMlp());
+        try (TrainingRun run = TrainingRun.open(out, plan(), resume, stopAfter, comm, console);
+             NDManager root = NDManager.newBaseManager()) {
+            run.onStep(stepListener);
+            Path state = run.stateDir();
+            Map<String, float[]> weights = run.resumed() ? TensorStore.readFloats(state.resolve("model.safetensors"))
+                    : teacher.toFloatArrays();
+            OptimizerConfig o = config.optimizer();
+            try (NemotronH student = NemotronH.fromTensors(arch, root, weights::get);
+                 Router router = new Router(space, budgets.size(), config.routing().width(), root, config.seed());
+                 AdamW modelOpt = new AdamW(new ArrayList<>(student.parameters().values()), root, o);
+                 AdamW routerOpt = new AdamW(router.params(), root, o.withWeightDecay(0.0))) {
+                if (run.resumed()) {
                     Map<String, float[]> opt = TensorStore.readFloats(state.resolve("optimizer.safetensors"));
-                    modelOpt.load(prefixed(opt, "model/"), start);
-                    routerOpt.load(prefixed(opt, "router/"), start);
+                    modelOpt.load(prefixed(opt, "model/"), run.startStep());
+                    routerOpt.load(prefixed(opt, "router/"), run.startStep());
                     router.load(TensorStore.readFloats(state.resolve("router.safetensors")));
                 }
-                int end = stopAfter > 0 ? Math.min(stopAfter, config.totalSteps()) : config.totalSteps();
-                comm.requireSame("the run's settings, data, steps and weights",
-                        RunFingerprint.of(config, student, start, end, train, validation));
+                run.requireSameOnEveryRank(student, train, validation);
                 List<Param> trained = new ArrayList<>(student.parameters().values());
                 trained.addAll(router.params());
                 try (GradientAllReduce reducer = new GradientAllReduce(trained, comm)) {
-                    Run run = new Run(teacher, student, router, space, budgets, fullParams, modelOpt, routerOpt, log, reducer);
-                    Map<String, Double> val = run.loop(start, end);
-                    List<TrainedBudget> resolved = run.resolveFinal();
+                    Training task = new Training(run, new Distillation.Models(teacher, student, router, space), budgets, fullParams,
+                            modelOpt, routerOpt, reducer);
+                    run.loop(task);
+                    Map<String, Double> val = task.lastVal.isEmpty() ? task.validate() : task.lastVal;
+                    List<TrainedBudget> resolved = task.resolveFinal();
                     if (comm.isRoot()) {
                         writeElasticCheckpoint(student, router, space, budgets, fullParams, resolved);
                     }
-                    return new Result(end, resolved, val, run.heldOutLoss(teacher, resolved));
+                    return new Result(run.endStep(), resolved, val, task.heldOutLoss(teacher, resolved));
                 }
             }
         }
     }
 
-    /** One run's state and loop. */
-    private final class Run {
+    /** One run's models, its step, its validation and its checkpoint files. */
+    private final class Training implements TrainingRun.Task {
+        final TrainingRun run;
+        final Distillation.Models models;
         final NemotronH teacher, student;
         final Router router;
         final ElasticSpace space;
@@ -185,189 +161,158 @@ public final class Elastify {
         final long fullParams;
         final long[] targets;
         final AdamW modelOpt, routerOpt;
-        final TrainLog log;
         final GradientAllReduce reducer;
+        final WindowSampler shortWindows, longWindows;
+        Map<String, Double> lastVal = new LinkedHashMap<>();
+        String lastMessage = "";
 
-        Run(NemotronH teacher, NemotronH student, Router router, ElasticSpace space, List<Budget> budgets, long fullParams,
-            AdamW modelOpt, AdamW routerOpt, TrainLog log, GradientAllReduce reducer) {
-            this.reducer = reducer;
-            this.teacher = teacher;
-            this.student = student;
-            this.router = router;
-            this.space = space;
+        Training(TrainingRun run, Distillation.Models models, List<Budget> budgets, long fullParams, AdamW modelOpt,
+                 AdamW routerOpt, GradientAllReduce reducer) {
+            this.run = run;
+            this.models = models;
+            this.teacher = models.teacher();
+            this.student = models.student();
+            this.router = models.router();
+            this.space = models.space();
             this.budgets = budgets;
             this.fullParams = fullParams;
             this.modelOpt = modelOpt;
             this.routerOpt = routerOpt;
-            this.log = log;
+            this.reducer = reducer;
             this.targets = budgets.stream().mapToLong(b -> b.target(fullParams)).toArray();
-        }
-
-        static int done(int step) {
-            return step + 1;
+            Batching batching = config.batching();
+            this.shortWindows = new WindowSampler(train, batching.seqLen(), batching.batchSize(), config.seed());
+            this.longWindows = new WindowSampler(train, config.stage2SeqLen(), batching.batchSize(), config.seed() + 1);
         }
 
         boolean isFull(int b) {
             return targets[b] == fullParams;
         }
 
-        int skipped;        // consecutive optimizer steps skipped for non-finite gradients
-
-        Map<String, Double> loop(int start, int end) throws IOException {
-            Map<String, Double> lastVal = new LinkedHashMap<>();
-            int s1 = config.stage1Steps();
-            WindowSampler shortWindows = new WindowSampler(train, config.seqLen(), config.batchSize(), config.seed());
-            WindowSampler longWindows = new WindowSampler(train, config.seqLen() * config.stage2Multiplier(),
-                    config.batchSize(), config.seed() + 1);
-            long started = System.nanoTime();
-            long tokensDone = 0;
-            try (ProgressBar bar = progressBar(start)) {
-                for (int step = start; step < end; step++) {
-                    boolean stage1 = step < s1;
-                    double tau = config.tau(step), scale = config.scale(step), warm = config.warmup(step);
-                    double[] kd = new double[budgets.size()];
-                    int[] draws = new int[budgets.size()];
-                    double kdBetween = 0;   // draws at interpolated budgets
-                    int drawsBetween = 0;
-                    double budgetLoss = 0, expectedFraction = 0;
-                    int routed = 0;
-                    for (int micro = comm.rank(); micro < config.accumulation(); micro += comm.size()) {
-                        SplittableRandom rng = new SplittableRandom(config.seed() * 0x9E3779B97F4A7C15L + step * 1024L + micro);
-                        int b = drawBudget(rng, stage1);
-                        float[] input = router.oneHot(b);
-                        long target = targets[b];
-                        boolean between = config.interpolationDraws() > 0 && !isFull(b) && budgets.size() > 1
-                                && rng.nextDouble() < config.interpolationDraws();
-                        if (between) {
-                            // a budget between two adjacent trained ones, routed as an untrained budget is at deployment
-                            int hi = rng.nextInt(budgets.size() - 1);
-                            double w = rng.nextDouble();
-                            input = new float[budgets.size()];
-                            input[hi] = (float) w;
-                            input[hi + 1] = (float) (1 - w);
-                            target = Math.round((w * targets[hi] + (1 - w) * targets[hi + 1]));
-                        }
-                        try (NDManager scope = NDManager.newBaseManager()) {
-                            WindowSampler.Batch batch = (stage1 ? shortWindows : longWindows).batch(scope, step, micro);
-                            NDArray teacherLogits = teacher.forward(batch.inputs());            // no autograd: outside the collector
-                            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                                RouterSample sample = router.sample(scope, input, tau, scale, rng,
-                                        isFull(b) ? 0 : target, config.resolveTolerance());
-                                Masks masks = isFull(b) ? null : RouterMasks.of(scope, space, sample);
-                                NDArray logits = masks == null ? student.forward(batch.inputs()) : student.forward(batch.inputs(), masks);
-                                NDArray loss = Distillation.forwardKl(teacherLogits, logits);
-                                if (between) {
-                                    kdBetween += loss.getFloat();
-                                    drawsBetween++;
-                                } else {
-                                    kd[b] += loss.getFloat();
-                                    draws[b]++;
-                                }
-                                if (config.ceWeight() > 0) {
-                                    loss = loss.add(Tensors.mul(Losses.crossEntropy(logits, batch.targets()), (float) config.ceWeight()));
-                                }
-                                // the router learns every budget's size, the full one too (so interpolation above the
-                                // largest routed budget is meaningful); the full budget's forward pass is never masked
-                                NDArray expected = ExpectedCost.expectedParameters(scope, space, sample);
-                                NDArray bl = ExpectedCost.budgetLoss(expected, target, config.budgetTolerance());
-                                if (sample.saturated()) {
-                                    // every axis one-hot in fp32: the budget loss's gradient is zero analytically, but its
-                                    // backward through the saturated softmax gives inf/NaN router gradients
-                                    bl = bl.stopGradient();
-                                }
-                                budgetLoss += bl.getFloat();
-                                expectedFraction += expected.getFloat() / fullParams;
-                                routed++;
-                                if (!Float.isFinite(loss.getFloat()) || !Float.isFinite(bl.getFloat())) {
-                                    throw new IllegalStateException(String.format(Locale.ROOT, "elastify diverged at step %d, "
-                                            + "budget %s: KD %s, budget loss %s; lower --lr or --router-lr", done(step),
-                                            budgets.get(b).text(), loss.getFloat(), bl.getFloat()));
-                                }
-                                gc.backward(Tensors.div(loss.add(bl), (float) config.accumulation()));
-                            }
-                        }
+        @Override
+        public void step(int step, ObjectNode entry) {
+            int accumulation = config.batching().accumulation();
+            boolean stage1 = step < config.stage1Steps();
+            double tau = config.tau(step), scale = config.scale(step), warm = config.warmup(step);
+            double[] kd = new double[budgets.size()];
+            int[] draws = new int[budgets.size()];
+            double kdBetween = 0;   // draws at interpolated budgets
+            int drawsBetween = 0;
+            double budgetLoss = 0, expectedFraction = 0;
+            int routed = 0;
+            double interpolationDraws = config.objective().interpolationDraws();
+            for (int micro = comm.rank(); micro < accumulation; micro += comm.size()) {
+                SplittableRandom rng = new SplittableRandom(config.seed() * 0x9E3779B97F4A7C15L + step * 1024L + micro);
+                int b = drawBudget(rng, stage1);
+                float[] input = router.oneHot(b);
+                long target = targets[b];
+                boolean between = interpolationDraws > 0 && !isFull(b) && budgets.size() > 1
+                        && rng.nextDouble() < interpolationDraws;
+                if (between) {
+                    // a budget between two adjacent trained ones, routed as an untrained budget is at deployment
+                    int hi = rng.nextInt(budgets.size() - 1);
+                    double w = rng.nextDouble();
+                    input = new float[budgets.size()];
+                    input[hi] = (float) w;
+                    input[hi + 1] = (float) (1 - w);
+                    target = Math.round((w * targets[hi] + (1 - w) * targets[hi + 1]));
+                }
+                try (NDManager scope = NDManager.newBaseManager()) {
+                    WindowSampler.Batch batch = (stage1 ? shortWindows : longWindows).batch(scope, step, micro);
+                    Distillation.Step s = Distillation.elasticStep(scope, models, batch, input, target, isFull(b), tau, scale,
+                            rng, config);
+                    if (between) {
+                        kdBetween += s.kd();
+                        drawsBetween++;
+                    } else {
+                        kd[b] += s.kd();
+                        draws[b]++;
                     }
-                    if (comm.size() > 1) {
-                        reducer.sum();
-                        double[] stats = sumOverRanks(kd, draws, kdBetween, drawsBetween, budgetLoss, expectedFraction, routed);
-                        int n = budgets.size();
-                        for (int b = 0; b < n; b++) {
-                            kd[b] = stats[b];
-                            draws[b] = (int) stats[n + b];
-                        }
-                        kdBetween = stats[2 * n];
-                        drawsBetween = (int) stats[2 * n + 1];
-                        budgetLoss = stats[2 * n + 2];
-                        expectedFraction = stats[2 * n + 3];
-                        routed = (int) stats[2 * n + 4];
-                    }
-                    double lr = config.modelLr() * warm;
-                    String skip = null;
-                    try {
-                        modelOpt.step(lr, config.clipNorm());
-                        routerOpt.step(config.routerLr() * warm, 0);
-                        skipped = 0;
-                    } catch (NonFiniteGradientException e) {
-                        // a rare overflow in one draw; skip it as mixed-precision trainers do, but never silently forever
-                        modelOpt.zeroGradients();
-                        routerOpt.zeroGradients();
-                        if (++skipped > MAX_SKIPPED_STEPS) {
-                            throw new IllegalStateException("elastify diverged at step " + done(step) + ": " + e.getMessage()
-                                    + " for " + skipped + " steps in a row; lower --lr or --router-lr", e);
-                        }
-                        console.printf(Locale.ROOT, "warning: step %d skipped: %s%n", done(step), e.getMessage());
-                        skip = e.getMessage();
-                    }
-                    int done = step + 1;
-                    tokensDone += (stage1 ? config.stage1TokensPerStep() : config.stage2TokensPerStep());
-                    ObjectNode entry = ConfigJson.MAPPER.createObjectNode().put("step", done).put("stage", stage1 ? 1 : 2)
-                            .put("tau", tau).put("scale", scale).put("lr", lr)
-                            .put("budget_loss", budgetLoss / Math.max(1, routed))
-                            .put("expected_fraction", expectedFraction / Math.max(1, routed));
-                    double total = 0;
-                    for (int b = 0; b < budgets.size(); b++) {
-                        if (draws[b] > 0) {
-                            entry.put("kd_" + budgets.get(b).text(), kd[b] / draws[b]);
-                            total += kd[b];
-                        }
-                    }
-                    if (drawsBetween > 0) {
-                        entry.put("kd_interpolated", kdBetween / drawsBetween);
-                        total += kdBetween;
-                    }
-                    entry.put("loss", total / config.accumulation());
-                    if (skip != null) {
-                        entry.put("skipped", skip);      // no update was applied at this step
-                    }
-                    entry.put("tokens", config.tokensAfter(done));
-                    if (done % config.evalEvery() == 0 || done == config.totalSteps()) {
-                        lastVal = validate();
-                        lastVal.forEach((k, v) -> entry.put("val_" + k, v));
-                    }
-                    if (comm.isRoot()) {
-                        log.append(entry);
-                    }
-                    stepListener.accept(done);
-                    double secs = (System.nanoTime() - started) / 1e9;
-                    String message = String.format(Locale.ROOT, "stage %d τ %.2f kd %s", stage1 ? 1 : 2, tau, kdText(kd, draws));
-                    if (bar != null) {
-                        bar.stepTo(done);
-                        bar.setExtraMessage(message);
-                    } else if (done % Math.max(1, config.evalEvery() / 2) == 0 || done == end) {
-                        console.printf(Locale.ROOT, "step %d/%d  %s  budget loss %.3f  %.0f tok/s%s%n", done, config.totalSteps(),
-                                message, budgetLoss / Math.max(1, routed), tokensDone / Math.max(secs, 1e-9),
-                                lastVal.isEmpty() || !entry.has("val_" + budgets.get(0).text()) ? "" : "  val " + lastVal);
-                    }
-                    if (comm.isRoot() && (done % config.checkpointEvery() == 0 || done == end)) {
-                        saveState(done);
-                        plot();
+                    budgetLoss += s.budgetLoss();
+                    expectedFraction += s.expectedParameters() / fullParams;
+                    routed++;
+                    if (!s.finite()) {
+                        throw run.diverged(step, "budget " + budgets.get(b).text() + ": KD " + s.loss() + ", budget loss "
+                                + s.budgetLoss());
                     }
                 }
             }
-            if (lastVal.isEmpty()) {
-                lastVal = validate();
+            if (comm.size() > 1) {
+                reducer.sum();
+                double[] stats = sumOverRanks(kd, draws, kdBetween, drawsBetween, budgetLoss, expectedFraction, routed);
+                int n = budgets.size();
+                for (int b = 0; b < n; b++) {
+                    kd[b] = stats[b];
+                    draws[b] = (int) stats[n + b];
+                }
+                kdBetween = stats[2 * n];
+                drawsBetween = (int) stats[2 * n + 1];
+                budgetLoss = stats[2 * n + 2];
+                expectedFraction = stats[2 * n + 3];
+                routed = (int) stats[2 * n + 4];
             }
-            return lastVal;
+            double lr = config.rates().modelLr() * warm;
+            TrainingRun.Update u = run.update(step, () -> {
+                double norm = modelOpt.step(lr, config.optimizer().clipNorm());
+                routerOpt.step(config.rates().routerLr() * warm, 0);
+                return norm;
+            }, () -> {
+                modelOpt.zeroGradients();
+                routerOpt.zeroGradients();
+            });
+            entry.put("stage", stage1 ? 1 : 2).put("tau", tau).put("scale", scale).put("lr", lr)
+                    .put("budget_loss", budgetLoss / Math.max(1, routed))
+                    .put("expected_fraction", expectedFraction / Math.max(1, routed));
+            double total = 0;
+            for (int b = 0; b < budgets.size(); b++) {
+                if (draws[b] > 0) {
+                    entry.put("kd_" + budgets.get(b).text(), kd[b] / draws[b]);
+                    total += kd[b];
+                }
+            }
+            if (drawsBetween > 0) {
+                entry.put("kd_interpolated", kdBetween / drawsBetween);
+                total += kdBetween;
+            }
+            entry.put("loss", total / accumulation);
+            u.logSkip(entry);
+            entry.put("tokens", run.tokensAfter(step + 1));
+            lastMessage = String.format(Locale.ROOT, "stage %d τ %.2f kd %s  budget loss %.3f", stage1 ? 1 : 2, tau,
+                    kdText(kd, draws), budgetLoss / Math.max(1, routed));
+        }
+
+        @Override
+        public void validate(ObjectNode entry) {
+            lastVal = validate();
+            lastVal.forEach((k, v) -> entry.put("val_" + k, v));
+        }
+
+        @Override
+        public void save(Path tmp) throws IOException {
+            student.save(tmp, DType.F32);
+            List<TensorData> opt = new ArrayList<>();
+            for (TensorData t : modelOpt.tensors()) {
+                opt.add(new TensorData("model/" + t.name(), t.shape(), t.values()));
+            }
+            for (TensorData t : routerOpt.tensors()) {
+                opt.add(new TensorData("router/" + t.name(), t.shape(), t.values()));
+            }
+            SafetensorsWriter.write(tmp.resolve("optimizer.safetensors"), opt, DType.F32, Map.of());
+            List<TensorData> r = new ArrayList<>();
+            for (Param p : router.params()) {
+                r.add(new TensorData(p.name(), p.value().getShape().getShape(), p.value().toFloatArray()));
+            }
+            SafetensorsWriter.write(tmp.resolve("router.safetensors"), r, DType.F32, Map.of());
+        }
+
+        @Override
+        public void checkpointed(TrainLog log) throws IOException {
+            plot(log);
+        }
+
+        @Override
+        public String summary(ObjectNode entry) {
+            return lastMessage + (entry.has("val_" + budgets.get(0).text()) ? "  val " + lastVal : "");
         }
 
         /** A step's statistics summed over ranks, in one all-reduce: kd[], draws[], then the five scalars. */
@@ -407,7 +352,7 @@ public final class Elastify {
             }
             double acc = 0;
             for (int b = 0; b < budgets.size(); b++) {
-                acc += config.stage2Probs().get(b);
+                acc += config.stages().stage2Probs().get(b);
                 if (u < acc) {
                     return b;
                 }
@@ -428,8 +373,8 @@ public final class Elastify {
         Map<String, Double> heldOutLoss(NemotronH model, List<TrainedBudget> resolved) {
             Map<String, Double> val = new LinkedHashMap<>();
             try (NDManager scope = NDManager.newBaseManager()) {
-                List<WindowSampler.Batch> batches = WindowSampler.validation(scope, validation, config.seqLen(),
-                        config.batchSize(), config.evalBatches());
+                List<WindowSampler.Batch> batches = WindowSampler.validation(scope, validation, config.batching().seqLen(),
+                        config.batching().batchSize(), config.cadence().evalBatches());
                 for (int b = 0; b < budgets.size(); b++) {
                     Masks masks = isFull(b) ? null : resolved.get(b).subnet().masks(scope, space.full());
                     double sum = 0;
@@ -451,7 +396,7 @@ public final class Elastify {
             List<TrainedBudget> out = new ArrayList<>();
             for (int b = 0; b < budgets.size(); b++) {
                 Subnet s = isFull(b) ? Subnet.full(space.full())
-                        : space.subnet(router.resolve(router.oneHot(b), targets[b], config.resolveTolerance()));
+                        : space.subnet(router.resolve(router.oneHot(b), targets[b], config.resolving().tolerance()));
                 out.add(new TrainedBudget(budgets.get(b).text(), targets[b], s, s.parameterCount(space.full().config()), true));
             }
             return out;
@@ -464,20 +409,20 @@ public final class Elastify {
          * of the training data (fixed, the same for every seed; the validation split stays unseen).
          */
         List<TrainedBudget> resolveFinal() {
-            if (config.resolveCandidates() == 1) {
+            if (config.resolving().candidates() == 1) {
                 return resolveAll();
             }
             List<TrainedBudget> out = new ArrayList<>();
             try (NDManager scope = NDManager.newBaseManager()) {
-                List<WindowSampler.Batch> windows = WindowSampler.validation(scope, train, config.seqLen(),
-                        config.batchSize(), config.evalBatches());
+                List<WindowSampler.Batch> windows = WindowSampler.validation(scope, train, config.batching().seqLen(),
+                        config.batching().batchSize(), config.cadence().evalBatches());
                 List<NDArray> teacherLogits = windows.stream().map(w -> teacher.forward(w.inputs())).toList();
                 for (int b = 0; b < budgets.size(); b++) {
                     Subnet best = Subnet.full(space.full());
                     if (!isFull(b)) {
                         double bestKl = Double.POSITIVE_INFINITY;
-                        for (ElasticSpace.Choice c : router.candidates(router.oneHot(b), targets[b], config.resolveTolerance(),
-                                config.resolveCandidates())) {
+                        for (ElasticSpace.Choice c : router.candidates(router.oneHot(b), targets[b], config.resolving().tolerance(),
+                                config.resolving().candidates())) {
                             Subnet s = space.subnet(c);
                             double kl = 0;
                             try (NDManager m = scope.newSubManager()) {
@@ -500,31 +445,8 @@ public final class Elastify {
             return out;
         }
 
-        void saveState(int step) throws IOException {
-            RunDirectory.save(out, tmp -> {
-                student.save(tmp, DType.F32);
-                List<TensorData> opt = new ArrayList<>();
-                for (TensorData t : modelOpt.tensors()) {
-                    opt.add(new TensorData("model/" + t.name(), t.shape(), t.values()));
-                }
-                for (TensorData t : routerOpt.tensors()) {
-                    opt.add(new TensorData("router/" + t.name(), t.shape(), t.values()));
-                }
-                SafetensorsWriter.write(tmp.resolve("optimizer.safetensors"), opt, DType.F32, Map.of());
-                List<TensorData> r = new ArrayList<>();
-                for (Param p : router.params()) {
-                    r.add(new TensorData(p.name(), p.value().getShape().getShape(), p.value().toFloatArray()));
-                }
-                SafetensorsWriter.write(tmp.resolve("router.safetensors"), r, DType.F32, Map.of());
-                ObjectNode s = ConfigJson.MAPPER.createObjectNode();
-                s.put("step", step);
-                s.set("config", ConfigJson.MAPPER.valueToTree(config));
-                AtomicFiles.writeString(tmp.resolve("state.json"), ConfigJson.MAPPER.writeValueAsString(s));
-            });
-        }
-
         /** {@code kd.png}: KD loss of every budget per step; {@code val.png}: held-out loss per budget. */
-        void plot() throws IOException {
+        void plot(TrainLog log) throws IOException {
             Map<String, Charts.Series> kd = new LinkedHashMap<>(), val = new LinkedHashMap<>();
             for (Budget b : budgets) {
                 List<Double> x = new ArrayList<>(), y = new ArrayList<>(), vx = new ArrayList<>(), vy = new ArrayList<>();
@@ -544,14 +466,6 @@ public final class Elastify {
             Charts.lines(out.resolve("kd.png"), "elastic distillation: KL(teacher ‖ student) per budget", "step", "KL (nats / token)", kd);
             Charts.lines(out.resolve("val.png"), "held-out loss per budget", "step", "loss (nats / token)", val);
         }
-
-        private ProgressBar progressBar(int start) {
-            if (System.console() == null || !System.console().isTerminal()) {
-                return null;
-            }
-            return new ProgressBarBuilder().setTaskName("elastify").setInitialMax(config.totalSteps()).setUnit(" steps", 1)
-                    .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BAR).startsFrom(start, java.time.Duration.ZERO).build();
-        }
     }
 
     /** The elastic checkpoint: permuted student weights (F32) + elastic.json. */
@@ -560,7 +474,7 @@ public final class Elastify {
         student.save(out, DType.F32);
         double[] fractions = budgets.stream().mapToDouble(b -> (double) b.target(fullParams) / fullParams).toArray();
         ElasticJson.write(out, new ElasticJson.Metadata(space, budgets.stream().map(Budget::text).toList(), fractions,
-                config.routerWidth(), router.state(), resolved));
+                config.routing().width(), router.state(), resolved));
     }
 
 

@@ -1,75 +1,165 @@
 package org.nestlm.elastic;
 
+import org.nestlm.train.Batching;
+import org.nestlm.train.Cadence;
+import org.nestlm.train.OptimizerConfig;
+
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Settings of one elastic distillation run (docs/METHOD.md §6, §7). Defaults follow the method's
- * recommendations, scaled down: KD only (forward KL at τ = 1), router LR 100× the model LR with a shared
- * linear warm-up, Gumbel temperature 1 → 0.05 exponentially over stage 1 then held, logit scale 1 → 10
- * linearly over the run, stage 2 at 4× the context with budget sampling 0.5 / 0.3 / 0.2.
+ * Settings of one elastic distillation run (docs/METHOD.md §6, §7), in named groups; {@link #defaults} is their one
+ * source, which {@code nestlm elastify --help} shows. The defaults follow the method's recommendations, scaled down:
+ * KD only (forward KL at τ = 1), router LR 50× the model LR with a shared linear warm-up, Gumbel temperature
+ * 1 → 0.05 exponentially over stage 1 then held, logit scale 1 → 10 linearly over the run, stage 2 at 4× the context
+ * with budget sampling 0.5 / 0.3 / 0.2.
  *
- * @param budgets          trained budgets, any order (stored largest first)
- * @param tokens           student tokens over both stages
- * @param stage1Fraction   share of {@code tokens} spent in stage 1 (paper: 65B of 110B ≈ 0.6)
- * @param seqLen           stage-1 sequence length
- * @param stage2Multiplier stage-2 sequence length = seqLen × this
- * @param batchSize        sequences per micro-batch (one budget per micro-batch)
- * @param accumulation     micro-batches per optimizer step
- * @param modelLr          student learning rate
- * @param routerLr         router learning rate
- * @param warmupSteps      linear warm-up of both learning rates
- * @param weightDecay      student weight decay (router: none)
- * @param clipNorm         global gradient-norm clip for the student
- * @param stage2Probs      stage-2 sampling probabilities, largest budget first (stage 1 is uniform)
- * @param tauStart         Gumbel temperature at the start
- * @param tauEnd           temperature reached at the end of stage 1
- * @param scaleStart       router logit scale at the start
- * @param scaleEnd         logit scale at the end of the run
- * @param ceWeight         weight of an optional next-token CE term (0: KD only, paper Eq 16)
- * @param budgetTolerance  dead zone of the budget loss (0; Megatron-LM uses 0.05)
- * @param resolveTolerance a budget resolves to the router's most likely sub-model within this relative distance
- *                         of its target ({@link Resolution}; 0.02)
- * @param resolveCandidates a trained budget's final sub-model is the one, of the router's this many most likely
- *                         sub-models within the tolerance, whose distillation loss from the teacher is lowest on fixed
- *                         windows of the training data (8; 1: the router's most likely, the paper's rule); see
- *                         docs/REPRODUCIBILITY.md §5
- * @param interpolationDraws share of micro-batches (below 100 %) trained at a random budget between two adjacent
- *                         trained ones, with the router input interpolated as at deployment (0: only trained budgets)
- * @param heterogeneousMlp one MLP width choice per layer
- * @param routerWidth      router hidden width (paper: 256)
- * @param evalEvery        optimizer steps between validations
- * @param evalBatches      validation micro-batches per budget
- * @param checkpointEvery  optimizer steps between resumable checkpoints
- * @param seed             data order, budget draws and Gumbel noise
+ * @param budgets   trained budgets, any order (stored largest first)
+ * @param tokens    student tokens over both stages
+ * @param batching  stage-1 sequence length, sequences per micro-batch (one budget per micro-batch), micro-batches
+ *                  per optimizer step
+ * @param stages    the split into the two stages and stage 2's context and budget sampling
+ * @param rates     learning rates of student and router and their warm-up
+ * @param optimizer the student's AdamW (the router's: the same betas, no weight decay, no clip)
+ * @param routing   the router: its width, its search space and the schedules of its sampling
+ * @param objective what the student is trained on besides forward KL
+ * @param resolving how a trained budget becomes a sub-model at the end
+ * @param cadence   validation (per budget) and checkpoint intervals
+ * @param seed      data order, budget draws and Gumbel noise
  */
-public record ElastifyConfig(List<String> budgets, long tokens, double stage1Fraction, int seqLen, int stage2Multiplier,
-                             int batchSize, int accumulation, double modelLr, double routerLr, int warmupSteps,
-                             double weightDecay, double clipNorm, List<Double> stage2Probs, double tauStart, double tauEnd,
-                             double scaleStart, double scaleEnd, double ceWeight, double budgetTolerance, double resolveTolerance,
-                             int resolveCandidates, double interpolationDraws, boolean heterogeneousMlp, int routerWidth, int evalEvery, int evalBatches, int checkpointEvery,
-                             long seed) {
+public record ElastifyConfig(List<String> budgets, long tokens, Batching batching, Stages stages, Rates rates,
+                             OptimizerConfig optimizer, Routing routing, Objective objective, Resolving resolving,
+                             Cadence cadence, long seed) {
 
-    public ElastifyConfig {
-        budgets = List.copyOf(budgets);
-        stage2Probs = List.copyOf(stage2Probs);
-        if (budgets.isEmpty()) {
-            throw new IllegalArgumentException("--budgets needs at least one budget");
+    /**
+     * @param stage1Fraction   share of {@code tokens} spent in stage 1 (paper: 65B of 110B ≈ 0.6)
+     * @param stage2Multiplier stage-2 sequence length = stage-1 length × this
+     * @param stage2Probs      stage-2 sampling probabilities, largest budget first (stage 1 is uniform)
+     */
+    public record Stages(double stage1Fraction, int stage2Multiplier, List<Double> stage2Probs) {
+
+        public Stages {
+            stage2Probs = List.copyOf(stage2Probs);
+            if (stage1Fraction < 0 || stage1Fraction > 1) {
+                throw new IllegalArgumentException("stage-1 fraction must be in [0, 1]");
+            }
+            if (stage2Multiplier < 1) {
+                throw new IllegalArgumentException("the stage-2 multiplier must be at least 1, got " + stage2Multiplier);
+            }
         }
-        if (stage1Fraction < 0 || stage1Fraction > 1) {
-            throw new IllegalArgumentException("stage-1 fraction must be in [0, 1]");
-        }
-        if (resolveCandidates < 1) {
-            throw new IllegalArgumentException("resolve candidates must be at least 1, got " + resolveCandidates);
-        }
-        if (stage2Probs.size() != budgets.size()) {
-            throw new IllegalArgumentException(stage2Probs.size() + " stage-2 probabilities for " + budgets.size() + " budgets");
+
+        /** 60 % of the tokens in stage 1; stage 2 at 4× the context, sampling {@link #defaultStage2Probs}. */
+        public static Stages defaults(int budgets) {
+            return new Stages(0.6, 4, defaultStage2Probs(budgets));
         }
     }
 
-    /** Defaults for the given budgets and token count. */
+    /**
+     * @param modelLr     student learning rate
+     * @param routerLr    router learning rate
+     * @param warmupSteps linear warm-up of both learning rates (constant afterwards)
+     */
+    public record Rates(double modelLr, double routerLr, int warmupSteps) {
+    }
+
+    /**
+     * @param width            router hidden width (paper: 256)
+     * @param heterogeneousMlp one MLP width choice per layer
+     * @param tauStart         Gumbel temperature at the start
+     * @param tauEnd           temperature reached at the end of stage 1
+     * @param scaleStart       router logit scale at the start
+     * @param scaleEnd         logit scale at the end of the run
+     */
+    public record Routing(int width, boolean heterogeneousMlp, double tauStart, double tauEnd, double scaleStart,
+                          double scaleEnd) {
+    }
+
+    /**
+     * @param ceWeight           weight of an optional next-token CE term (0: KD only, paper Eq 16)
+     * @param budgetTolerance    dead zone of the budget loss (0; Megatron-LM uses 0.05)
+     * @param interpolationDraws share of micro-batches (below 100 %) trained at a random budget between two adjacent
+     *                           trained ones, with the router input interpolated as at deployment (0: only trained
+     *                           budgets)
+     */
+    public record Objective(double ceWeight, double budgetTolerance, double interpolationDraws) {
+    }
+
+    /**
+     * @param tolerance  a budget resolves to the router's most likely sub-model within this relative distance of its
+     *                   target ({@link Resolution}; 0.02)
+     * @param candidates a trained budget's final sub-model is the one, of the router's this many most likely
+     *                   sub-models within the tolerance, whose distillation loss from the teacher is lowest on fixed
+     *                   windows of the training data (8; 1: the router's most likely, the paper's rule); see
+     *                   docs/REPRODUCIBILITY.md §5
+     */
+    public record Resolving(double tolerance, int candidates) {
+
+        public Resolving {
+            if (candidates < 1) {
+                throw new IllegalArgumentException("resolve candidates must be at least 1, got " + candidates);
+            }
+        }
+    }
+
+    public ElastifyConfig {
+        budgets = List.copyOf(budgets);
+        if (budgets.isEmpty()) {
+            throw new IllegalArgumentException("--budgets needs at least one budget");
+        }
+        if (stages.stage2Probs().size() != budgets.size()) {
+            throw new IllegalArgumentException(stages.stage2Probs().size() + " stage-2 probabilities for " + budgets.size()
+                    + " budgets");
+        }
+    }
+
+    /**
+     * The defaults for the given budgets and token count: windows of 128 tokens, 8 per micro-batch, 3 micro-batches
+     * per step; student LR 1e-3, router LR 5e-2, 20 warm-up steps; AdamW 0.9 / 0.95 without weight decay, clip 1;
+     * router width {@link Router#DEFAULT_WIDTH}, τ 1 → 0.05, scale 1 → 10; KD only, 30 % interpolated draws;
+     * resolution within 2 % keeping the best of 8 candidates; validation every 50 steps on 4 batches, a checkpoint
+     * every 100, seed 0.
+     */
     public static ElastifyConfig defaults(List<String> budgets, long tokens) {
-        return new ElastifyConfig(budgets, tokens, 0.6, 128, 4, 8, 1, 1e-3, 1e-1, 20, 0.0, 1.0,
-                defaultStage2Probs(budgets.size()), 1.0, 0.05, 1.0, 10.0, 0.0, 0.0, 0.02, 8, 0.3, false, Router.DEFAULT_WIDTH, 50, 4, 100, 0);
+        return new ElastifyConfig(budgets, tokens, new Batching(128, 8, 3), Stages.defaults(budgets.size()),
+                new Rates(1e-3, 5e-2, 20), new OptimizerConfig(0.9, 0.95, 0.0, 1.0),
+                new Routing(Router.DEFAULT_WIDTH, false, 1.0, 0.05, 1.0, 10.0), new Objective(0.0, 0.0, 0.3),
+                new Resolving(0.02, 8), new Cadence(50, 4, 100), 0);
+    }
+
+    public ElastifyConfig withBatching(Batching b) {
+        return new ElastifyConfig(budgets, tokens, b, stages, rates, optimizer, routing, objective, resolving, cadence, seed);
+    }
+
+    public ElastifyConfig withStages(Stages s) {
+        return new ElastifyConfig(budgets, tokens, batching, s, rates, optimizer, routing, objective, resolving, cadence, seed);
+    }
+
+    public ElastifyConfig withRates(Rates r) {
+        return new ElastifyConfig(budgets, tokens, batching, stages, r, optimizer, routing, objective, resolving, cadence, seed);
+    }
+
+    public ElastifyConfig withOptimizer(OptimizerConfig o) {
+        return new ElastifyConfig(budgets, tokens, batching, stages, rates, o, routing, objective, resolving, cadence, seed);
+    }
+
+    public ElastifyConfig withRouting(Routing r) {
+        return new ElastifyConfig(budgets, tokens, batching, stages, rates, optimizer, r, objective, resolving, cadence, seed);
+    }
+
+    public ElastifyConfig withObjective(Objective o) {
+        return new ElastifyConfig(budgets, tokens, batching, stages, rates, optimizer, routing, o, resolving, cadence, seed);
+    }
+
+    public ElastifyConfig withResolving(Resolving r) {
+        return new ElastifyConfig(budgets, tokens, batching, stages, rates, optimizer, routing, objective, r, cadence, seed);
+    }
+
+    public ElastifyConfig withCadence(Cadence c) {
+        return new ElastifyConfig(budgets, tokens, batching, stages, rates, optimizer, routing, objective, resolving, c, seed);
+    }
+
+    public ElastifyConfig withSeed(long s) {
+        return new ElastifyConfig(budgets, tokens, batching, stages, rates, optimizer, routing, objective, resolving, cadence, s);
     }
 
     /** 0.5 / 0.3 / 0.2 for three budgets (the paper's); otherwise weights n, n−1, …, 1 normalised. */
@@ -78,7 +168,7 @@ public record ElastifyConfig(List<String> budgets, long tokens, double stage1Fra
             return List.of(0.5, 0.3, 0.2);
         }
         double total = n * (n + 1) / 2.0;
-        List<Double> p = new java.util.ArrayList<>();
+        List<Double> p = new ArrayList<>();
         for (int i = n; i >= 1; i--) {
             p.add(i / total);
         }
@@ -87,19 +177,25 @@ public record ElastifyConfig(List<String> budgets, long tokens, double stage1Fra
 
     /** Tokens per stage-1 optimizer step. */
     public long stage1TokensPerStep() {
-        return (long) seqLen * batchSize * accumulation;
+        return batching.tokensPerStep();
     }
 
+    /** Tokens per stage-2 optimizer step: {@code stage2Multiplier}× a stage-1 step. */
     public long stage2TokensPerStep() {
-        return stage1TokensPerStep() * stage2Multiplier;
+        return stage1TokensPerStep() * stages.stage2Multiplier();
+    }
+
+    /** Stage-2 sequence length. */
+    public int stage2SeqLen() {
+        return batching.seqLen() * stages.stage2Multiplier();
     }
 
     public int stage1Steps() {
-        return (int) (tokens * stage1Fraction / stage1TokensPerStep());
+        return (int) (tokens * stages.stage1Fraction() / stage1TokensPerStep());
     }
 
     public int stage2Steps() {
-        return (int) (tokens * (1 - stage1Fraction) / stage2TokensPerStep());
+        return (int) (tokens * (1 - stages.stage1Fraction()) / stage2TokensPerStep());
     }
 
     public int totalSteps() {
@@ -116,17 +212,18 @@ public record ElastifyConfig(List<String> budgets, long tokens, double stage1Fra
     public double tau(int step) {
         int s1 = Math.max(1, stage1Steps());
         double progress = Math.min(1.0, (double) step / s1);
-        return tauStart * Math.pow(tauEnd / tauStart, progress);
+        return routing.tauStart() * Math.pow(routing.tauEnd() / routing.tauStart(), progress);
     }
 
     /** Router logit scale: linear from scaleStart to scaleEnd over the whole run. */
     public double scale(int step) {
         int total = Math.max(1, totalSteps() - 1);
-        return scaleStart + (scaleEnd - scaleStart) * Math.min(1.0, (double) step / total);
+        return routing.scaleStart() + (routing.scaleEnd() - routing.scaleStart()) * Math.min(1.0, (double) step / total);
     }
 
     /** Linear warm-up factor shared by both learning rates; constant afterwards. */
     public double warmup(int step) {
+        int warmupSteps = rates.warmupSteps();
         return warmupSteps <= 0 ? 1.0 : Math.min(1.0, (step + 1.0) / warmupSteps);
     }
 }

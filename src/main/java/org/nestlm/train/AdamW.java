@@ -39,6 +39,11 @@ public final class AdamW implements AutoCloseable {
     private final double beta1, beta2, weightDecay;
     private long t;   // updates applied so far
 
+    /** An optimizer of {@code params} with {@code config}'s betas and weight decay (its clip is the caller's). */
+    public AdamW(List<Param> params, NDManager parent, OptimizerConfig config) {
+        this(params, parent, config.beta1(), config.beta2(), config.weightDecay());
+    }
+
     public AdamW(List<Param> params, NDManager parent, double beta1, double beta2, double weightDecay) {
         this.params = List.copyOf(params);
         this.manager = parent.newSubManager();

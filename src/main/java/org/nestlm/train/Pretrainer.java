@@ -1,44 +1,34 @@
 package org.nestlm.train;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.nestlm.dist.Communicator;
 import org.nestlm.dist.SingleProcess;
-import org.nestlm.io.AtomicFiles;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.io.SafetensorsWriter;
 import org.nestlm.io.TensorStore;
 import org.nestlm.model.Architecture;
-import org.nestlm.model.ConfigJson;
 import org.nestlm.model.ModelConfig;
 import org.nestlm.model.NemotronH;
 import org.nestlm.model.Param;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
  * Pretraining of a parent model: next-token cross-entropy, AdamW with warm-up + cosine, gradient
- * accumulation, periodic validation and resumable checkpoints.
+ * accumulation, periodic validation and resumable checkpoints, in the loop of {@link TrainingRun}.
  *
  * <p>The run directory is itself a Nemotron-H checkpoint ({@code config.json}, {@code model.safetensors},
  * the latest weights) plus {@code train_state/} (fp32 weights, AdamW moments, {@code state.json} with the
- * step and settings), {@code log.jsonl} and {@code loss.png}. {@code train_state} is written to a
- * temporary directory and swapped in, so a kill at any moment leaves the last complete checkpoint.
- * Data order depends only on (seed, step) ({@link WindowSampler}), so a resumed run repeats an
- * uninterrupted one exactly.
+ * step and settings), {@code log.jsonl} and {@code loss.png}. Data order depends only on (seed, step)
+ * ({@link WindowSampler}), so a resumed run repeats an uninterrupted one exactly.
  *
  * <p>Data-parallel ({@link #withCommunicator}): {@code accumulation} stays the global number of micro-batches per step;
  * rank r of N computes micro-batches r, r + N, r + 2N, … of each step with the same loss scaling (1 / accumulation),
@@ -53,9 +43,6 @@ public final class Pretrainer {
     private final TokenSource train;
     private final TokenSource validation;
     private final PrintStream console;
-    /** Consecutive non-finite steps tolerated before a run is declared diverged. */
-    static final int MAX_SKIPPED_STEPS = 5;
-    private int skipped;
     private java.util.function.IntConsumer stepListener = step -> { };
     private ObjectNode runInfo;
     private Communicator comm = SingleProcess.INSTANCE;
@@ -93,147 +80,116 @@ public final class Pretrainer {
     public record Result(int steps, double trainLoss, double valLoss, double valBitsPerByte) {
     }
 
+    /** The settings as the training loop sees them. */
+    TrainingRun.Plan plan() {
+        return new TrainingRun.Plan("pretrain", config, config.batching().accumulation(), config.totalSteps(),
+                steps -> steps * config.tokensPerStep(), config.cadence(), Math.max(1, config.cadence().evalEvery() / 4),
+                "lower --lr or raise --warmup");
+    }
+
     /**
      * Trains a new model of {@code modelConfig} (or continues {@code out}'s checkpoint when {@code resume})
      * until the configured token count, or until {@code stopAfter} steps when that is positive (used to
      * simulate a killed run).
      */
     public Result run(ModelConfig modelConfig, boolean resume, int stopAfter) throws IOException {
-        if (config.accumulation() % comm.size() != 0) {
-            throw new IllegalArgumentException("--accumulation " + config.accumulation() + " is not a multiple of the "
-                    + comm.size() + " ranks (each rank computes every " + comm.size() + "th micro-batch of a step)");
-        }
-        // rank 0 holds the run directory (its lock, a killed writer's leftovers removed); the others only read it
-        RunDirectory dir = comm.isRoot() ? RunDirectory.open(out) : null;
-        comm.barrier();
-        try (dir; NDManager root = NDManager.newBaseManager()) {
-            int startStep = 0;
+        try (TrainingRun run = TrainingRun.open(out, plan(), resume, stopAfter, comm, console);
+             NDManager root = NDManager.newBaseManager()) {
+            run.onStep(stepListener).withRunInfo(runInfo);
             NemotronH model;
-            Map<String, float[]> optimizerState = null;
-            Path stateDir = RunDirectory.state(out);
-            if (resume) {
-                if (!Files.isDirectory(stateDir)) {
-                    throw new IOException(out + ": nothing to resume (no " + RunDirectory.STATE_DIR + "/)");
-                }
-                var state = ConfigJson.MAPPER.readTree(stateDir.resolve("state.json").toFile());
-                startStep = state.get("step").asInt();
-                PretrainConfig saved = ConfigJson.MAPPER.treeToValue(state.get("config"), PretrainConfig.class);
-                if (!saved.equals(config)) {
-                    throw new IllegalArgumentException(out + ": --resume with settings that differ from the run's: "
-                            + saved + " vs " + config);
-                }
-                try (Checkpoint ckpt = Checkpoint.open(stateDir)) {
+            if (run.resumed()) {
+                try (Checkpoint ckpt = Checkpoint.open(run.stateDir())) {
                     model = NemotronH.load(ckpt, root);
                 }
-                optimizerState = TensorStore.readFloats(stateDir.resolve("optimizer.safetensors"));
-                console.printf("resuming %s at step %d of %d%n", out, startStep, config.totalSteps());
             } else {
-                if (Files.exists(stateDir)) {
-                    throw new IllegalArgumentException(out + " holds a training run already; pass --resume to continue it "
-                            + "or choose another --out");
-                }
                 model = NemotronH.initialize(Architecture.fromConfig(modelConfig), config.seed(), root);
             }
-            TrainLog log = comm.isRoot() ? dir.log(startStep) : null;
             List<Param> params = new ArrayList<>(model.parameters().values());
-            try (model; AdamW optimizer = new AdamW(params, root, config.beta1(), config.beta2(), config.weightDecay())) {
-                if (optimizerState != null) {
-                    optimizer.load(optimizerState, startStep);
+            try (model; AdamW optimizer = new AdamW(params, root, config.optimizer())) {
+                if (run.resumed()) {
+                    optimizer.load(TensorStore.readFloats(run.stateDir().resolve("optimizer.safetensors")), run.startStep());
                 }
-                comm.requireSame("the run's settings, data, steps and weights",
-                        RunFingerprint.of(config, model, startStep, stopAfter, train, validation));
+                run.requireSameOnEveryRank(model, train, validation);
                 try (GradientAllReduce reducer = new GradientAllReduce(params, comm)) {
-                    return loop(model, optimizer, reducer, log, startStep, stopAfter);
+                    Training t = new Training(run, model, optimizer, reducer);
+                    run.loop(t);
+                    return new Result(run.endStep(), t.lastLoss, t.lastVal, t.lastBpb);
                 }
             }
         }
     }
 
-    private Result loop(NemotronH model, AdamW optimizer, GradientAllReduce reducer, TrainLog log, int startStep,
-                        int stopAfter) throws IOException {
-        int total = config.totalSteps();
-        int end = stopAfter > 0 ? Math.min(total, stopAfter) : total;
-        WindowSampler sampler = new WindowSampler(train, config.seqLen(), config.batchSize(), config.seed());
+    /** One pretraining step: every micro-batch of this rank, the all-reduce, the AdamW update. */
+    private final class Training implements TrainingRun.Task {
+        final TrainingRun run;
+        final NemotronH model;
+        final AdamW optimizer;
+        final GradientAllReduce reducer;
+        final WindowSampler sampler = new WindowSampler(train, config.batching().seqLen(), config.batching().batchSize(),
+                config.seed());
         double lastLoss = Double.NaN, lastVal = Double.NaN, lastBpb = Double.NaN;
-        long tokensPerStep = config.tokensPerStep();
-        try (ProgressBar bar = progressBar(total, startStep)) {
-            long started = System.nanoTime();
-            for (int step = startStep; step < end; step++) {
-                double lr = config.learningRate(step);
-                double loss = 0;
-                for (int micro = comm.rank(); micro < config.accumulation(); micro += comm.size()) {
-                    int st = step, mi = micro;
-                    loss += Steps.crossEntropy(model, scope -> sampler.batch(scope, st, mi), config.accumulation())
-                            / config.accumulation();
-                }
-                loss = comm.sum(loss);
-                reducer.sum();
-                if (!Double.isFinite(loss)) {
-                    throw new IllegalStateException("training diverged at step " + step + " (loss " + loss
-                            + "); lower --lr or raise --warmup");
-                }
-                double gradNorm;
-                String skip = null;
-                try {
-                    gradNorm = optimizer.step(lr, config.clipNorm());
-                    skipped = 0;
-                } catch (NonFiniteGradientException e) {
-                    // a rare overflow: skip the step (as mixed-precision trainers do), but never silently forever
-                    optimizer.zeroGradients();
-                    if (++skipped > MAX_SKIPPED_STEPS) {
-                        throw new IllegalStateException("training diverged at step " + (step + 1) + ": " + e.getMessage()
-                                + " for " + skipped + " steps in a row; lower --lr or raise --warmup", e);
-                    }
-                    console.printf(Locale.ROOT, "warning: step %d skipped: %s%n", step + 1, e.getMessage());
-                    gradNorm = Double.NaN;
-                    skip = e.getMessage();
-                }
-                lastLoss = loss;
-                int done = step + 1;
-                double elapsed = (System.nanoTime() - started) / 1e9;
-                double tps = (done - startStep) * tokensPerStep / Math.max(elapsed, 1e-9);
-                ObjectNode entry = ConfigJson.MAPPER.createObjectNode().put("step", done).put("tokens", done * tokensPerStep)
-                        .put("lr", lr).put("loss", loss);
-                if (skip == null) {
-                    entry.put("grad_norm", gradNorm);
-                } else {
-                    entry.put("skipped", skip);          // no update was applied: the gradient norm is not a number
-                }
-                entry.put("tokens_per_s", Math.round(tps));
-                if (comm.isRoot() && (done % config.evalEvery() == 0 || done == total)) {
-                    double[] v = validate(model);
-                    lastVal = v[0];
-                    lastBpb = v[1];
-                    entry.put("val_loss", v[0]).put("val_ppl", Math.exp(v[0])).put("val_bpb", v[1]);
-                }
-                if (comm.isRoot()) {
-                    log.append(entry);
-                }
-                stepListener.accept(done);
-                if (bar != null) {
-                    bar.stepTo(done * tokensPerStep);
-                    bar.setExtraMessage(String.format(Locale.ROOT, "loss %.3f%s", loss,
-                            Double.isNaN(lastVal) ? "" : String.format(Locale.ROOT, " val %.3f", lastVal)));
-                } else if (done % Math.max(1, config.evalEvery() / 4) == 0 || done == end) {
-                    console.printf(Locale.ROOT, "step %d/%d  tokens %d  loss %.4f  lr %.2e  %.0f tok/s%s%n", done, total,
-                            done * tokensPerStep, loss, lr, tps,
-                            entry.has("val_loss") ? String.format(Locale.ROOT, "  val %.4f (bpb %.3f)", lastVal, lastBpb) : "");
-                }
-                if (comm.isRoot() && (done % config.checkpointEvery() == 0 || done == end)) {
-                    saveCheckpoint(model, optimizer, done);
-                    log.plot(out.resolve("loss.png"), "pretraining: " + model.config().hybridOverridePattern() + ", "
-                            + model.architecture().parameterCount() + " parameters");
-                }
-            }
+
+        Training(TrainingRun run, NemotronH model, AdamW optimizer, GradientAllReduce reducer) {
+            this.run = run;
+            this.model = model;
+            this.optimizer = optimizer;
+            this.reducer = reducer;
         }
-        return new Result(end, lastLoss, lastVal, lastBpb);
+
+        @Override
+        public void step(int step, ObjectNode entry) {
+            int accumulation = config.batching().accumulation();
+            double lr = config.learningRate(step);
+            double loss = 0;
+            for (int micro = comm.rank(); micro < accumulation; micro += comm.size()) {
+                int st = step, mi = micro;
+                loss += Steps.crossEntropy(model, scope -> sampler.batch(scope, st, mi), accumulation) / accumulation;
+            }
+            loss = comm.sum(loss);
+            reducer.sum();
+            if (!Double.isFinite(loss)) {
+                throw run.diverged(step, "loss " + loss);
+            }
+            TrainingRun.Update u = run.update(step, () -> optimizer.step(lr, config.optimizer().clipNorm()),
+                    optimizer::zeroGradients);
+            lastLoss = loss;
+            entry.put("tokens", run.tokensAfter(step + 1)).put("lr", lr).put("loss", loss);
+            u.logNormOrSkip(entry);
+        }
+
+        @Override
+        public void validate(ObjectNode entry) {
+            double[] v = Pretrainer.this.validate(model);
+            lastVal = v[0];
+            lastBpb = v[1];
+            entry.put("val_loss", v[0]).put("val_ppl", Math.exp(v[0])).put("val_bpb", v[1]);
+        }
+
+        @Override
+        public void save(Path state) throws IOException {
+            model.save(state, DType.F32);
+            SafetensorsWriter.write(state.resolve("optimizer.safetensors"), optimizer.tensors(), DType.F32, Map.of());
+        }
+
+        @Override
+        public void checkpointed(TrainLog log) throws IOException {
+            model.save(out, DType.F32);        // the run directory is a usable checkpoint of the latest weights
+            log.plot(out.resolve("loss.png"), "pretraining: " + model.config().hybridOverridePattern() + ", "
+                    + model.architecture().parameterCount() + " parameters");
+        }
+
+        @Override
+        public String summary(ObjectNode e) {
+            return String.format(Locale.ROOT, "loss %.4f  lr %.2e%s", e.get("loss").asDouble(), e.get("lr").asDouble(),
+                    e.has("val_loss") ? String.format(Locale.ROOT, "  val %.4f (bpb %.3f)", lastVal, lastBpb) : "");
+        }
     }
 
     /** Mean validation loss (nats/token) and bits per byte over the fixed validation windows. */
     double[] validate(NemotronH model) {
         try (NDManager scope = NDManager.newBaseManager()) {
-            List<WindowSampler.Batch> batches = WindowSampler.validation(scope, validation, config.seqLen(),
-                    config.batchSize(), config.evalBatches());
+            List<WindowSampler.Batch> batches = WindowSampler.validation(scope, validation, config.batching().seqLen(),
+                    config.batching().batchSize(), config.cadence().evalBatches());
             double sum = 0;
             long count = 0;
             for (WindowSampler.Batch b : batches) {
@@ -245,33 +201,5 @@ public final class Pretrainer {
             double bpb = loss / Math.log(2) / validation.bytesPerToken();
             return new double[] {loss, bpb};
         }
-    }
-
-    private void saveCheckpoint(NemotronH model, AdamW optimizer, int step) throws IOException {
-        RunDirectory.save(out, tmp -> {
-            model.save(tmp, DType.F32);
-            SafetensorsWriter.write(tmp.resolve("optimizer.safetensors"), optimizer.tensors(), DType.F32, Map.of());
-            ObjectNode s = ConfigJson.MAPPER.createObjectNode();
-            s.put("step", step);
-            s.put("tokens", step * config.tokensPerStep());
-            s.set("config", ConfigJson.MAPPER.valueToTree(config));
-            if (runInfo != null) {
-                s.set("run", runInfo);
-            }
-            AtomicFiles.writeString(tmp.resolve("state.json"), ConfigJson.MAPPER.writeValueAsString(s));
-        });
-        // the run directory is a usable checkpoint of the latest weights
-        model.save(out, DType.F32);
-    }
-
-
-    /** A bar on an interactive terminal; plain log lines otherwise (CI logs, pipes). */
-    private ProgressBar progressBar(int totalSteps, int startStep) {
-        if (System.console() == null || !System.console().isTerminal()) {
-            return null;
-        }
-        return new ProgressBarBuilder().setTaskName("pretrain").setInitialMax(totalSteps * config.tokensPerStep())
-                .setUnit(" tok", 1).showSpeed().setStyle(ProgressBarStyle.COLORFUL_UNICODE_BAR)
-                .startsFrom(startStep * config.tokensPerStep(), java.time.Duration.ZERO).build();
     }
 }

@@ -12,6 +12,9 @@ import org.nestlm.model.Architecture;
 import org.nestlm.model.ModelConfig;
 import org.nestlm.model.NemotronH;
 import org.nestlm.model.Presets;
+import org.nestlm.train.Batching;
+import org.nestlm.train.Cadence;
+import org.nestlm.train.OptimizerConfig;
 import org.nestlm.train.TokenSource;
 import org.nestlm.train.TrainLog;
 
@@ -59,8 +62,11 @@ class ElastifyTest extends org.nestlm.DjlTestBase {
     /** @param candidates sub-models measured per trained budget at the end (1: the router's most likely) */
     static ElastifyConfig config(long tokens, int checkpointEvery, int candidates) {
         ElastifyConfig d = ElastifyConfig.defaults(List.of("1.0", "0.75", "0.5"), tokens);
-        return new ElastifyConfig(d.budgets(), tokens, 0.75, 32, 2, 4, 1, 1e-3, 5e-2, 5, 0.0, 1.0, d.stage2Probs(),
-                1.0, 0.05, 1.0, 10.0, 0.0, 0.0, 0.02, candidates, 0.0, false, 64, 20, 2, checkpointEvery, 3);
+        return new ElastifyConfig(d.budgets(), tokens, new Batching(32, 4, 1),
+                new ElastifyConfig.Stages(0.75, 2, d.stages().stage2Probs()), new ElastifyConfig.Rates(1e-3, 5e-2, 5),
+                new OptimizerConfig(0.9, 0.95, 0.0, 1.0), new ElastifyConfig.Routing(64, false, 1.0, 0.05, 1.0, 10.0),
+                new ElastifyConfig.Objective(0.0, 0.0, 0.0), new ElastifyConfig.Resolving(0.02, candidates),
+                new Cadence(20, 2, checkpointEvery), 3);
     }
 
     static Elastify elastify(Path out, ElastifyConfig c) {

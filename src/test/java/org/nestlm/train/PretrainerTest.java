@@ -40,7 +40,8 @@ public class PretrainerTest {
     }
 
     static PretrainConfig config(long tokens, int checkpointEvery) {
-        return new PretrainConfig(tokens, 16, 4, 2, 1e-2, 1e-3, 3, 0.1, 0.9, 0.95, 1.0, 4, 2, checkpointEvery, 5);
+        return new PretrainConfig(tokens, new Batching(16, 4, 2), new PretrainConfig.Schedule(1e-2, 1e-3, 3),
+                new OptimizerConfig(0.9, 0.95, 0.1, 1.0), new Cadence(4, 2, checkpointEvery), 5);
     }
 
     static Pretrainer trainer(Path out, PretrainConfig c) {
@@ -118,7 +119,8 @@ public class PretrainerTest {
      */
     @Test
     void nativeMemoryStaysFlatOver50Steps(@TempDir Path out) throws IOException {
-        PretrainConfig c = new PretrainConfig(16 * 4 * 60, 16, 4, 1, 1e-3, 1e-4, 3, 0.1, 0.9, 0.95, 1.0, 1000, 1, 1000, 5);
+        PretrainConfig c = new PretrainConfig(16 * 4 * 60, new Batching(16, 4, 1), new PretrainConfig.Schedule(1e-3, 1e-4, 3),
+                new OptimizerConfig(0.9, 0.95, 0.1, 1.0), new Cadence(1000, 1, 1000), 5);
         NDManager system = NDManager.newBaseManager().getParentManager();
         long[] arrays = new long[2];
         long[] rss = new long[2];

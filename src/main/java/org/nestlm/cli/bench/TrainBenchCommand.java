@@ -5,18 +5,12 @@ import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.engine.Engine;
-import ai.djl.training.GradientCollector;
 import org.nestlm.elastic.Budget;
 import org.nestlm.elastic.Distillation;
 import org.nestlm.elastic.ElasticSpace;
 import org.nestlm.elastic.ElastifyConfig;
-import org.nestlm.elastic.ExpectedCost;
 import org.nestlm.elastic.Router;
-import org.nestlm.elastic.RouterMasks;
-import org.nestlm.elastic.RouterSample;
 import org.nestlm.model.LayerKind;
-import org.nestlm.model.Masks;
 import org.nestlm.model.Param;
 import org.nestlm.dist.Communicator;
 import org.nestlm.dist.MpiRun;
@@ -27,6 +21,8 @@ import org.nestlm.model.ModelConfig;
 import org.nestlm.model.NemotronH;
 import org.nestlm.model.Presets;
 import org.nestlm.train.AdamW;
+import org.nestlm.train.Batching;
+import org.nestlm.train.OptimizerConfig;
 import org.nestlm.train.GradientAllReduce;
 import org.nestlm.train.Steps;
 import org.nestlm.train.WindowSampler;
@@ -56,9 +52,8 @@ import java.util.concurrent.Callable;
  *   <li><b>elastic</b>: the inner step of {@code nestlm elastify} for a budget below the full model: frozen teacher
  *       forward, a router sample for the budget (Gumbel noise, projected onto the budget), the student's forward
  *       under the sample's masks, KD plus the budget loss, backward through student and router, both AdamW
- *       steps — built from the same pieces as {@code Elastify} ({@link Router#sample}, {@link RouterMasks#of},
- *       {@link Distillation#forwardKl}, {@link ExpectedCost}) with its default settings; budgets 0.75 and 0.5
- *       alternate.</li>
+ *       steps — the very micro-batch {@code Elastify} runs ({@link Distillation#elasticStep}) with its default
+ *       settings; budgets 0.75 and 0.5 alternate.</li>
  * </ul>
  * Random ids (four batches, cycled), warm-up steps first, then the median (and range) of the timed steps. Each
  * step's matmul FLOPs ({@link TrainFlops}) over its median time give the achieved GFLOP/s, reported against the
@@ -294,22 +289,26 @@ public final class TrainBenchCommand implements Callable<Integer> {
      */
     private Measurement measureElastic(Architecture arch, NDManager root, List<long[]> data, int tokens, double flops,
                                        int warm, int timed, int seqLen, int local, Communicator comm) throws java.io.IOException {
-        ElastifyConfig defaults = ElastifyConfig.defaults(ELASTIC_BUDGETS, 1);
+        // elastify's defaults, with this rank's share of the global batch as one of comm.size() micro-batches
+        ElastifyConfig defaults = ElastifyConfig.defaults(ELASTIC_BUDGETS, 1)
+                .withBatching(new Batching(seqLen, local, comm.size()));
         List<Integer> removal = new ArrayList<>();                     // depth order: last non-attention layer first
         for (int i = arch.layers().size() - 1; i >= 0; i--) {
             if (arch.layers().get(i).kind() != LayerKind.ATTENTION) {
                 removal.add(i);
             }
         }
-        ElasticSpace space = ElasticSpace.defaults(arch, removal, defaults.heterogeneousMlp());
+        ElasticSpace space = ElasticSpace.defaults(arch, removal, defaults.routing().heterogeneousMlp());
         long full = arch.parameterCount();
         long[] targets = ELASTIC_BUDGETS.stream().mapToLong(b -> Budget.parse(b).target(full)).toArray();
+        OptimizerConfig o = defaults.optimizer();
         try (NemotronH teacher = NemotronH.initialize(arch, seed + 2, root);
              NemotronH student = NemotronH.initialize(arch, seed + 3, root);
-             Router router = new Router(space, targets.length, defaults.routerWidth(), root, seed);
-             AdamW modelOpt = new AdamW(new ArrayList<>(student.parameters().values()), root, 0.9, 0.95, defaults.weightDecay());
-             AdamW routerOpt = new AdamW(router.params(), root, 0.9, 0.95, 0.0);
+             Router router = new Router(space, targets.length, defaults.routing().width(), root, seed);
+             AdamW modelOpt = new AdamW(new ArrayList<>(student.parameters().values()), root, o);
+             AdamW routerOpt = new AdamW(router.params(), root, o.withWeightDecay(0.0));
              GradientAllReduce reducer = new GradientAllReduce(trained(student, router), comm)) {
+            Distillation.Models models = new Distillation.Models(teacher, student, router, space);
             int[] it = {0};
             return measure("elastic", tokens, flops, warm, timed, seqLen, arch.config().vocabSize(), comm, reducer, new Step() {
                 public double gradients() {
@@ -318,29 +317,16 @@ public final class TrainBenchCommand implements Callable<Integer> {
                     int b = i % targets.length;
                     SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
                     try (NDManager scope = NDManager.newBaseManager()) {
-                        WindowSampler.Batch in = batchOf(scope, d, local, seqLen);
-                        NDArray teacherLogits = teacher.forward(in.inputs());        // no autograd: outside the collector
-                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                            RouterSample sample = router.sample(scope, router.oneHot(b), defaults.tauStart(),
-                                    defaults.scaleStart(), rng, targets[b], defaults.resolveTolerance());
-                            Masks masks = RouterMasks.of(scope, space, sample);
-                            NDArray kd = Distillation.forwardKl(teacherLogits, student.forward(in.inputs(), masks));
-                            NDArray bl = ExpectedCost.budgetLoss(ExpectedCost.expectedParameters(scope, space, sample),
-                                    targets[b], defaults.budgetTolerance());
-                            if (sample.saturated()) {
-                                bl = bl.stopGradient();
-                            }
-                            NDArray loss = kd.add(bl);
-                            // each rank's share of the global mean: the all-reduce sums the shares
-                            gc.backward(comm.size() == 1 ? loss : Tensors.div(loss, comm.size()));
-                            return kd.getFloat();
-                        }
+                        // elastify's micro-batch at the start of its schedule (τ and logit scale at their first values)
+                        return Distillation.elasticStep(scope, models, batchOf(scope, d, local, seqLen), router.oneHot(b),
+                                targets[b], false, defaults.routing().tauStart(), defaults.routing().scaleStart(), rng,
+                                defaults).kd();
                     }
                 }
 
                 public void update() {
-                    modelOpt.step(defaults.modelLr(), defaults.clipNorm());
-                    routerOpt.step(defaults.routerLr(), 0);
+                    modelOpt.step(defaults.rates().modelLr(), o.clipNorm());
+                    routerOpt.step(defaults.rates().routerLr(), 0);
                 }
             });
         }
