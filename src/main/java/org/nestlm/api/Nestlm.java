@@ -1,15 +1,15 @@
 package org.nestlm.api;
 
-import org.nestlm.elastic.Budget;
-import org.nestlm.elastic.ElasticJson;
-import org.nestlm.elastic.ElasticModel;
-import org.nestlm.elastic.LatencyProfile;
-import org.nestlm.elastic.MemoryModel;
-import org.nestlm.elastic.SizeChoice;
-import org.nestlm.elastic.SizeConstraints;
-import org.nestlm.elastic.SizeSelector;
-import org.nestlm.elastic.Subnet;
-import org.nestlm.elastic.TrainedBudget;
+import org.nestlm.sizes.Budget;
+import org.nestlm.sizes.ElasticJson;
+import org.nestlm.sizes.ElasticModel;
+import org.nestlm.sizes.LatencyProfile;
+import org.nestlm.sizes.MemoryModel;
+import org.nestlm.sizes.SizeChoice;
+import org.nestlm.sizes.SizeConstraints;
+import org.nestlm.sizes.SizeSelector;
+import org.nestlm.sizes.Subnet;
+import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.infer.Engine;
 import org.nestlm.infer.Parallel;
 import org.nestlm.infer.TokenText;
@@ -17,7 +17,7 @@ import org.nestlm.io.Checkpoint;
 import org.nestlm.io.CheckpointFormatException;
 import org.nestlm.io.DType;
 import org.nestlm.model.WeightNames;
-import org.nestlm.slice.ElasticBudgets;
+import org.nestlm.sizes.ElasticBudgets;
 import org.nestlm.tokenizer.TextTokenizer;
 import org.nestlm.util.DjlRuntime;
 

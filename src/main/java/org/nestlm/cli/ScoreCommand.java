@@ -8,7 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonGenerator;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.model.NemotronH;
-import org.nestlm.slice.ElasticBudgets;
+import org.nestlm.sizes.ElasticBudgets;
 import org.nestlm.tokenizer.TextTokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;

@@ -3,14 +3,14 @@ package org.nestlm.cli;
 import org.nestlm.infer.Engine;
 import org.nestlm.infer.ElasticFamily;
 import org.nestlm.infer.LanguageModel;
-import org.nestlm.elastic.Budget;
-import org.nestlm.elastic.ElasticModel;
-import org.nestlm.elastic.LatencyProfile;
-import org.nestlm.elastic.TrainedBudget;
+import org.nestlm.sizes.Budget;
+import org.nestlm.sizes.ElasticModel;
+import org.nestlm.sizes.LatencyProfile;
+import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.serve.ElasticSizes;
 import org.nestlm.serve.OpenAiServer;
 import org.nestlm.serve.ServerLimits;
-import org.nestlm.slice.ElasticBudgets;
+import org.nestlm.sizes.ElasticBudgets;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -88,7 +88,7 @@ final class ServeCommand implements Callable<Integer> {
         long stateBytes = OpenAiServer.Options.defaultStateMemory();
         if (stateMemory != null) {
             try {
-                stateBytes = org.nestlm.elastic.MemoryModel.parseBytes(stateMemory);
+                stateBytes = org.nestlm.sizes.MemoryModel.parseBytes(stateMemory);
             } catch (IllegalArgumentException e) {
                 throw new UserException("--state-memory: " + e.getMessage());
             }

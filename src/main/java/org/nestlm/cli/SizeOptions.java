@@ -1,12 +1,12 @@
 package org.nestlm.cli;
 
-import org.nestlm.elastic.Budget;
-import org.nestlm.elastic.ElasticModel;
-import org.nestlm.elastic.LatencyProfile;
-import org.nestlm.elastic.MemoryModel;
-import org.nestlm.elastic.SizeChoice;
-import org.nestlm.elastic.SizeConstraints;
-import org.nestlm.elastic.SizeSelector;
+import org.nestlm.sizes.Budget;
+import org.nestlm.sizes.ElasticModel;
+import org.nestlm.sizes.LatencyProfile;
+import org.nestlm.sizes.MemoryModel;
+import org.nestlm.sizes.SizeChoice;
+import org.nestlm.sizes.SizeConstraints;
+import org.nestlm.sizes.SizeSelector;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.model.WeightNames;

@@ -1,10 +1,10 @@
 package org.nestlm.cli;
 
-import org.nestlm.elastic.Subnet;
-import org.nestlm.elastic.TrainedBudget;
+import org.nestlm.sizes.Subnet;
+import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.io.DType;
-import org.nestlm.slice.ElasticBudgets;
+import org.nestlm.sizes.ElasticBudgets;
 import org.nestlm.slice.SlicePlan;
 import org.nestlm.slice.Slicer;
 import picocli.CommandLine.Command;

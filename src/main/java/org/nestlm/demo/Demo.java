@@ -9,8 +9,8 @@ import org.nestlm.data.TokenCache;
 import org.nestlm.data.TokenIds;
 import org.nestlm.dist.Communicator;
 import org.nestlm.dist.World;
-import org.nestlm.elastic.Subnet;
-import org.nestlm.elastic.TrainedBudget;
+import org.nestlm.sizes.Subnet;
+import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.eval.EvalData;
 import org.nestlm.eval.EvalReport;
 import org.nestlm.eval.Evaluator;
@@ -23,7 +23,7 @@ import org.nestlm.io.DType;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.ConfigJson;
 import org.nestlm.model.ModelConfig;
-import org.nestlm.slice.ElasticBudgets;
+import org.nestlm.sizes.ElasticBudgets;
 import org.nestlm.slice.Slicer;
 import org.nestlm.tokenizer.TextTokenizer;
 import org.nestlm.train.RunDirectory;
@@ -317,7 +317,7 @@ public final class Demo {
         rows.add(new Row(PARENT, plan.budgets().getFirst(), "parent", dir("permuted"), null, seeds.getFirst(), out));
         double lo = Double.MAX_VALUE, hi = 0;
         for (String b : plan.budgets()) {
-            double f = org.nestlm.elastic.Budget.parse(b).fraction();
+            double f = org.nestlm.sizes.Budget.parse(b).fraction();
             lo = Math.min(lo, f);
             hi = Math.max(hi, f);
         }
@@ -327,7 +327,7 @@ public final class Demo {
                 rows.add(new Row(ELASTIC, b, "elastic-" + b, dir(seed, "elastic"), b, seed, root));
             }
             for (int k = 1; hi > lo && k <= INTERPOLATED_POINTS; k++) {
-                String b = org.nestlm.elastic.ElasticModel.percent(lo + (hi - lo) * k / (INTERPOLATED_POINTS + 1), 2);
+                String b = org.nestlm.sizes.ElasticModel.percent(lo + (hi - lo) * k / (INTERPOLATED_POINTS + 1), 2);
                 rows.add(new Row(INTERPOLATED, b, "interpolated-" + b, dir(seed, "elastic"), b, seed, root));
             }
             for (String b : plan.derived()) {

@@ -7,7 +7,7 @@ import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nestlm.elastic.Distillation;
-import org.nestlm.elastic.Subnet;
+import org.nestlm.sizes.Subnet;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.model.Architecture;

@@ -1,7 +1,7 @@
 package org.nestlm.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.nestlm.elastic.ElasticJson;
+import org.nestlm.sizes.ElasticJson;
 import org.nestlm.eval.BlimpScore;
 import org.nestlm.eval.EvalData;
 import org.nestlm.eval.ModelResult;

@@ -1,5 +1,11 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.Budget;
+import org.nestlm.sizes.ElasticJson;
+import org.nestlm.sizes.ElasticSpace;
+import org.nestlm.sizes.Subnet;
+import org.nestlm.sizes.TrainedBudget;
+
 import ai.djl.engine.Engine;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDArray;
@@ -562,7 +568,6 @@ public final class Elastify {
         ElasticJson.write(out, new ElasticJson.Metadata(space, budgets.stream().map(Budget::text).toList(), fractions,
                 config.routerWidth(), router.state(), resolved));
     }
-
 
     private static Map<String, float[]> prefixed(Map<String, float[]> all, String prefix) {
         Map<String, float[]> out = new LinkedHashMap<>();

@@ -1,5 +1,7 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.Resolution;
+
 import java.util.List;
 
 /**

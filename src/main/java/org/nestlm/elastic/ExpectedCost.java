@@ -1,5 +1,8 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.Budget;
+import org.nestlm.sizes.ElasticSpace;
+
 import ai.djl.ndarray.NDArray;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;

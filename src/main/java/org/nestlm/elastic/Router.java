@@ -1,5 +1,8 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.ElasticSpace;
+import org.nestlm.sizes.Resolution;
+
 import ai.djl.ndarray.NDArray;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDArrays;
@@ -33,7 +36,7 @@ public final class Router implements AutoCloseable {
     public enum Axis { HIDDEN, MLP, MAMBA, ATTENTION, DEPTH }
 
     public static final int DEFAULT_WIDTH = 256;
-    static final float LEAKY_SLOPE = 0.1f;
+    public static final float LEAKY_SLOPE = 0.1f;
     static final double INIT_STD = 0.1;
 
     private final ElasticSpace space;

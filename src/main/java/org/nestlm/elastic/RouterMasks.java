@@ -1,5 +1,8 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.ElasticSpace;
+import org.nestlm.sizes.Subnet;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import org.nestlm.model.LayerKind;

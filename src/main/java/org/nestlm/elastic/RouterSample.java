@@ -1,5 +1,7 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.ElasticSpace;
+
 import ai.djl.ndarray.NDArray;
 
 import java.util.Map;

@@ -4,11 +4,11 @@ import ai.djl.ndarray.NDArray;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import org.nestlm.elastic.TrainedBudget;
+import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.model.Masks;
 import org.nestlm.model.NemotronH;
-import org.nestlm.slice.ElasticBudgets;
+import org.nestlm.sizes.ElasticBudgets;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package org.nestlm.infer;
 
-import org.nestlm.elastic.TrainedBudget;
+import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.io.Checkpoint;
-import org.nestlm.slice.ElasticBudgets;
+import org.nestlm.sizes.ElasticBudgets;
 import org.nestlm.tokenizer.TextTokenizer;
 
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package org.nestlm.infer;
 
-import org.nestlm.elastic.Subnet;
+import org.nestlm.sizes.Subnet;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.slice.SlicePlan;
 import org.nestlm.model.Architecture;

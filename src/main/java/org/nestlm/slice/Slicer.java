@@ -1,7 +1,7 @@
 package org.nestlm.slice;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.nestlm.elastic.Subnet;
+import org.nestlm.sizes.Subnet;
 import org.nestlm.io.AtomicFiles;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.io.CheckpointFormatException;

@@ -1,5 +1,7 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.Subnet;
+
 import ai.djl.ndarray.NDArray;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;

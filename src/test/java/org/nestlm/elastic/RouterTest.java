@@ -1,5 +1,9 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.Budget;
+import org.nestlm.sizes.ElasticSpace;
+import org.nestlm.sizes.Subnet;
+
 import ai.djl.engine.Engine;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDArray;

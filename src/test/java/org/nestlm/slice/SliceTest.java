@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.nestlm.elastic.Subnet;
+import org.nestlm.sizes.Subnet;
 import org.nestlm.infer.Engine;
 import org.nestlm.infer.InferTestModels;
 import org.nestlm.io.Checkpoint;

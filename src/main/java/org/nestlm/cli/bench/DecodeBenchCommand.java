@@ -10,7 +10,7 @@ import org.nestlm.infer.InferenceState;
 import org.nestlm.infer.MemoryBandwidth;
 import org.nestlm.infer.Parallel;
 import org.nestlm.cli.SizeOptions;
-import org.nestlm.elastic.LatencyProfile;
+import org.nestlm.sizes.LatencyProfile;
 import org.nestlm.infer.ElasticFamily;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,9 +1,8 @@
-package org.nestlm.elastic;
+package org.nestlm.sizes;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nestlm.util.DjlRuntime;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

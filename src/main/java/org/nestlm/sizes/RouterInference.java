@@ -1,5 +1,6 @@
-package org.nestlm.elastic;
+package org.nestlm.sizes;
 
+import org.nestlm.elastic.Router;
 import java.util.EnumMap;
 import java.util.Map;
 
@@ -9,7 +10,7 @@ import java.util.Map;
  * inference time needs nothing else, so serving, the library API and the CLI's inference commands never load
  * libtorch for it. Arithmetic in double; equals {@link Router}'s fp32 result up to rounding. Immutable, thread-safe.
  */
-final class RouterInference {
+public final class RouterInference {
 
     private final ElasticSpace space;
     private final int budgets, width;
@@ -20,7 +21,7 @@ final class RouterInference {
      *              {@code [groups·choices, width]} of every axis, row-major
      * @throws IllegalArgumentException naming a missing or misshapen weight
      */
-    RouterInference(ElasticSpace space, int budgets, int width, Map<String, float[]> state) {
+    public RouterInference(ElasticSpace space, int budgets, int width, Map<String, float[]> state) {
         this.space = space;
         this.budgets = budgets;
         this.width = width;
@@ -41,12 +42,12 @@ final class RouterInference {
     }
 
     /** As {@link Router#resolve}: the most likely sub-model for input u within {@code tolerance} of {@code target}. */
-    ElasticSpace.Choice resolve(float[] u, long target, double tolerance) {
+    public ElasticSpace.Choice resolve(float[] u, long target, double tolerance) {
         return Resolution.resolve(space, logProbs(u), target, tolerance);
     }
 
     /** Log-softmax of every axis for input u [budgets]: [axis][group][choice]. */
-    double[][][] logProbs(float[] u) {
+    public double[][][] logProbs(float[] u) {
         if (u.length != budgets) {
             throw new IllegalArgumentException("router input has " + u.length + " entries, the router " + budgets);
         }

@@ -1,11 +1,10 @@
-package org.nestlm.elastic;
+package org.nestlm.sizes;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nestlm.io.AtomicFiles;
 import org.nestlm.model.ConfigJson;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

@@ -1,9 +1,8 @@
-package org.nestlm.elastic;
+package org.nestlm.sizes;
 
 import org.nestlm.io.DType;
 import org.nestlm.model.LayerSpec;
 import org.nestlm.model.ModelConfig;
-
 import java.util.Locale;
 
 /**

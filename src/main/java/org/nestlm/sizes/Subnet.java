@@ -1,4 +1,4 @@
-package org.nestlm.elastic;
+package org.nestlm.sizes;
 
 import ai.djl.ndarray.NDArray;
 import org.nestlm.model.Tensors;
@@ -8,7 +8,6 @@ import org.nestlm.model.LayerKind;
 import org.nestlm.model.LayerSpec;
 import org.nestlm.model.Masks;
 import org.nestlm.model.ModelConfig;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -194,13 +193,13 @@ public record Subnet(int hiddenSize, List<LayerSpec> layers, List<Boolean> kept)
         return b.build();
     }
 
-    static NDArray prefix(NDManager m, int size, int keep) {
+    public static NDArray prefix(NDManager m, int size, int keep) {
         float[] v = new float[size];
         Arrays.fill(v, 0, keep, 1f);
         return Tensors.of(m, v);
     }
 
-    static NDArray indicator(NDManager m, int size, int[] idx) {
+    public static NDArray indicator(NDManager m, int size, int[] idx) {
         float[] v = new float[size];
         for (int i : idx) {
             v[i] = 1f;

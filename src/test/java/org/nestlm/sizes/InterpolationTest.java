@@ -1,4 +1,4 @@
-package org.nestlm.elastic;
+package org.nestlm.sizes;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -7,7 +7,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nestlm.io.DType;
 import org.nestlm.slice.ElasticFixtures;
 import org.nestlm.util.DjlRuntime;
-
 import java.nio.file.Path;
 import java.util.List;
 

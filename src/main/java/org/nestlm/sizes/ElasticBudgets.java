@@ -1,14 +1,8 @@
-package org.nestlm.slice;
+package org.nestlm.sizes;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.nestlm.elastic.Budget;
-import org.nestlm.elastic.ElasticJson;
-import org.nestlm.elastic.ElasticModel;
-import org.nestlm.elastic.Subnet;
-import org.nestlm.elastic.TrainedBudget;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.ConfigJson;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

@@ -1,5 +1,6 @@
-package org.nestlm.elastic;
+package org.nestlm.sizes;
 
+import org.nestlm.elastic.Router;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.io.CheckpointFormatException;
 
