@@ -1,5 +1,6 @@
 package org.nestlm.cli;
 
+import org.nestlm.elastic.SubnetMasks;
 import ai.djl.ndarray.NDArray;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
@@ -75,7 +76,7 @@ final class ScoreCommand implements Callable<Integer> {
                 NDArray x = Tensors.of(manager, ids, new Shape(1, ids.length));
                 // at a budget: the nested model's hard masks over the full weights = the sliced model (docs/METHOD.md §4.4)
                 NDArray out = (budget == null ? net.forward(x)
-                        : net.forward(x, ElasticBudgets.resolve(model, ckpt.architecture(), budget).subnet().masks(manager, ckpt.architecture())))
+                        : net.forward(x, SubnetMasks.hard(manager, ckpt.architecture(), ElasticBudgets.resolve(model, ckpt.architecture(), budget).subnet())))
                         .get(new NDIndex("0"));                                         // [n, V]
                 NDArray logProbs = out.logSoftmax(-1);
                 int n = ids.length;

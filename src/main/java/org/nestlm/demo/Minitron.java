@@ -1,5 +1,6 @@
 package org.nestlm.demo;
 
+import org.nestlm.slice.Slicer;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -75,7 +76,7 @@ public final class Minitron {
         for (String name : full.tensorShapes().keySet()) {
             weights.put(name, parent.floats(name));
         }
-        Map<String, float[]> sliced = sub.slice(full, weights::get);
+        Map<String, float[]> sliced = Slicer.slice(full, sub, weights::get);
         TrainLog log = new TrainLog(tmp);
         double val = Double.NaN;
         try (NDManager root = NDManager.newBaseManager();

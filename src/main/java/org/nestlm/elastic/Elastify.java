@@ -259,7 +259,7 @@ public final class Elastify {
                             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                                 RouterSample sample = router.sample(scope, input, tau, scale, rng,
                                         isFull(b) ? 0 : target, config.resolveTolerance());
-                                Masks masks = isFull(b) ? null : RouterMasks.of(scope, space, sample);
+                                Masks masks = isFull(b) ? null : SubnetMasks.straightThrough(scope, space, sample);
                                 NDArray logits = masks == null ? student.forward(batch.inputs()) : student.forward(batch.inputs(), masks);
                                 NDArray loss = Distillation.forwardKl(teacherLogits, logits);
                                 if (between) {
@@ -437,7 +437,7 @@ public final class Elastify {
                 List<WindowSampler.Batch> batches = WindowSampler.validation(scope, validation, config.seqLen(),
                         config.batchSize(), config.evalBatches());
                 for (int b = 0; b < budgets.size(); b++) {
-                    Masks masks = isFull(b) ? null : resolved.get(b).subnet().masks(scope, space.full());
+                    Masks masks = isFull(b) ? null : SubnetMasks.hard(scope, space.full(), resolved.get(b).subnet());
                     double sum = 0;
                     long n = 0;
                     for (WindowSampler.Batch batch : batches) {
@@ -487,7 +487,7 @@ public final class Elastify {
                             Subnet s = space.subnet(c);
                             double kl = 0;
                             try (NDManager m = scope.newSubManager()) {
-                                Masks masks = s.masks(m, space.full());
+                                Masks masks = SubnetMasks.hard(m, space.full(), s);
                                 for (int w = 0; w < windows.size(); w++) {
                                     NDArray in = windows.get(w).inputs().duplicate();   // in m: the pass's arrays go with it
                                     in.attach(m);

@@ -1,5 +1,6 @@
 package org.nestlm.eval;
 
+import org.nestlm.elastic.SubnetMasks;
 import ai.djl.ndarray.NDArray;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
@@ -60,7 +61,7 @@ public final class ModelScorer implements AutoCloseable {
                 params = b.parameters();
                 label = label + "@" + budget;
                 if (params != ckpt.architecture().parameterCount()) {
-                    masks = b.subnet().masks(m, ckpt.architecture());
+                    masks = SubnetMasks.hard(m, ckpt.architecture(), b.subnet());
                 }
             }
             return new ModelScorer(ckpt, m, net, masks, params, label);

@@ -1,6 +1,5 @@
 package org.nestlm.sizes;
 
-import org.nestlm.elastic.Router;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,6 +1,5 @@
 package org.nestlm.sizes;
 
-import org.nestlm.elastic.Router;
 import org.nestlm.io.Checkpoint;
 import org.nestlm.io.CheckpointFormatException;
 

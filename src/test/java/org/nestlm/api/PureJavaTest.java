@@ -1,5 +1,6 @@
 package org.nestlm.api;
 
+import org.nestlm.sizes.Axis;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,9 +75,9 @@ class PureJavaTest {
                 space.attentionHeadsPerGroup().length, space.depthRemovals().length};
         Map<String, float[]> state = new LinkedHashMap<>();
         Random rng = new Random(3);
-        for (Router.Axis a : Router.Axis.values()) {
-            state.put("router." + Router.name(a) + ".w1", gaussian(width * n, rng));
-            state.put("router." + Router.name(a) + ".w2", gaussian(outs[a.ordinal()] * width, rng));
+        for (Axis a : Axis.values()) {
+            state.put("router." + a.key() + ".w1", gaussian(width * n, rng));
+            state.put("router." + a.key() + ".w2", gaussian(outs[a.ordinal()] * width, rng));
         }
         ElasticJson.write(dir, new ElasticJson.Metadata(space, ElasticFixtures.BUDGETS, new double[] {0.75, 0.5}, width, state, budgets));
         return dir;

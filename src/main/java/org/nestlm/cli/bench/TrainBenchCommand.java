@@ -13,7 +13,7 @@ import org.nestlm.sizes.ElasticSpace;
 import org.nestlm.elastic.ElastifyConfig;
 import org.nestlm.elastic.ExpectedCost;
 import org.nestlm.elastic.Router;
-import org.nestlm.elastic.RouterMasks;
+import org.nestlm.elastic.SubnetMasks;
 import org.nestlm.elastic.RouterSample;
 import org.nestlm.model.LayerKind;
 import org.nestlm.model.Masks;
@@ -56,7 +56,7 @@ import java.util.concurrent.Callable;
  *   <li><b>elastic</b>: the inner step of {@code nestlm elastify} for a budget below the full model: frozen teacher
  *       forward, a router sample for the budget (Gumbel noise, projected onto the budget), the student's forward
  *       under the sample's masks, KD plus the budget loss, backward through student and router, both AdamW
- *       steps — built from the same pieces as {@code Elastify} ({@link Router#sample}, {@link RouterMasks#of},
+ *       steps — built from the same pieces as {@code Elastify} ({@link Router#sample}, {@link SubnetMasks#straightThrough},
  *       {@link Distillation#forwardKl}, {@link ExpectedCost}) with its default settings; budgets 0.75 and 0.5
  *       alternate.</li>
  * </ul>
@@ -323,7 +323,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                             RouterSample sample = router.sample(scope, router.oneHot(b), defaults.tauStart(),
                                     defaults.scaleStart(), rng, targets[b], defaults.resolveTolerance());
-                            Masks masks = RouterMasks.of(scope, space, sample);
+                            Masks masks = SubnetMasks.straightThrough(scope, space, sample);
                             NDArray kd = Distillation.forwardKl(teacherLogits, student.forward(in.inputs(), masks));
                             NDArray bl = ExpectedCost.budgetLoss(ExpectedCost.expectedParameters(scope, space, sample),
                                     targets[b], defaults.budgetTolerance());
