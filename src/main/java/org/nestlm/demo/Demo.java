@@ -23,7 +23,7 @@ import org.nestlm.io.DType;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.ConfigJson;
 import org.nestlm.model.ModelConfig;
-import org.nestlm.sizes.ElasticBudgets;
+import org.nestlm.sizes.ElasticModel;
 import org.nestlm.slice.Slicer;
 import org.nestlm.tokenizer.TextTokenizer;
 import org.nestlm.train.RunDirectory;
@@ -272,7 +272,9 @@ public final class Demo {
 
     /** The sub-model seed {@code seed}'s elastic run resolved for budget {@code b}: the same cut for its baselines. */
     private Subnet subnet(long seed, Architecture full, String b) throws IOException {
-        return ElasticBudgets.resolve(dir(seed, "elastic"), full, b).subnet();
+        try (ElasticModel sizes = ElasticModel.open(dir(seed, "elastic"))) {
+            return sizes.resolve(b).subnet();
+        }
     }
 
     private void cut(long seed, String b) throws IOException {
@@ -327,7 +329,7 @@ public final class Demo {
                 rows.add(new Row(ELASTIC, b, "elastic-" + b, dir(seed, "elastic"), b, seed, root));
             }
             for (int k = 1; hi > lo && k <= INTERPOLATED_POINTS; k++) {
-                String b = org.nestlm.sizes.ElasticModel.percent(lo + (hi - lo) * k / (INTERPOLATED_POINTS + 1), 2);
+                String b = ElasticModel.percent(lo + (hi - lo) * k / (INTERPOLATED_POINTS + 1), 2);
                 rows.add(new Row(INTERPOLATED, b, "interpolated-" + b, dir(seed, "elastic"), b, seed, root));
             }
             for (String b : plan.derived()) {

@@ -10,6 +10,7 @@ import org.nestlm.io.Checkpoint;
 import org.nestlm.model.Masks;
 import org.nestlm.model.NemotronH;
 import org.nestlm.sizes.ElasticBudgets;
+import org.nestlm.sizes.ElasticModel;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -57,7 +58,7 @@ public final class ModelScorer implements AutoCloseable {
                 if (!ElasticBudgets.isElastic(dir)) {
                     throw new IOException(dir + ": --budget needs an elastic checkpoint (no elastic.json here)");
                 }
-                TrainedBudget b = ElasticBudgets.resolve(dir, ckpt.architecture(), budget);
+                TrainedBudget b = ElasticModel.of(ckpt).resolve(budget);
                 params = b.parameters();
                 label = label + "@" + budget;
                 if (params != ckpt.architecture().parameterCount()) {

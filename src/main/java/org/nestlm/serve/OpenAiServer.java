@@ -559,16 +559,16 @@ public final class OpenAiServer implements AutoCloseable {
                 throw ApiException.badField("budget", e.getMessage());
             }
             LanguageModel byBudget = null;
-            for (LanguageModel m : models) {
-                boolean same = m.budget() == null ? target == fullParams
-                        : m.budget().budget().equals(text) || m.budget().target() == target;
-                if (same) {
-                    byBudget = m;
-                    break;
+            if (sizes != null) {
+                // resolved by the checkpoint's sizes: a fixed member, or an interpolated size opened on first use
+                byBudget = sizes.model(sizes.resolve(size).size(), models);
+            } else {
+                for (LanguageModel m : models) {   // fixed models only: the one whose parameter target it is
+                    if (m.budget() == null ? target == fullParams : m.budget().target() == target) {
+                        byBudget = m;
+                        break;
+                    }
                 }
-            }
-            if (byBudget == null && sizes != null) {
-                byBudget = sizes.model(sizes.resolve(size).size(), models);   // interpolated: opened on first use
             }
             if (byBudget == null) {
                 throw new ApiException(404, "no model for budget '" + text + "'; this server serves " + names(), "budget",
