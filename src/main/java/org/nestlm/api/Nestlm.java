@@ -11,7 +11,7 @@ import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.infer.Engine;
 import org.nestlm.infer.Parallel;
 import org.nestlm.infer.TokenText;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.CheckpointFormatException;
 import org.nestlm.io.DType;
 import org.nestlm.model.WeightNames;

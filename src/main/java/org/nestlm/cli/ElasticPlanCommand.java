@@ -8,7 +8,7 @@ import org.nestlm.sizes.ElasticSpace;
 import org.nestlm.elastic.Rankings;
 import org.nestlm.elastic.RankingsJson;
 import org.nestlm.sizes.Subnet;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.LayerKind;
 import org.nestlm.model.LayerSpec;

@@ -16,7 +16,7 @@ import org.nestlm.elastic.Rankings;
 import org.nestlm.elastic.RankingsJson;
 import org.nestlm.elastic.Router;
 import org.nestlm.sizes.TrainedBudget;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.model.LayerKind;
 import org.nestlm.model.NemotronH;
 import org.nestlm.tokenizer.TextTokenizer;

@@ -8,7 +8,7 @@ import org.nestlm.eval.Evaluator;
 import org.nestlm.eval.ModelResult;
 import org.nestlm.eval.ModelScorer;
 import org.nestlm.eval.TextEval;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.sizes.ElasticBudgets;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -17,7 +17,7 @@ import org.nestlm.elastic.Importance;
 import org.nestlm.elastic.Permutation;
 import org.nestlm.elastic.Rankings;
 import org.nestlm.elastic.RankingsJson;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.model.NemotronH;
 import org.nestlm.model.WeightNames;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.infer.ResidentMemory;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.sizes.ElasticBudgets;
 import java.util.List;
 import org.nestlm.model.Architecture;

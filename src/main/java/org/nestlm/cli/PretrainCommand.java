@@ -13,7 +13,7 @@ import org.nestlm.tokenizer.TokenIds;
 import org.nestlm.dist.Communicator;
 import org.nestlm.dist.World;
 import org.nestlm.io.AtomicFiles;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.ConfigJson;
 import org.nestlm.model.ModelConfig;

@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonGenerator;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.model.NemotronH;
 import org.nestlm.sizes.ElasticModel;
 import org.nestlm.sizes.TrainedBudget;

@@ -8,7 +8,7 @@ import org.nestlm.sizes.MemoryModel;
 import org.nestlm.sizes.SizeChoice;
 import org.nestlm.sizes.SizeConstraints;
 import org.nestlm.sizes.TrainedBudget;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.model.WeightNames;
 import picocli.CommandLine.Option;

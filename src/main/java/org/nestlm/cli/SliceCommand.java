@@ -2,7 +2,7 @@ package org.nestlm.cli;
 
 import org.nestlm.sizes.Subnet;
 import org.nestlm.sizes.TrainedBudget;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.sizes.ElasticBudgets;
 import org.nestlm.sizes.ElasticJson;

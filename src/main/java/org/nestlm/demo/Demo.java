@@ -18,7 +18,7 @@ import org.nestlm.eval.ModelResult;
 import org.nestlm.eval.ModelScorer;
 import org.nestlm.eval.TextEval;
 import org.nestlm.io.AtomicFiles;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.ConfigJson;

@@ -6,7 +6,7 @@ import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.nestlm.sizes.TrainedBudget;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.model.Masks;
 import org.nestlm.model.NemotronH;
 import org.nestlm.sizes.ElasticBudgets;

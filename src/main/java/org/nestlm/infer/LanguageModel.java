@@ -1,6 +1,6 @@
 package org.nestlm.infer;
 
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.sizes.ElasticModel;
 import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.tokenizer.TextTokenizer;

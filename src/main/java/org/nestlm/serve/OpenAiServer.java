@@ -14,7 +14,7 @@ import org.nestlm.sizes.MemoryModel;
 import org.nestlm.sizes.SizeChoice;
 import org.nestlm.infer.LanguageModel;
 import org.nestlm.infer.ResidentMemory;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,6 @@
 package org.nestlm.sizes;
 
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.CheckpointFormatException;
 
 import java.io.IOException;

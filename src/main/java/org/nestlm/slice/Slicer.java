@@ -3,7 +3,7 @@ package org.nestlm.slice;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nestlm.sizes.Subnet;
 import org.nestlm.io.AtomicFiles;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.CheckpointFormatException;
 import org.nestlm.io.DType;
 import org.nestlm.io.SafetensorsWriter;

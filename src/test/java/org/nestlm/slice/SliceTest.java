@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.nestlm.sizes.Subnet;
 import org.nestlm.infer.Engine;
 import org.nestlm.infer.InferTestModels;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.ConfigJson;
