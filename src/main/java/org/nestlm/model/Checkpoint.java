@@ -1,6 +1,5 @@
 package org.nestlm.model;
 
-
 import org.nestlm.io.AtomicFiles;
 import org.nestlm.io.CheckpointFormatException;
 import org.nestlm.io.DType;
@@ -8,6 +7,7 @@ import org.nestlm.io.SafetensorsWriter;
 import org.nestlm.io.TensorData;
 import org.nestlm.io.TensorEntry;
 import org.nestlm.io.TensorStore;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,6 +3,7 @@ package org.nestlm.sizes;
 import org.nestlm.io.DType;
 import org.nestlm.model.LayerSpec;
 import org.nestlm.model.ModelConfig;
+
 import java.util.Locale;
 
 /**

@@ -4,6 +4,7 @@ import org.nestlm.model.Architecture;
 import org.nestlm.model.LayerKind;
 import org.nestlm.model.LayerSpec;
 import org.nestlm.model.ModelConfig;
+
 import java.util.ArrayList;
 import java.util.List;
 

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nestlm.io.DType;
 import org.nestlm.slice.ElasticFixtures;
 import org.nestlm.util.DjlRuntime;
+
 import java.nio.file.Path;
 import java.util.List;
 

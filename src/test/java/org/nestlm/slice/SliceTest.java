@@ -9,6 +9,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.nestlm.train.RunDirectory;
 import org.nestlm.train.RunDirectoryTest;
+
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import org.junit.jupiter.api.Test;
