@@ -138,7 +138,7 @@ public final class Demo {
                 stage("slice-" + b + at, "standalone BF16 checkpoint of budget " + b, () -> {
                     Path d = dir(seed, "sliced/elastic-" + b);
                     RunDirectory.deleteTree(d);
-                    cli("slice", "--model", dir(seed, "elastic").toString(), "--budget", b, "--out", d.toString());
+                    slice(seed, b, d);
                 });
             }
             for (String b : plan.derived()) {
@@ -268,6 +268,13 @@ public final class Demo {
                     + comm.size() + " ranks");
         }
         return plan.batch() / comm.size();
+    }
+
+    /** The standalone BF16 checkpoint of budget {@code b} of seed {@code seed}'s elastic run, as {@code nestlm slice} writes it. */
+    private void slice(long seed, String b, Path out) throws IOException {
+        try (ElasticModel sizes = ElasticModel.open(dir(seed, "elastic"))) {
+            Slicer.write(sizes.checkpoint(), sizes.resolve(b).subnet(), b, out, DType.BF16);
+        }
     }
 
     /** The sub-model seed {@code seed}'s elastic run resolved for budget {@code b}: the same cut for its baselines. */
