@@ -1,23 +1,20 @@
 package org.nestlm.api;
 
-import org.nestlm.elastic.Budget;
-import org.nestlm.elastic.ElasticJson;
-import org.nestlm.elastic.ElasticModel;
-import org.nestlm.elastic.LatencyProfile;
-import org.nestlm.elastic.MemoryModel;
-import org.nestlm.elastic.SizeChoice;
-import org.nestlm.elastic.SizeConstraints;
-import org.nestlm.elastic.SizeSelector;
-import org.nestlm.elastic.Subnet;
-import org.nestlm.elastic.TrainedBudget;
+import org.nestlm.sizes.ElasticJson;
+import org.nestlm.sizes.ElasticModel;
+import org.nestlm.sizes.LatencyProfile;
+import org.nestlm.sizes.MemoryModel;
+import org.nestlm.sizes.NotElasticException;
+import org.nestlm.sizes.SizeConstraints;
+import org.nestlm.sizes.Subnet;
+import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.infer.Engine;
 import org.nestlm.infer.Parallel;
 import org.nestlm.infer.TokenText;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.CheckpointFormatException;
 import org.nestlm.io.DType;
 import org.nestlm.model.WeightNames;
-import org.nestlm.slice.ElasticBudgets;
 import org.nestlm.tokenizer.TextTokenizer;
 import org.nestlm.util.DjlRuntime;
 
@@ -68,11 +65,10 @@ public final class Nestlm implements AutoCloseable {
     private final Map<Subnet, Engine> engines = new HashMap<>();
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private boolean closed;
-    private ElasticModel router;                // opened on first interpolation or selection (pure Java)
-    private SizeSelector selector;
+    private final ElasticModel nested;          // where every budget and limit resolves (pure Java)
 
     private Nestlm(Path dir, Checkpoint checkpoint, Parallel parallel, TextTokenizer tokenizer,
-                   ElasticJson.Metadata elastic, MemoryModel memory, LatencyProfile latency, boolean quantize) {
+                   ElasticModel nested, MemoryModel memory, LatencyProfile latency, boolean quantize) {
         this.dir = dir;
         this.quantize = quantize;
         Path fileName = dir.toAbsolutePath().normalize().getFileName();
@@ -81,7 +77,8 @@ public final class Nestlm implements AutoCloseable {
         this.parallel = parallel;
         this.tokenizer = tokenizer;
         this.text = tokenizer == null ? null : TokenText.of(tokenizer);
-        this.elastic = elastic;
+        this.nested = nested;
+        this.elastic = nested.metadata();
         this.memory = memory;
         this.latency = latency;
         Subnet s = Subnet.full(checkpoint.architecture());
@@ -114,7 +111,7 @@ public final class Nestlm implements AutoCloseable {
                 opened.add(tok);
             }
             at = dir.resolve(ElasticJson.FILE_NAME);
-            ElasticJson.Metadata meta = ElasticBudgets.isElastic(dir) ? ElasticJson.read(dir, ckpt.architecture()) : null;
+            ElasticModel nested = ElasticModel.of(ckpt);
             at = LatencyProfile.file(dir);
             LatencyProfile profile = LatencyProfile.readOrEmpty(dir);
             if (!profile.threadCounts().contains(parallel.threads())) {
@@ -123,7 +120,7 @@ public final class Nestlm implements AutoCloseable {
             DType d = ckpt.tensor(WeightNames.embeddings()).dtype();
             MemoryModel mm = new MemoryModel(d.isFloatingPoint() && d != DType.F64 ? d : DType.F32, options.context(),
                     options.batch());
-            Nestlm n = new Nestlm(dir, ckpt, parallel, tok, meta, mm, profile, options.quantize());
+            Nestlm n = new Nestlm(dir, ckpt, parallel, tok, nested, mm, profile, options.quantize());
             n.engine(Subnet.full(ckpt.architecture()));   // the full model's weights load now: faults surface here
             return n;
         } catch (NestlmException e) {
@@ -198,7 +195,9 @@ public final class Nestlm implements AutoCloseable {
         List<Size> out = new ArrayList<>(sizes());
         for (TrainedBudget t : locked(() -> {
             try {
-                return router().interpolatedBudgets(interpolated);
+                return nested.interpolatedBudgets(interpolated);
+            } catch (NotElasticException e) {
+                throw NestlmException.inFile(e.file(), e.getMessage(), e);
             } catch (IllegalArgumentException e) {
                 throw NestlmException.badField("interpolated", e.getMessage());
             }
@@ -242,30 +241,21 @@ public final class Nestlm implements AutoCloseable {
             throw NestlmException.badField("max_latency_ms", LatencyProfile.file(dir) + " has no decode latency measured at "
                     + threads() + " threads; run 'nestlm bench decode --all-sizes --threads " + threads() + "'");
         }
+        return locked(() -> {
+            TrainedBudget t = selected(limits);
+            return describe(t, kindOf(t));
+        });
+    }
+
+    /** The size {@code limits} select, resolved once (also for {@link #model(SizeLimits)}). */
+    private TrainedBudget selected(SizeLimits limits) throws NestlmException {
         SizeConstraints c = new SizeConstraints(limits.maxParams(), limits.maxMemory(), limits.maxLatencyMs(), memory,
                 latency, threads());
-        if (elastic == null) {
-            // a plain checkpoint has one size: it fits or nothing does
-            SizeChoice only = new SizeChoice(new TrainedBudget("100%", full.parameters(), Subnet.full(checkpoint.architecture()),
-                    full.parameters(), false), SizeChoice.Kind.FULL, memory.of(Subnet.full(checkpoint.architecture()),
-                    checkpoint.config()), full.latencyMs());
-            if (!c.fits(only)) {
-                throw NestlmException.badField(limits.firstField(), "no size fits: " + name + " is not elastic and its only size breaks "
-                        + String.join(" and ", c.violations(only)));
-            }
-            return full;
+        try {
+            return nested.select(c).size();
+        } catch (IllegalArgumentException e) {
+            throw NestlmException.badField(limits.firstField(), e.getMessage());
         }
-        return locked(() -> {
-            try {
-                TrainedBudget t;
-                synchronized (this) {   // the selector caches what it resolved
-                    t = selector().select(c).size();
-                }
-                return describe(t, kindOf(t));
-            } catch (IllegalArgumentException e) {
-                throw NestlmException.badField(limits.firstField(), e.getMessage());
-            }
-        });
     }
 
     /** The full model. */
@@ -290,8 +280,34 @@ public final class Nestlm implements AutoCloseable {
 
     /** The largest size under {@code limits} ({@link #select(SizeLimits)}), ready to run. */
     public TextModel model(SizeLimits limits) throws NestlmException {
-        Size s = select(limits);
-        return s.kind() == Size.Kind.FULL ? model() : model(s.budget());
+        if (!limits.any()) {
+            return model();
+        }
+        if (!Double.isNaN(limits.maxLatencyMs()) && latency == null) {
+            select(limits);   // throws, naming max_latency_ms
+        }
+        return locked(() -> model(selected(limits)));
+    }
+
+    /**
+     * A size resolved by this checkpoint's {@link #nested()} sizes, ready to run: the size travels as the object the
+     * resolution made, and is not resolved again.
+     */
+    public TextModel model(TrainedBudget size) throws NestlmException {
+        return locked(() -> {
+            Size.Kind kind = kindOf(size);
+            return kind == Size.Kind.FULL ? new TextModel(this, full, engine(Subnet.full(checkpoint.architecture())), null, null, 0)
+                    : new TextModel(this, describe(size, kind), engine(size.subnet()), null, null, 0);
+        });
+    }
+
+    /**
+     * The checkpoint's nested sizes, on this checkpoint's mapping: where its budgets and limits resolve
+     * ({@link ElasticModel}), for callers that choose a size with their own figures (the CLI's {@code --max-memory} at
+     * another dtype) and run it with {@link #model(TrainedBudget)}.
+     */
+    public ElasticModel nested() {
+        return nested;
     }
 
     @Override
@@ -305,9 +321,6 @@ public final class Nestlm implements AutoCloseable {
             List<AutoCloseable> all = new ArrayList<>(List.of(checkpoint, parallel));   // in opening order
             if (tokenizer != null) {
                 all.add(tokenizer);
-            }
-            if (router != null) {
-                all.add(router);
             }
             closeAll(all);
             engines.clear();
@@ -388,53 +401,22 @@ public final class Nestlm implements AutoCloseable {
         return checkpoint.architecture().parameterCount();
     }
 
-    /** A budget's sub-model: stored for trained budgets and 100 %, else interpolated by the router. */
+    /** A budget's size, resolved by {@link #nested()}. */
     private TrainedBudget resolve(String text) throws NestlmException {
         if (text == null) {
             throw NestlmException.badField("budget", "no budget given: give a fraction (0.6, 60%) or a parameter count (3M)");
         }
-        Budget b;
-        long target;
         try {
-            b = Budget.parse(text);
-            target = b.target(fullParameters());
+            return nested.resolve(text);
+        } catch (NotElasticException e) {
+            throw NestlmException.inFile(e.file(), e.getMessage(), e);
         } catch (IllegalArgumentException e) {
             throw NestlmException.badField("budget", e.getMessage());
-        }
-        if (target == fullParameters()) {
-            return new TrainedBudget(text, target, Subnet.full(checkpoint.architecture()), target, false);
-        }
-        if (elastic == null) {
-            Path file = dir.resolve(ElasticJson.FILE_NAME);
-            throw NestlmException.inFile(file, file + " does not exist: budget '" + text
-                    + "' needs an elastic checkpoint ('nestlm elastic' or 'nestlm elastify' writes one)");
-        }
-        for (TrainedBudget t : elastic.budgets()) {
-            if (t.target() == target || t.budget().equals(text)) {
-                return t;
-            }
-        }
-        synchronized (this) {
-            try {
-                return router().resolve(b);
-            } catch (IllegalArgumentException e) {
-                throw NestlmException.badField("budget", e.getMessage());
-            }
         }
     }
 
     private Size.Kind kindOf(TrainedBudget t) {
-        if (t.subnet().equals(Subnet.full(checkpoint.architecture()))) {
-            return Size.Kind.FULL;
-        }
-        if (elastic != null) {
-            for (TrainedBudget s : elastic.budgets()) {
-                if (s.target() == t.target() && s.subnet().equals(t.subnet())) {
-                    return Size.Kind.TRAINED;
-                }
-            }
-        }
-        return Size.Kind.INTERPOLATED;
+        return Size.Kind.valueOf(nested.kindOf(t).name());
     }
 
     private Size describe(TrainedBudget t, Size.Kind kind) {
@@ -444,28 +426,6 @@ public final class Nestlm implements AutoCloseable {
         String id = kind == Size.Kind.FULL ? name : name + "@" + budget;
         return new Size(id, budget, kind, t.parameters(), (double) t.parameters() / fullParameters(), f.weights(),
                 f.kvCache() + f.mambaState(), ms);
-    }
-
-    private synchronized ElasticModel router() throws NestlmException {
-        if (elastic == null) {
-            Path file = dir.resolve(ElasticJson.FILE_NAME);
-            throw NestlmException.inFile(file, file + " does not exist: interpolated sizes need an elastic checkpoint");
-        }
-        if (router == null) {
-            try {
-                router = ElasticModel.open(dir);
-            } catch (IOException e) {
-                throw NestlmException.inFile(dir.resolve(ElasticJson.FILE_NAME), e.getMessage(), e);
-            }
-        }
-        return router;
-    }
-
-    private synchronized SizeSelector selector() throws NestlmException {
-        if (selector == null) {
-            selector = new SizeSelector(router());
-        }
-        return selector;
     }
 
     /** Closes in reverse order of opening. */

@@ -1,14 +1,14 @@
 package org.nestlm.cli;
 
-import org.nestlm.elastic.Budget;
-import org.nestlm.elastic.ElasticModel;
-import org.nestlm.elastic.TrainedBudget;
-import org.nestlm.slice.ElasticBudgets;
-import org.nestlm.elastic.ElasticSpace;
+import org.nestlm.sizes.Budget;
+import org.nestlm.sizes.ElasticModel;
+import org.nestlm.sizes.TrainedBudget;
+import org.nestlm.sizes.ElasticBudgets;
+import org.nestlm.sizes.ElasticSpace;
 import org.nestlm.elastic.Rankings;
 import org.nestlm.elastic.RankingsJson;
-import org.nestlm.elastic.Subnet;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.sizes.Subnet;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.LayerKind;
 import org.nestlm.model.LayerSpec;

@@ -1,15 +1,15 @@
 package org.nestlm.cli;
 
 import org.nestlm.data.CacheDir;
-import org.nestlm.elastic.TrainedBudget;
+import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.eval.EvalData;
 import org.nestlm.eval.EvalReport;
 import org.nestlm.eval.Evaluator;
 import org.nestlm.eval.ModelResult;
 import org.nestlm.eval.ModelScorer;
 import org.nestlm.eval.TextEval;
-import org.nestlm.io.Checkpoint;
-import org.nestlm.slice.ElasticBudgets;
+import org.nestlm.model.Checkpoint;
+import org.nestlm.sizes.ElasticBudgets;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

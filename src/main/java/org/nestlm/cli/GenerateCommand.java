@@ -8,6 +8,7 @@ import org.nestlm.api.OpenOptions;
 import org.nestlm.api.Sampling;
 import org.nestlm.api.Speculation;
 import org.nestlm.api.TextModel;
+import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.infer.Engine;
 import org.nestlm.infer.SamplingParams;
 import picocli.CommandLine.ArgGroup;
@@ -75,20 +76,20 @@ final class GenerateCommand implements Callable<Integer> {
          * under its limits, printed to stderr), decoding speculatively with {@code --draft-budget}.
          */
         Opened open(Path model, Path tokenizer, int threads, SizeOptions size) throws java.io.IOException, NestlmException {
-            String budget = size.budget(model, threads, System.err);
             if (draftTokens < 1) {
                 throw new UserException("--draft-tokens must be at least 1, got " + draftTokens);
             }
             boolean q8 = quantize(quantize);
-            if (q8 && (budget != null || draftBudget != null)) {
+            if (q8 && (size.given() || draftBudget != null)) {
                 throw new UserException("--quantize q8 runs the whole model: it cannot be combined with a budget, "
                         + "limits or --draft-budget (nested sizes are read as views of the mapped weights)");
             }
             Nestlm ckpt = Nestlm.open(model, OpenOptions.defaults().withThreads(threads).withTokenizer(tokenizer).withQuantize(q8));
             try {
-                TextModel m = budget == null ? ckpt.model() : ckpt.model(budget);
+                TrainedBudget chosen = size.resolve(ckpt.nested(), threads, System.err);
+                TextModel m = chosen == null ? ckpt.model() : ckpt.model(chosen);
                 return new Opened(ckpt, draftBudget == null ? m : m.withDraft(draftBudget, draftTokens));
-            } catch (NestlmException | RuntimeException e) {
+            } catch (java.io.IOException | NestlmException | RuntimeException e) {
                 ckpt.close();
                 throw e;
             }

@@ -2,10 +2,10 @@ package org.nestlm.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.nestlm.elastic.TrainedBudget;
+import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.infer.ResidentMemory;
-import org.nestlm.io.Checkpoint;
-import org.nestlm.slice.ElasticBudgets;
+import org.nestlm.model.Checkpoint;
+import org.nestlm.sizes.ElasticBudgets;
 import java.util.List;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.ConfigJson;

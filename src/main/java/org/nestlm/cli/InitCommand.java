@@ -51,7 +51,7 @@ final class InitCommand implements Callable<Integer> {
             throw new UserException(out + " already holds a checkpoint; pass --force to overwrite it");
         }
         Architecture arch = Architecture.fromConfig(config);
-        org.nestlm.io.Checkpoint.write(out, config, Initializer.initialize(arch, seed), arch, d);
+        org.nestlm.model.Checkpoint.write(out, config, Initializer.initialize(arch, seed), arch, d);
         System.out.printf("wrote %s: %s parameters, %s layers (%s), %s weights%n", out,
                 CliSupport.count(arch.parameterCount()), arch.layers().size(), config.hybridOverridePattern(),
                 d.name());

@@ -1,14 +1,16 @@
 package org.nestlm.cli;
 
+import org.nestlm.elastic.SubnetMasks;
 import ai.djl.ndarray.NDArray;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonGenerator;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.model.NemotronH;
-import org.nestlm.slice.ElasticBudgets;
+import org.nestlm.sizes.ElasticModel;
+import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.tokenizer.TextTokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -59,8 +61,8 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String budget = size.budget(model, Runtime.getRuntime().availableProcessors(), System.err);
         try (Checkpoint ckpt = Checkpoint.open(model); NDManager manager = NDManager.newBaseManager()) {
+            TrainedBudget budget = size.resolve(ElasticModel.of(ckpt), Runtime.getRuntime().availableProcessors(), System.err);
             long[] ids = ids(ckpt);
             int vocab = ckpt.config().vocabSize();
             for (long id : ids) {
@@ -75,7 +77,7 @@ final class ScoreCommand implements Callable<Integer> {
                 NDArray x = Tensors.of(manager, ids, new Shape(1, ids.length));
                 // at a budget: the nested model's hard masks over the full weights = the sliced model (docs/METHOD.md §4.4)
                 NDArray out = (budget == null ? net.forward(x)
-                        : net.forward(x, ElasticBudgets.resolve(model, ckpt.architecture(), budget).subnet().masks(manager, ckpt.architecture())))
+                        : net.forward(x, SubnetMasks.hard(manager, ckpt.architecture(), budget.subnet())))
                         .get(new NDIndex("0"));                                         // [n, V]
                 NDArray logProbs = out.logSoftmax(-1);
                 int n = ids.length;

@@ -3,14 +3,13 @@ package org.nestlm.cli;
 import org.nestlm.infer.Engine;
 import org.nestlm.infer.ElasticFamily;
 import org.nestlm.infer.LanguageModel;
-import org.nestlm.elastic.Budget;
-import org.nestlm.elastic.ElasticModel;
-import org.nestlm.elastic.LatencyProfile;
-import org.nestlm.elastic.TrainedBudget;
+import org.nestlm.sizes.ElasticModel;
+import org.nestlm.sizes.LatencyProfile;
+import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.serve.ElasticSizes;
 import org.nestlm.serve.OpenAiServer;
 import org.nestlm.serve.ServerLimits;
-import org.nestlm.slice.ElasticBudgets;
+import org.nestlm.sizes.ElasticBudgets;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -88,7 +87,7 @@ final class ServeCommand implements Callable<Integer> {
         long stateBytes = OpenAiServer.Options.defaultStateMemory();
         if (stateMemory != null) {
             try {
-                stateBytes = org.nestlm.elastic.MemoryModel.parseBytes(stateMemory);
+                stateBytes = org.nestlm.sizes.MemoryModel.parseBytes(stateMemory);
             } catch (IllegalArgumentException e) {
                 throw new UserException("--state-memory: " + e.getMessage());
             }
@@ -112,15 +111,22 @@ final class ServeCommand implements Callable<Integer> {
         ElasticSizes sizes = null;
         OpenAiServer server;
         try {
-            if (ElasticBudgets.isElastic(model)) {
-                // any budget in the trained range and limits per request; interpolated sizes open on first use
-                ElasticModel em = ElasticModel.open(model);
+            ElasticModel em = family.sizes();
+            if (em.isElastic()) {
+                // any budget in the trained range and limits per request; other sizes open on first use, on the
+                // family's one mapping and thread pool
                 LatencyProfile profile = LatencyProfile.readOrEmpty(model);
                 sizes = new ElasticSizes(em, size.memoryModel(em.checkpoint()), profile.points().isEmpty() ? null : profile, n,
-                        t -> openSize(t, n), maxOpenSizes);
-                String chosen = size.budget(model, n, System.err);
+                        t -> {
+                            try {
+                                return family.member(t);
+                            } catch (java.io.IOException e) {
+                                throw new java.io.UncheckedIOException(e);
+                            }
+                        }, maxOpenSizes);
+                TrainedBudget chosen = size.resolve(em, n, System.err);
                 if (chosen != null) {
-                    lm = sizes.model(em.resolve(Budget.parse(chosen)), family.members());
+                    lm = sizes.model(chosen, family.members());
                 }
             } else if (size.given()) {
                 throw new UserException(model + " has no elastic.json: --budget and limits need an elastic checkpoint");
@@ -164,18 +170,5 @@ final class ServeCommand implements Callable<Integer> {
         }
         stopped.await();
         return 0;
-    }
-
-    /**
-     * Opens an interpolated size for the server. It maps the checkpoint again and has its own thread pool, since
-     * the family's mapping and pool are not reachable from outside org.nestlm.infer (change request:
-     * ElasticFamily.member(TrainedBudget)); the budget label resolves to the same sub-model again.
-     */
-    private LanguageModel openSize(TrainedBudget t, int threads) {
-        try {
-            return LanguageModel.open(model, tokenizer, threads, t.budget(), null);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 }

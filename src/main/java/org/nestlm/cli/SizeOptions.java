@@ -1,13 +1,14 @@
 package org.nestlm.cli;
 
-import org.nestlm.elastic.Budget;
-import org.nestlm.elastic.ElasticModel;
-import org.nestlm.elastic.LatencyProfile;
-import org.nestlm.elastic.MemoryModel;
-import org.nestlm.elastic.SizeChoice;
-import org.nestlm.elastic.SizeConstraints;
-import org.nestlm.elastic.SizeSelector;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.sizes.Budget;
+import org.nestlm.sizes.ElasticJson;
+import org.nestlm.sizes.ElasticModel;
+import org.nestlm.sizes.LatencyProfile;
+import org.nestlm.sizes.MemoryModel;
+import org.nestlm.sizes.SizeChoice;
+import org.nestlm.sizes.SizeConstraints;
+import org.nestlm.sizes.TrainedBudget;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.model.WeightNames;
 import picocli.CommandLine.Option;
@@ -20,7 +21,8 @@ import java.nio.file.Path;
  * How a command picks the nested size of an elastic checkpoint, written once for score, generate, chat, slice,
  * serve and bench decode: a budget ({@code --budget 60%}: trained, or interpolated by the router anywhere in the
  * trained range), or limits ({@code --max-params}, {@code --max-memory}, {@code --max-latency-ms}) under which the
- * largest fitting size is chosen ({@link SizeSelector}) and printed.
+ * largest fitting size is chosen and printed. Both resolve through the checkpoint's {@link ElasticModel}, once; the
+ * command runs the resolved size.
  */
 public final class SizeOptions {
 
@@ -56,29 +58,28 @@ public final class SizeOptions {
     }
 
     /**
-     * The budget to run: {@code --budget} as given, or the label of the largest size meeting the limits (its figures
-     * printed to {@code err}); null when neither was given (the whole model).
+     * The size to run, resolved once by the checkpoint's nested sizes: {@code --budget}, or the largest size meeting
+     * the limits (its figures printed to {@code err}); null when neither was given (the whole model).
      *
+     * @param sizes   the checkpoint's sizes ({@link ElasticModel#of}), on the mapping the caller runs from
      * @param threads the thread count whose latency measurements apply
      */
-    public String budget(Path model, int threads, PrintStream err) throws IOException {
+    public TrainedBudget resolve(ElasticModel sizes, int threads, PrintStream err) throws IOException {
         if (budget != null && constrained()) {
             throw new UserException("give either --budget or limits (--max-params, --max-memory, --max-latency-ms), not both");
         }
+        if (budget != null) {
+            return sizes.resolve(budget);
+        }
         if (!constrained()) {
-            return budget;
+            return null;
         }
-        try (ElasticModel em = ElasticModel.open(model)) {
-            SizeChoice c = select(em, model, threads);
-            err.println("size: " + c.describe(em.fullParameters(), memoryModel(em.checkpoint()), threads));
-            return c.size().budget();
+        if (!sizes.isElastic()) {
+            ElasticJson.read(sizes.checkpoint().dir(), sizes.checkpoint().architecture());   // throws, naming elastic.json
         }
-    }
-
-    /** The largest size of {@code em} meeting the limits. */
-    SizeChoice select(ElasticModel em, Path model, int threads) throws IOException {
-        SizeConstraints c = constraints(em, model, threads);
-        return new SizeSelector(em).select(c);
+        SizeChoice c = sizes.select(constraints(sizes, sizes.checkpoint().dir(), threads));
+        err.println("size: " + c.describe(sizes.fullParameters(), memoryModel(sizes.checkpoint()), threads));
+        return c.size();
     }
 
     /** The limits as given, with the memory model and (for --max-latency-ms) the checkpoint's latency profile. */

@@ -1,10 +1,12 @@
 package org.nestlm.cli;
 
-import org.nestlm.elastic.Subnet;
-import org.nestlm.elastic.TrainedBudget;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.sizes.Subnet;
+import org.nestlm.sizes.TrainedBudget;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.DType;
-import org.nestlm.slice.ElasticBudgets;
+import org.nestlm.sizes.ElasticBudgets;
+import org.nestlm.sizes.ElasticJson;
+import org.nestlm.sizes.ElasticModel;
 import org.nestlm.slice.SlicePlan;
 import org.nestlm.slice.Slicer;
 import picocli.CommandLine.Command;
@@ -46,7 +48,6 @@ final class SliceCommand implements Callable<Integer> {
             size.dtype = "bf16";
         }
         DType d = CliSupport.weightDType(size.dtype);
-        String budget = config == null ? size.budget(model, Runtime.getRuntime().availableProcessors(), System.err) : null;
         try (Checkpoint ckpt = Checkpoint.open(model)) {
             Subnet sub;
             String label;
@@ -54,9 +55,13 @@ final class SliceCommand implements Callable<Integer> {
                 sub = ElasticBudgets.fromFile(config, ckpt.architecture());
                 label = "custom:" + config.getFileName();
             } else {
-                TrainedBudget b = ElasticBudgets.resolve(model, ckpt.architecture(), budget);
+                ElasticModel sizes = ElasticModel.of(ckpt);
+                if (!sizes.isElastic()) {
+                    ElasticJson.read(model, ckpt.architecture());   // throws, naming elastic.json
+                }
+                TrainedBudget b = size.resolve(sizes, Runtime.getRuntime().availableProcessors(), System.err);
                 sub = b.subnet();
-                label = budget;
+                label = size.budget != null ? size.budget : b.budget();   // as the user wrote it, or the chosen size's
             }
             SlicePlan plan = Slicer.write(ckpt, sub, label, out, d);
             long full = ckpt.architecture().parameterCount(), params = plan.parameterCount();

@@ -4,7 +4,7 @@ import org.nestlm.data.CacheDir;
 import org.nestlm.data.Corpora;
 import org.nestlm.data.Corpus;
 import org.nestlm.data.Split;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.tokenizer.BpeEncoder;
 import org.nestlm.tokenizer.BpeModel;
 import org.nestlm.tokenizer.BpeTrainer;

@@ -6,7 +6,7 @@ import java.nio.file.Path;
  * Where nestlm keeps fetched corpora and token caches. First match wins: an explicit {@code --dir}, the
  * environment variable {@value #ENV}, {@code $XDG_CACHE_HOME/nestlm}, {@code ~/.cache/nestlm}.
  *
- * <p>Layout: {@code corpus/} (the fetched corpus, {@link FetchedData}), {@code tokens/} ({@link TokenCache}).
+ * <p>Layout: {@code corpus/} (the fetched corpus, {@link FetchedData}), {@code tokens/} ({@code tokenizer.TokenCache}).
  */
 public final class CacheDir {
 

@@ -5,13 +5,12 @@ import org.nestlm.data.CacheDir;
 import org.nestlm.data.Corpora;
 import org.nestlm.data.Corpus;
 import org.nestlm.data.Split;
-import org.nestlm.data.TokenCache;
-import org.nestlm.data.TokenIds;
+import org.nestlm.tokenizer.TokenCache;
+import org.nestlm.tokenizer.TokenIds;
 import org.nestlm.dist.Communicator;
 import org.nestlm.dist.World;
 import org.nestlm.elastic.ElastifyConfig;
-import org.nestlm.elastic.Subnet;
-import org.nestlm.elastic.TrainedBudget;
+import org.nestlm.sizes.Subnet;
 import org.nestlm.eval.EvalData;
 import org.nestlm.eval.EvalReport;
 import org.nestlm.eval.Evaluator;
@@ -19,12 +18,12 @@ import org.nestlm.eval.ModelResult;
 import org.nestlm.eval.ModelScorer;
 import org.nestlm.eval.TextEval;
 import org.nestlm.io.AtomicFiles;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.ConfigJson;
 import org.nestlm.model.ModelConfig;
-import org.nestlm.slice.ElasticBudgets;
+import org.nestlm.sizes.ElasticModel;
 import org.nestlm.slice.Slicer;
 import org.nestlm.tokenizer.TextTokenizer;
 import org.nestlm.train.Batching;
@@ -142,7 +141,7 @@ public final class Demo {
                 stage("slice-" + b + at, "standalone BF16 checkpoint of budget " + b, () -> {
                     Path d = dir(seed, "sliced/elastic-" + b);
                     RunDirectory.deleteTree(d);
-                    cli("slice", "--model", dir(seed, "elastic").toString(), "--budget", b, "--out", d.toString());
+                    slice(seed, b, d);
                 });
             }
             for (String b : plan.derived()) {
@@ -310,9 +309,18 @@ public final class Demo {
         return plan.batch() / ranks;
     }
 
+    /** The standalone BF16 checkpoint of budget {@code b} of seed {@code seed}'s elastic run, as {@code nestlm slice} writes it. */
+    private void slice(long seed, String b, Path out) throws IOException {
+        try (ElasticModel sizes = ElasticModel.open(dir(seed, "elastic"))) {
+            Slicer.write(sizes.checkpoint(), sizes.resolve(b).subnet(), b, out, DType.BF16);
+        }
+    }
+
     /** The sub-model seed {@code seed}'s elastic run resolved for budget {@code b}: the same cut for its baselines. */
     private Subnet subnet(long seed, Architecture full, String b) throws IOException {
-        return ElasticBudgets.resolve(dir(seed, "elastic"), full, b).subnet();
+        try (ElasticModel sizes = ElasticModel.open(dir(seed, "elastic"))) {
+            return sizes.resolve(b).subnet();
+        }
     }
 
     private void cut(long seed, String b) throws IOException {
@@ -356,7 +364,7 @@ public final class Demo {
         rows.add(new Row(PARENT, plan.budgets().getFirst(), "parent", dir("permuted"), null, seeds.getFirst(), out));
         double lo = Double.MAX_VALUE, hi = 0;
         for (String b : plan.budgets()) {
-            double f = org.nestlm.elastic.Budget.parse(b).fraction();
+            double f = org.nestlm.sizes.Budget.parse(b).fraction();
             lo = Math.min(lo, f);
             hi = Math.max(hi, f);
         }
@@ -366,7 +374,7 @@ public final class Demo {
                 rows.add(new Row(ELASTIC, b, "elastic-" + b, dir(seed, "elastic"), b, seed, root));
             }
             for (int k = 1; hi > lo && k <= INTERPOLATED_POINTS; k++) {
-                String b = org.nestlm.elastic.ElasticModel.percent(lo + (hi - lo) * k / (INTERPOLATED_POINTS + 1), 2);
+                String b = ElasticModel.percent(lo + (hi - lo) * k / (INTERPOLATED_POINTS + 1), 2);
                 rows.add(new Row(INTERPOLATED, b, "interpolated-" + b, dir(seed, "elastic"), b, seed, root));
             }
             for (String b : plan.derived()) {

@@ -5,8 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nestlm.dist.SingleProcess;
 import org.nestlm.elastic.Distillation;
-import org.nestlm.elastic.Subnet;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.sizes.Subnet;
+import org.nestlm.slice.Slicer;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.io.SafetensorsWriter;
 import org.nestlm.io.TensorStore;
@@ -114,7 +115,7 @@ public final class Minitron {
         try (TrainingRun run = TrainingRun.open(tmp, plan, resume, 0, SingleProcess.INSTANCE, console);
              NDManager root = NDManager.newBaseManager()) {
             Map<String, float[]> init = run.resumed() ? TensorStore.readFloats(run.stateDir().resolve("model.safetensors"))
-                    : sub.slice(full, weights::get);
+                    : Slicer.slice(full, sub, weights::get);
             try (NemotronH teacher = NemotronH.fromTensors(full, root, weights::get);
                  NemotronH student = NemotronH.fromTensors(cut, root, init::get);
                  AdamW opt = new AdamW(new ArrayList<>(student.parameters().values()), root, s.optimizer())) {

@@ -1,11 +1,9 @@
 package org.nestlm.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.nestlm.elastic.ElasticJson;
-import org.nestlm.eval.BlimpScore;
+import org.nestlm.sizes.ElasticJson;
 import org.nestlm.eval.EvalData;
 import org.nestlm.eval.ModelResult;
-import org.nestlm.eval.TextScore;
 import org.nestlm.io.AtomicFiles;
 import org.nestlm.model.ConfigJson;
 import org.nestlm.train.Charts;

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import org.nestlm.model.Masks;
+import org.nestlm.sizes.ElasticSpace;
 import org.nestlm.model.NemotronH;
 import org.nestlm.model.Tensors;
 import org.nestlm.train.Losses;
@@ -73,7 +74,7 @@ public final class Distillation {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             RouterSample sample = models.router().sample(scope, routerInput, tau, scale, rng, full ? 0 : target,
                     config.resolving().tolerance());
-            Masks masks = full ? null : RouterMasks.of(scope, models.space(), sample);
+            Masks masks = full ? null : SubnetMasks.straightThrough(scope, models.space(), sample);
             NDArray logits = masks == null ? models.student().forward(batch.inputs())
                     : models.student().forward(batch.inputs(), masks);
             NDArray loss = forwardKl(teacherLogits, logits);

@@ -1,5 +1,10 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.Budget;
+import org.nestlm.sizes.ElasticJson;
+import org.nestlm.sizes.ElasticSpace;
+import org.nestlm.sizes.Subnet;
+import org.nestlm.sizes.TrainedBudget;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -376,7 +381,7 @@ public final class Elastify {
                 List<WindowSampler.Batch> batches = WindowSampler.validation(scope, validation, config.batching().seqLen(),
                         config.batching().batchSize(), config.cadence().evalBatches());
                 for (int b = 0; b < budgets.size(); b++) {
-                    Masks masks = isFull(b) ? null : resolved.get(b).subnet().masks(scope, space.full());
+                    Masks masks = isFull(b) ? null : SubnetMasks.hard(scope, space.full(), resolved.get(b).subnet());
                     double sum = 0;
                     long n = 0;
                     for (WindowSampler.Batch batch : batches) {
@@ -426,7 +431,7 @@ public final class Elastify {
                             Subnet s = space.subnet(c);
                             double kl = 0;
                             try (NDManager m = scope.newSubManager()) {
-                                Masks masks = s.masks(m, space.full());
+                                Masks masks = SubnetMasks.hard(m, space.full(), s);
                                 for (int w = 0; w < windows.size(); w++) {
                                     NDArray in = windows.get(w).inputs().duplicate();   // in m: the pass's arrays go with it
                                     in.attach(m);
@@ -476,7 +481,6 @@ public final class Elastify {
         ElasticJson.write(out, new ElasticJson.Metadata(space, budgets.stream().map(Budget::text).toList(), fractions,
                 config.routing().width(), router.state(), resolved));
     }
-
 
     private static Map<String, float[]> prefixed(Map<String, float[]> all, String prefix) {
         Map<String, float[]> out = new LinkedHashMap<>();

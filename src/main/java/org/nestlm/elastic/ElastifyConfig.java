@@ -1,5 +1,6 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.Resolution;
 import org.nestlm.train.Batching;
 import org.nestlm.train.Cadence;
 import org.nestlm.train.OptimizerConfig;

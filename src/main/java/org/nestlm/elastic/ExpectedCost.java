@@ -1,5 +1,9 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.Axis;
+import org.nestlm.sizes.Budget;
+import org.nestlm.sizes.ElasticSpace;
+
 import ai.djl.ndarray.NDArray;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
@@ -27,23 +31,23 @@ public final class ExpectedCost {
         Architecture full = space.full();
         ModelConfig c = full.config();
         int[] hidden = space.hidden();
-        NDArray pe = s.probs().get(Router.Axis.HIDDEN).reshape(1, hidden.length);          // [1, |E|]
+        NDArray pe = s.probs().get(Axis.HIDDEN).reshape(1, hidden.length);          // [1, |E|]
         float[] nonLayer = new float[hidden.length];
         for (int a = 0; a < hidden.length; a++) {
             nonLayer[a] = Architecture.nonLayerParameterCount(c, hidden[a]);
         }
         NDArray total = pe.mul(Tensors.of(m, nonLayer)).sum();
-        NDArray keep = keepProbabilities(m, space, s.probs().get(Router.Axis.DEPTH));     // [layers]
+        NDArray keep = keepProbabilities(m, space, s.probs().get(Axis.DEPTH));     // [layers]
         List<Integer> mlpLayers = space.layersOf(org.nestlm.model.LayerKind.MLP);
         for (int j = 0; j < full.layers().size(); j++) {
             LayerSpec f = full.layers().get(j);
-            Router.Axis axis;
+            Axis axis;
             int group = 0;
             switch (f) {
-                case LayerSpec.Mamba ignored -> axis = Router.Axis.MAMBA;
-                case LayerSpec.Attention ignored -> axis = Router.Axis.ATTENTION;
+                case LayerSpec.Mamba ignored -> axis = Axis.MAMBA;
+                case LayerSpec.Attention ignored -> axis = Axis.ATTENTION;
                 case LayerSpec.Mlp ignored -> {
-                    axis = Router.Axis.MLP;
+                    axis = Axis.MLP;
                     group = space.heterogeneousMlp() ? mlpLayers.indexOf(j) : 0;
                 }
             }

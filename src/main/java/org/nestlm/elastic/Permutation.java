@@ -1,5 +1,7 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.Subnet;
+
 import org.nestlm.model.Architecture;
 import org.nestlm.model.LayerSpec;
 import org.nestlm.model.ModelConfig;

@@ -1,5 +1,7 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.Subnet;
+
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;

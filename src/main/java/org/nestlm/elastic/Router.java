@@ -1,5 +1,10 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.Axis;
+import org.nestlm.sizes.ElasticSpace;
+import org.nestlm.sizes.Resolution;
+import org.nestlm.sizes.RouterInference;
+
 import ai.djl.ndarray.NDArray;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDArrays;
@@ -29,11 +34,7 @@ import java.util.SplittableRandom;
  */
 public final class Router implements AutoCloseable {
 
-    /** The elastic axes. */
-    public enum Axis { HIDDEN, MLP, MAMBA, ATTENTION, DEPTH }
-
     public static final int DEFAULT_WIDTH = 256;
-    static final float LEAKY_SLOPE = 0.1f;
     static final double INIT_STD = 0.1;
 
     private final ElasticSpace space;
@@ -49,8 +50,8 @@ public final class Router implements AutoCloseable {
         for (Axis a : Axis.values()) {
             int out = groups(a) * choices(a);
             weights.put(a, new Param[] {
-                    param("router." + name(a) + ".w1", width, budgets, rng),
-                    param("router." + name(a) + ".w2", out, width, rng)});
+                    param(RouterInference.w1(a), width, budgets, rng),
+                    param(RouterInference.w2(a), out, width, rng)});
         }
     }
 
@@ -62,10 +63,6 @@ public final class Router implements AutoCloseable {
         NDArray a = Tensors.of(manager, v, new Shape(rows, cols));
         a.setName(name);
         return new Param(name, a, false);
-    }
-
-    public static String name(Axis a) {
-        return a.name().toLowerCase();
     }
 
     public int choices(Axis a) {
@@ -102,7 +99,7 @@ public final class Router implements AutoCloseable {
     NDArray logits(NDManager m, Axis a, float[] u) {
         NDArray in = Tensors.of(m, u, new Shape(1, budgets));
         Param[] w = weights.get(a);
-        NDArray h = Activation.leakyRelu(Linear.linear(in, w[0].value()).singletonOrThrow(), LEAKY_SLOPE);
+        NDArray h = Activation.leakyRelu(Linear.linear(in, w[0].value()).singletonOrThrow(), RouterInference.LEAKY_SLOPE);
         return Linear.linear(h, w[1].value()).singletonOrThrow().reshape(groups(a), choices(a));
     }
 

@@ -1,5 +1,8 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.Axis;
+import org.nestlm.sizes.ElasticSpace;
+
 import ai.djl.ndarray.NDArray;
 
 import java.util.Map;
@@ -11,12 +14,12 @@ import java.util.Map;
  * @param chosen  argmax choice per group, per axis
  * @param factors straight-through factors [groups] per axis: forward value exactly 1, gradient of π_î
  */
-public record RouterSample(Map<Router.Axis, NDArray> probs, Map<Router.Axis, int[]> chosen, Map<Router.Axis, NDArray> factors) {
+public record RouterSample(Map<Axis, NDArray> probs, Map<Axis, int[]> chosen, Map<Axis, NDArray> factors) {
 
     /** The concrete sub-model choice of this sample. */
     public ElasticSpace.Choice choice() {
-        return new ElasticSpace.Choice(chosen.get(Router.Axis.HIDDEN)[0], chosen.get(Router.Axis.MLP),
-                chosen.get(Router.Axis.MAMBA)[0], chosen.get(Router.Axis.ATTENTION)[0], chosen.get(Router.Axis.DEPTH)[0]);
+        return new ElasticSpace.Choice(chosen.get(Axis.HIDDEN)[0], chosen.get(Axis.MLP),
+                chosen.get(Axis.MAMBA)[0], chosen.get(Axis.ATTENTION)[0], chosen.get(Axis.DEPTH)[0]);
     }
 
     /** True when every axis's probabilities are exactly one-hot (the Gumbel-softmax saturated in fp32). */

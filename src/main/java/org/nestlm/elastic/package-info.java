@@ -1,5 +1,5 @@
 /**
- * The nested-size method: importance rankings, permutation to prefixes, the search space, the router, elastic
- * distillation, elastic.json, and resolving a budget or limits to a sub-model (docs/METHOD.md).
+ * Making a model elastic on DJL: importance rankings, the permutation to prefixes, the router and its masks, and
+ * elastic distillation, which writes the elastic.json that {@link org.nestlm.sizes} reads (docs/METHOD.md).
  */
 package org.nestlm.elastic;

@@ -2,8 +2,8 @@ package org.nestlm.eval;
 
 import org.nestlm.data.Corpora;
 import org.nestlm.data.Corpus;
-import org.nestlm.data.TokenCache;
-import org.nestlm.data.TokenIds;
+import org.nestlm.tokenizer.TokenCache;
+import org.nestlm.tokenizer.TokenIds;
 import org.nestlm.tokenizer.TextTokenizer;
 
 import java.io.IOException;

@@ -1,14 +1,16 @@
 package org.nestlm.eval;
 
+import org.nestlm.elastic.SubnetMasks;
 import ai.djl.ndarray.NDArray;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import org.nestlm.elastic.TrainedBudget;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.sizes.TrainedBudget;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.model.Masks;
 import org.nestlm.model.NemotronH;
-import org.nestlm.slice.ElasticBudgets;
+import org.nestlm.sizes.ElasticBudgets;
+import org.nestlm.sizes.ElasticModel;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -56,11 +58,11 @@ public final class ModelScorer implements AutoCloseable {
                 if (!ElasticBudgets.isElastic(dir)) {
                     throw new IOException(dir + ": --budget needs an elastic checkpoint (no elastic.json here)");
                 }
-                TrainedBudget b = ElasticBudgets.resolve(dir, ckpt.architecture(), budget);
+                TrainedBudget b = ElasticModel.of(ckpt).resolve(budget);
                 params = b.parameters();
                 label = label + "@" + budget;
                 if (params != ckpt.architecture().parameterCount()) {
-                    masks = b.subnet().masks(m, ckpt.architecture());
+                    masks = SubnetMasks.hard(m, ckpt.architecture(), b.subnet());
                 }
             }
             return new ModelScorer(ckpt, m, net, masks, params, label);

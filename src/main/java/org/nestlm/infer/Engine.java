@@ -1,7 +1,7 @@
 package org.nestlm.infer;
 
-import org.nestlm.elastic.Subnet;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.sizes.Subnet;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.slice.SlicePlan;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.LayerSpec;

@@ -1,8 +1,8 @@
 package org.nestlm.infer;
 
-import org.nestlm.elastic.TrainedBudget;
-import org.nestlm.io.Checkpoint;
-import org.nestlm.slice.ElasticBudgets;
+import org.nestlm.model.Checkpoint;
+import org.nestlm.sizes.ElasticModel;
+import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.tokenizer.TextTokenizer;
 
 import java.io.IOException;
@@ -70,7 +70,19 @@ public final class LanguageModel implements AutoCloseable {
      */
     public static LanguageModel open(Path dir, Path tokenizer, int threads, String budget, String draftBudget, boolean q8)
             throws IOException {
-        if (q8 && (budget != null || draftBudget != null)) {
+        return open(dir, tokenizer, threads, budget == null ? null : sizes -> sizes.resolve(budget), draftBudget, q8);
+    }
+
+    /**
+     * Opens a checkpoint directory at the size {@code size} picks from its nested sizes (null: the whole model), with
+     * an optional nested draft; the size is resolved once, on this model's own mapping.
+     *
+     * @param size picks the size from the checkpoint's {@link ElasticModel}; null for the whole model
+     * @throws IOException naming elastic.json when a nested budget is asked of a checkpoint that is not elastic
+     */
+    public static LanguageModel open(Path dir, Path tokenizer, int threads, SizePick size, String draftBudget, boolean q8)
+            throws IOException {
+        if (q8 && (size != null || draftBudget != null)) {
             throw new IllegalArgumentException("--quantize q8 runs the whole model: it cannot be combined with a budget, "
                     + "limits or --draft-budget (nested sizes are read as views of the mapped weights)");
         }
@@ -80,13 +92,18 @@ public final class LanguageModel implements AutoCloseable {
             owned.add(ckpt);
             Parallel parallel = new Parallel(threads);
             owned.addFirst(parallel);
-            TrainedBudget b = budget == null ? null : ElasticBudgets.resolve(dir, ckpt.architecture(), budget);
-            Engine engine = Engine.of(ckpt, parallel, b == null ? null : b.subnet(), q8);
-            Engine draft = null;
-            if (draftBudget != null) {
-                TrainedBudget db = ElasticBudgets.resolve(dir, ckpt.architecture(), draftBudget);
-                draft = Engine.of(ckpt, parallel, db.subnet());
+            TrainedBudget b = null, db = null;
+            if (size != null || draftBudget != null) {
+                ElasticModel sizes = ElasticModel.of(ckpt);
+                if (!sizes.isElastic()) {
+                    throw new java.nio.file.NoSuchFileException(dir.resolve(org.nestlm.sizes.ElasticJson.FILE_NAME)
+                            + ": not an elastic checkpoint (no elastic.json; run nestlm elastify)");
+                }
+                b = size == null ? null : size.pick(sizes);
+                db = draftBudget == null ? null : sizes.resolve(draftBudget);
             }
+            Engine engine = Engine.of(ckpt, parallel, b == null ? null : b.subnet(), q8);
+            Engine draft = db == null ? null : Engine.of(ckpt, parallel, db.subnet());
             Path tok = tokenizer != null ? tokenizer : ckpt.tokenizer().orElse(null);
             TextTokenizer t = tok == null ? null : TextTokenizer.load(tok);
             if (t != null) {
@@ -99,6 +116,12 @@ public final class LanguageModel implements AutoCloseable {
             closeAll(owned);
             throw e;
         }
+    }
+
+    /** How a caller picks the size to open from the checkpoint's nested sizes (a budget, or limits). */
+    @FunctionalInterface
+    public interface SizePick {
+        TrainedBudget pick(ElasticModel sizes) throws IOException;
     }
 
     static String baseName(Path dir) {

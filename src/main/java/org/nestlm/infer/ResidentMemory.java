@@ -1,6 +1,6 @@
 package org.nestlm.infer;
 
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.TensorEntry;
 
 import java.io.IOException;

@@ -9,3 +9,4 @@
  * and the tensor.
  */
 package org.nestlm.io;
+

@@ -95,13 +95,13 @@ public final class NemotronH implements AutoCloseable {
     }
 
     /** Loads a checkpoint's weights (BF16/F16 widened to fp32 in Java) into a new model. */
-    public static NemotronH load(org.nestlm.io.Checkpoint checkpoint, NDManager parent) {
+    public static NemotronH load(org.nestlm.model.Checkpoint checkpoint, NDManager parent) {
         return fromTensors(checkpoint.architecture(), parent, checkpoint::floats);
     }
 
     /** Saves config.json and the weights as {@code dtype} (F32 or BF16) under canonical hub names, atomically per file. */
     public void save(java.nio.file.Path dir, org.nestlm.io.DType dtype) throws java.io.IOException {
-        org.nestlm.io.Checkpoint.write(dir, config(), toFloatArrays(), architecture, dtype);
+        org.nestlm.model.Checkpoint.write(dir, config(), toFloatArrays(), architecture, dtype);
     }
 
     /** No weight decay on norms, biases, embeddings and the per-head SSM scalars. */

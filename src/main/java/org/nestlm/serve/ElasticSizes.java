@@ -1,14 +1,12 @@
 package org.nestlm.serve;
 
-import org.nestlm.elastic.Budget;
-import org.nestlm.elastic.ElasticModel;
-import org.nestlm.elastic.LatencyProfile;
-import org.nestlm.elastic.MemoryModel;
-import org.nestlm.elastic.SizeChoice;
-import org.nestlm.elastic.SizeConstraints;
-import org.nestlm.elastic.SizeSelector;
-import org.nestlm.elastic.Subnet;
-import org.nestlm.elastic.TrainedBudget;
+import org.nestlm.sizes.ElasticModel;
+import org.nestlm.sizes.LatencyProfile;
+import org.nestlm.sizes.MemoryModel;
+import org.nestlm.sizes.SizeChoice;
+import org.nestlm.sizes.SizeConstraints;
+import org.nestlm.sizes.Subnet;
+import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.infer.LanguageModel;
 
 import java.util.LinkedHashMap;
@@ -18,14 +16,13 @@ import java.util.function.Function;
 
 /**
  * The sizes a server offers beyond its fixed models: any budget in the trained range (router interpolation) and
- * the largest size under a request's limits ({@link SizeSelector}). Sizes are opened on first use by
- * {@code opener} and kept (at most {@code maxOpen}), since a running request may hold one: they are never closed
- * before the server is. Resolution goes through one router, so it is serialised.
+ * the largest size under a request's limits, both resolved by the checkpoint's {@link ElasticModel}. Sizes are
+ * opened on first use by {@code opener} (on the server's one mapping and thread pool) and kept (at most
+ * {@code maxOpen}), since a running request may hold one: they are never closed before the server is.
  */
 public final class ElasticSizes implements AutoCloseable {
 
     private final ElasticModel model;
-    private final SizeSelector selector;
     private final MemoryModel memory;
     private final LatencyProfile latency;   // may be null
     private final int threads;
@@ -43,7 +40,6 @@ public final class ElasticSizes implements AutoCloseable {
     public ElasticSizes(ElasticModel model, MemoryModel memory, LatencyProfile latency, int threads,
                         Function<TrainedBudget, LanguageModel> opener, int maxOpen) {
         this.model = model;
-        this.selector = new SizeSelector(model);
         this.memory = memory;
         this.latency = latency;
         this.threads = threads;
@@ -62,16 +58,14 @@ public final class ElasticSizes implements AutoCloseable {
     /** The size a request asks for: by budget (in the trained range) or by limits; null when it asks for neither. */
     synchronized SizeChoice resolve(SizeRequest r) {
         if (r.budget() != null) {
-            Budget b;
             TrainedBudget t;
             try {
-                b = Budget.parse(r.budget());
-                t = model.resolve(b);
+                t = model.resolve(r.budget());
             } catch (IllegalArgumentException e) {
                 throw new ApiException(404, "no model for budget '" + r.budget() + "': " + e.getMessage()
                         + "; this server serves any budget from " + range(), "budget", "model_not_found");
             }
-            return selector.figures(t, SizeConstraints.none(memory));
+            return model.figures(t, SizeConstraints.none(memory));
         }
         if (!r.constrained()) {
             return null;
@@ -81,7 +75,7 @@ public final class ElasticSizes implements AutoCloseable {
                     + " threads (" + LatencyProfile.FILE_NAME + "); run 'nestlm bench decode --all-sizes' and restart");
         }
         try {
-            return selector.select(new SizeConstraints(r.maxParams(), r.maxMemory(), r.maxLatencyMs(), memory, latency, threads));
+            return model.select(new SizeConstraints(r.maxParams(), r.maxMemory(), r.maxLatencyMs(), memory, latency, threads));
         } catch (IllegalArgumentException e) {
             throw new ApiException(400, e.getMessage(), r.firstLimitField(), "no_size_fits");
         }
@@ -116,6 +110,7 @@ public final class ElasticSizes implements AutoCloseable {
         return model.kindOf(t);
     }
 
+    /** Closes the sizes opened for requests, and the checkpoint's mapping when {@code model} owns it. */
     @Override
     public synchronized void close() {
         opened.values().forEach(LanguageModel::close);

@@ -8,13 +8,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import org.nestlm.infer.Generation;
-import org.nestlm.elastic.Budget;
-import org.nestlm.elastic.ElasticModel;
-import org.nestlm.elastic.MemoryModel;
-import org.nestlm.elastic.SizeChoice;
+import org.nestlm.sizes.Budget;
+import org.nestlm.sizes.ElasticModel;
+import org.nestlm.sizes.MemoryModel;
+import org.nestlm.sizes.SizeChoice;
 import org.nestlm.infer.LanguageModel;
 import org.nestlm.infer.ResidentMemory;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -559,16 +559,16 @@ public final class OpenAiServer implements AutoCloseable {
                 throw ApiException.badField("budget", e.getMessage());
             }
             LanguageModel byBudget = null;
-            for (LanguageModel m : models) {
-                boolean same = m.budget() == null ? target == fullParams
-                        : m.budget().budget().equals(text) || m.budget().target() == target;
-                if (same) {
-                    byBudget = m;
-                    break;
+            if (sizes != null) {
+                // resolved by the checkpoint's sizes: a fixed member, or an interpolated size opened on first use
+                byBudget = sizes.model(sizes.resolve(size).size(), models);
+            } else {
+                for (LanguageModel m : models) {   // fixed models only: the one whose parameter target it is
+                    if (m.budget() == null ? target == fullParams : m.budget().target() == target) {
+                        byBudget = m;
+                        break;
+                    }
                 }
-            }
-            if (byBudget == null && sizes != null) {
-                byBudget = sizes.model(sizes.resolve(size).size(), models);   // interpolated: opened on first use
             }
             if (byBudget == null) {
                 throw new ApiException(404, "no model for budget '" + text + "'; this server serves " + names(), "budget",

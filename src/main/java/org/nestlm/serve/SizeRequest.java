@@ -1,7 +1,7 @@
 package org.nestlm.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.nestlm.elastic.MemoryModel;
+import org.nestlm.sizes.MemoryModel;
 
 /**
  * The size fields of a completion request: {@code "budget"} (a trained budget or any budget in the trained range:
@@ -82,7 +82,7 @@ record SizeRequest(String budget, long maxParams, long maxMemory, double maxLate
             v = n.asLong();
         } else if (n.isTextual()) {
             try {
-                org.nestlm.elastic.Budget parsed = org.nestlm.elastic.Budget.parse(n.asText());
+                org.nestlm.sizes.Budget parsed = org.nestlm.sizes.Budget.parse(n.asText());
                 v = parsed.absolute();
             } catch (IllegalArgumentException e) {
                 v = -1;

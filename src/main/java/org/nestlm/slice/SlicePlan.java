@@ -1,6 +1,6 @@
 package org.nestlm.slice;
 
-import org.nestlm.elastic.Subnet;
+import org.nestlm.sizes.Subnet;
 import org.nestlm.io.TensorEntry;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.LayerSpec;

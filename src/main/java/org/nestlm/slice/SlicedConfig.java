@@ -1,5 +1,7 @@
 package org.nestlm.slice;
 
+import org.nestlm.sizes.Subnet;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

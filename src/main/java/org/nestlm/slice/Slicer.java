@@ -1,13 +1,14 @@
 package org.nestlm.slice;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.nestlm.elastic.Subnet;
+import org.nestlm.sizes.Subnet;
 import org.nestlm.io.AtomicFiles;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.CheckpointFormatException;
 import org.nestlm.io.DType;
 import org.nestlm.io.SafetensorsWriter;
 import org.nestlm.io.TensorData;
+import org.nestlm.model.Architecture;
 import org.nestlm.model.ConfigJson;
 import org.nestlm.model.ModelConfig;
 import org.nestlm.train.RunDirectory;
@@ -18,9 +19,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -96,6 +99,18 @@ public final class Slicer {
             }
         }
         return plan;
+    }
+
+    /**
+     * Cuts {@code sub}'s tensors out of the full model's (canonical names, row-major floats) in memory: the weights of
+     * the standalone sub-model, layers renumbered (docs/METHOD.md §9), by the index sets of {@link SlicePlan}.
+     */
+    public static Map<String, float[]> slice(Architecture full, Subnet sub, Function<String, float[]> weights) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        for (SlicePlan.Cut cut : SlicePlan.of(full, sub).cuts().values()) {
+            out.put(cut.target(), cut.gather(weights.apply(cut.source())));
+        }
+        return out;
     }
 
     private static boolean isAbsentOrEmpty(Path dir) {

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nestlm.dist.Communicator;
 import org.nestlm.dist.SingleProcess;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.io.SafetensorsWriter;
 import org.nestlm.io.TensorStore;

@@ -23,7 +23,7 @@ public record TokenSource(IntBuffer ids, long bytes) {
      * A view of a memory-mapped token cache (no copy into the heap); valid while {@code ids} is open. The byte
      * count is the UTF-8 size of the split's text, so bits per byte count the separators as free.
      */
-    public static TokenSource of(org.nestlm.data.TokenIds ids) {
+    public static TokenSource of(org.nestlm.tokenizer.TokenIds ids) {
         return new TokenSource(ids.buffer(), ids.info().bytes());
     }
 

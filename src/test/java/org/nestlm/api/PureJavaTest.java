@@ -1,14 +1,15 @@
 package org.nestlm.api;
 
+import org.nestlm.sizes.Axis;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.nestlm.elastic.Budget;
-import org.nestlm.elastic.ElasticJson;
-import org.nestlm.elastic.ElasticSpace;
+import org.nestlm.sizes.Budget;
+import org.nestlm.sizes.ElasticJson;
+import org.nestlm.sizes.ElasticSpace;
 import org.nestlm.elastic.Router;
-import org.nestlm.elastic.Subnet;
-import org.nestlm.elastic.TrainedBudget;
+import org.nestlm.sizes.Subnet;
+import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.infer.CharTokenizer;
 import org.nestlm.infer.InferTestModels;
 import org.nestlm.io.DType;
@@ -74,9 +75,9 @@ class PureJavaTest {
                 space.attentionHeadsPerGroup().length, space.depthRemovals().length};
         Map<String, float[]> state = new LinkedHashMap<>();
         Random rng = new Random(3);
-        for (Router.Axis a : Router.Axis.values()) {
-            state.put("router." + Router.name(a) + ".w1", gaussian(width * n, rng));
-            state.put("router." + Router.name(a) + ".w2", gaussian(outs[a.ordinal()] * width, rng));
+        for (Axis a : Axis.values()) {
+            state.put("router." + a.key() + ".w1", gaussian(width * n, rng));
+            state.put("router." + a.key() + ".w2", gaussian(outs[a.ordinal()] * width, rng));
         }
         ElasticJson.write(dir, new ElasticJson.Metadata(space, ElasticFixtures.BUDGETS, new double[] {0.75, 0.5}, width, state, budgets));
         return dir;

@@ -27,7 +27,7 @@ import org.nestlm.cli.BadInputs.Case;
 import org.nestlm.cli.BadInputs.Layout;
 import org.nestlm.cli.BadInputs.Raw;
 import org.nestlm.cli.BadInputs.Scope;
-import org.nestlm.elastic.ElasticJson;
+import org.nestlm.sizes.ElasticJson;
 import org.nestlm.io.DType;
 import org.nestlm.model.ConfigJson;
 import org.nestlm.slice.ElasticFixtures;

@@ -3,7 +3,7 @@ package org.nestlm.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.nestlm.elastic.ElasticJson;
+import org.nestlm.sizes.ElasticJson;
 import org.nestlm.io.SafetensorsFile;
 import org.nestlm.io.TensorEntry;
 import org.nestlm.model.ConfigJson;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nestlm.elastic.ElasticJson;
+import org.nestlm.sizes.ElasticJson;
 import org.nestlm.io.DType;
 import org.nestlm.model.ConfigJson;
 import org.nestlm.slice.ElasticFixtures;

@@ -1,5 +1,9 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.Budget;
+import org.nestlm.sizes.ElasticModel;
+import org.nestlm.sizes.TrainedBudget;
+
 import ai.djl.ndarray.NDArray;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;

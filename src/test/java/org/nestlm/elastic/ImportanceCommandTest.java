@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.model.LayerKind;
 import org.nestlm.model.NemotronH;
 import org.nestlm.util.DjlRuntime;

@@ -1,5 +1,7 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.Subnet;
+
 import ai.djl.ndarray.NDArray;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
@@ -266,7 +268,7 @@ class ImportanceTest extends org.nestlm.DjlTestBase {
             }
             NDArray x = Tensors.of(m, ids, new Shape(samples.size(), samples.get(0).length));
             NDArray p = net.forward(x).logSoftmax(-1);
-            NDArray q = net.forward(x, sub.masks(m, arch)).logSoftmax(-1);
+            NDArray q = net.forward(x, SubnetMasks.hard(m, arch, sub)).logSoftmax(-1);
             return p.exp().mul(p.sub(q)).sum(new int[] {-1}).mean().getFloat();
         }
     }

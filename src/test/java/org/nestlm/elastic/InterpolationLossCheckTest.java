@@ -1,5 +1,10 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.Budget;
+import org.nestlm.sizes.ElasticModel;
+import org.nestlm.sizes.SizeChoice;
+import org.nestlm.sizes.TrainedBudget;
+
 import ai.djl.ndarray.NDArray;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
@@ -62,7 +67,7 @@ class InterpolationLossCheckTest {
                 for (long[] ids : batches) {
                     try (NDManager sub = m.newSubManager()) {
                         NDArray x = Tensors.of(sub, ids, new Shape(1, ids.length));
-                        float[] lp = net.forward(x, t.subnet().masks(sub, em.checkpoint().architecture())).get(0).logSoftmax(-1).toFloatArray();
+                        float[] lp = net.forward(x, SubnetMasks.hard(sub, em.checkpoint().architecture(), t.subnet())).get(0).logSoftmax(-1).toFloatArray();
                         int vocab = em.checkpoint().config().vocabSize();
                         for (int i = 0; i + 1 < ids.length; i++) {
                             nll -= lp[i * vocab + (int) ids[i + 1]];

@@ -1,5 +1,9 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.ElasticModel;
+import org.nestlm.sizes.ElasticSpace;
+import org.nestlm.sizes.RouterInference;
+
 import ai.djl.ndarray.NDManager;
 import org.junit.jupiter.api.Test;
 import org.nestlm.slice.ElasticFixtures;

@@ -1,5 +1,10 @@
 package org.nestlm.elastic;
 
+import org.nestlm.sizes.Axis;
+import org.nestlm.sizes.Budget;
+import org.nestlm.sizes.ElasticSpace;
+import org.nestlm.sizes.Subnet;
+
 import ai.djl.engine.Engine;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDArray;
@@ -77,8 +82,8 @@ class RouterTest extends DjlTestBase {
         try (NDManager m = manager.newSubManager(); Router router = new Router(space, 2, 64, m, 5)) {
             RouterSample s = router.sample(m, router.oneHot(0), 1.0, 1.0, null);
             ElasticSpace.Choice argmax = router.argmax(router.oneHot(0));
-            assertEquals(argmax.hidden(), s.chosen().get(Router.Axis.HIDDEN)[0]);
-            assertEquals(argmax.depth(), s.chosen().get(Router.Axis.DEPTH)[0]);
+            assertEquals(argmax.hidden(), s.chosen().get(Axis.HIDDEN)[0]);
+            assertEquals(argmax.depth(), s.chosen().get(Axis.DEPTH)[0]);
         }
     }
 

@@ -1,5 +1,8 @@
 package org.nestlm.elastic;
 
+import org.nestlm.slice.Slicer;
+import org.nestlm.sizes.Subnet;
+
 import ai.djl.ndarray.NDArray;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.NDManager;
@@ -64,7 +67,7 @@ class SubnetTest extends org.nestlm.DjlTestBase {
         Subnet s = random(new Random(seed), seed % 2 == 0);
         Map<String, float[]> weights = model.toFloatArrays();
         Architecture cut = s.architecture(full.config());
-        Map<String, float[]> sliced = s.slice(full, weights::get);
+        Map<String, float[]> sliced = Slicer.slice(full, s, weights::get);
         long elements = sliced.values().stream().mapToLong(v -> v.length).sum();
         assertEquals(s.parameterCount(full.config()), elements, "parameter count = elements of the slice");
         try (NDManager m = manager.newSubManager(); NemotronH small = NemotronH.fromTensors(cut, m, sliced::get)) {
@@ -74,7 +77,7 @@ class SubnetTest extends org.nestlm.DjlTestBase {
                 ids[i] = r.nextInt(96);
             }
             NDArray x = Tensors.of(m, ids, new Shape(2, 37));                // 37 > chunk 16
-            float[] masked = model.forward(x, s.masks(m, full)).toFloatArray();
+            float[] masked = model.forward(x, SubnetMasks.hard(m, full, s)).toFloatArray();
             float[] expected = small.forward(x).toFloatArray();
             double max = 0;
             for (int i = 0; i < masked.length; i++) {
@@ -90,8 +93,8 @@ class SubnetTest extends org.nestlm.DjlTestBase {
         assertEquals(full.parameterCount(), s.parameterCount(full.config()));
         try (NDManager m = manager.newSubManager()) {
             NDArray x = Tensors.of(m, new long[] {1, 2, 3, 4, 5}, new Shape(1, 5));
-            assertEquals(model.forward(x).toFloatArray().length, model.forward(x, s.masks(m, full)).toFloatArray().length);
-            float[] a = model.forward(x).toFloatArray(), b = model.forward(x, s.masks(m, full)).toFloatArray();
+            assertEquals(model.forward(x).toFloatArray().length, model.forward(x, SubnetMasks.hard(m, full, s)).toFloatArray().length);
+            float[] a = model.forward(x).toFloatArray(), b = model.forward(x, SubnetMasks.hard(m, full, s)).toFloatArray();
             for (int i = 0; i < a.length; i++) {
                 assertEquals(a[i], b[i], 0f);
             }

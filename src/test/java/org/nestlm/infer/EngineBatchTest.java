@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.slice.ElasticFixtures;
 

@@ -1,6 +1,6 @@
 package org.nestlm.infer;
 
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.Initializer;

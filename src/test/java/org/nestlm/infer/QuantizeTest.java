@@ -2,7 +2,7 @@ package org.nestlm.infer;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.DType;
 
 import java.lang.foreign.Arena;

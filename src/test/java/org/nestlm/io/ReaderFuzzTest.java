@@ -1,5 +1,6 @@
 package org.nestlm.io;
 
+import org.nestlm.model.Checkpoint;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;

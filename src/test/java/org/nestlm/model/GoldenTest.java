@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.nestlm.io.Checkpoint;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

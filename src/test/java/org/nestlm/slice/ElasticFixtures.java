@@ -1,12 +1,12 @@
 package org.nestlm.slice;
 
 import ai.djl.ndarray.NDManager;
-import org.nestlm.elastic.Budget;
-import org.nestlm.elastic.ElasticJson;
-import org.nestlm.elastic.ElasticSpace;
+import org.nestlm.sizes.Budget;
+import org.nestlm.sizes.ElasticJson;
+import org.nestlm.sizes.ElasticSpace;
 import org.nestlm.elastic.Router;
-import org.nestlm.elastic.Subnet;
-import org.nestlm.elastic.TrainedBudget;
+import org.nestlm.sizes.Subnet;
+import org.nestlm.sizes.TrainedBudget;
 import org.nestlm.infer.InferTestModels;
 import org.nestlm.io.DType;
 import org.nestlm.model.Architecture;

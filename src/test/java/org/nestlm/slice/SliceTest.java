@@ -1,5 +1,6 @@
 package org.nestlm.slice;
 
+import org.nestlm.elastic.SubnetMasks;
 import ai.djl.ndarray.NDManager;
 import org.nestlm.model.Tensors;
 import ai.djl.ndarray.types.Shape;
@@ -8,16 +9,17 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.nestlm.train.RunDirectory;
 import org.nestlm.train.RunDirectoryTest;
+
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.nestlm.elastic.Subnet;
+import org.nestlm.sizes.Subnet;
 import org.nestlm.infer.Engine;
 import org.nestlm.infer.InferTestModels;
-import org.nestlm.io.Checkpoint;
+import org.nestlm.model.Checkpoint;
 import org.nestlm.io.DType;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.ConfigJson;
@@ -69,7 +71,7 @@ class SliceTest extends org.nestlm.DjlTestBase {
     void planEqualsSubnetSlice(int which) {
         Subnet s = subnet(which);
         Architecture arch = full.architecture();
-        Map<String, float[]> expected = s.slice(arch, full::floats);
+        Map<String, float[]> expected = Slicer.slice(arch, s, full::floats);
         SlicePlan plan = SlicePlan.of(arch, s);
         assertEquals(expected.keySet(), plan.cuts().keySet());
         for (SlicePlan.Cut k : plan.cuts().values()) {
@@ -94,7 +96,7 @@ class SliceTest extends org.nestlm.DjlTestBase {
             assertEquals(s.parameterCount(full.config()), sliced.architecture().parameterCount(), "predicted parameter count");
             long elements = sliced.store().tensors().values().stream().mapToLong(t -> t.numel()).sum();
             assertEquals(sliced.architecture().parameterCount(), elements, "tensor elements");
-            float[] masked = net.forward(Tensors.of(m, lids, new Shape(1, ids.length)), s.masks(m, full.architecture())).toFloatArray();
+            float[] masked = net.forward(Tensors.of(m, lids, new Shape(1, ids.length)), SubnetMasks.hard(m, full.architecture(), s)).toFloatArray();
             float[] djlSlice = small.forward(Tensors.of(m, lids, new Shape(1, ids.length))).toFloatArray();
             double d = InferTestModels.maxAbsDiff(masked, djlSlice);
             assertTrue(d <= 1e-5, "DJL: masked vs sliced " + d);

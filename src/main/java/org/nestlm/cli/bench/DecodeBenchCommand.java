@@ -10,7 +10,7 @@ import org.nestlm.infer.InferenceState;
 import org.nestlm.infer.MemoryBandwidth;
 import org.nestlm.infer.Parallel;
 import org.nestlm.cli.SizeOptions;
-import org.nestlm.elastic.LatencyProfile;
+import org.nestlm.sizes.LatencyProfile;
 import org.nestlm.infer.ElasticFamily;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -108,15 +108,16 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             }
             return allSizes(n);
         }
-        String budget = size.budget(model, n, System.err);
         if (quantize != null && !quantize.equalsIgnoreCase("q8") && !quantize.equalsIgnoreCase("none")) {
             throw new IllegalArgumentException("--quantize must be q8 or none, got '" + quantize + "'");
         }
         boolean q8 = quantize != null && quantize.equalsIgnoreCase("q8");
-        if (q8 && (allSizes || budget != null || draftBudget != null)) {
+        if (q8 && (allSizes || size.given() || draftBudget != null)) {
             throw new IllegalArgumentException("--quantize q8 runs the whole model: it takes no --budget, limits, --draft-budget or --all-sizes");
         }
-        try (LanguageModel lm = LanguageModel.open(model, null, n, budget, draftBudget, q8)) {
+        // the size resolves once, on the mapping the benchmark runs from
+        try (LanguageModel lm = LanguageModel.open(model, null, n, size.given() ? sizes -> size.resolve(sizes, n, System.err) : null,
+                draftBudget, q8)) {
             Engine engine = lm.engine();
             if (measureNll != null) {
                 measureNll(lm);
@@ -165,7 +166,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             Speculative spec = draftBudget == null ? null : speculative(lm, prompt);
             String dtype = engine.checkpoint().tensor(org.nestlm.model.WeightNames.embeddings()).dtype().name();
             long params = engine.architecture().parameterCount();
-            record(budget == null ? "100%" : lm.budget().budget(), params, n, dtype, decodeNs / 1e6 / tokens);
+            record(lm.budget() == null ? "100%" : lm.budget().budget(), params, n, dtype, decodeNs / 1e6 / tokens);
             if (json) {
                 System.out.printf(Locale.ROOT, "{\"model\": \"%s\", \"parameters\": %d, \"weights_dtype\": \"%s\", \"threads\": %d, "
                                 + "\"simd\": %b, \"prompt_tokens\": %d, \"decode_tokens\": %d, \"prefill_tokens_per_s\": %.2f, "

@@ -1,9 +1,12 @@
-package org.nestlm.io;
+package org.nestlm.model;
 
-import org.nestlm.model.Architecture;
-import org.nestlm.model.ConfigJson;
-import org.nestlm.model.ModelConfig;
-import org.nestlm.model.WeightNames;
+import org.nestlm.io.AtomicFiles;
+import org.nestlm.io.CheckpointFormatException;
+import org.nestlm.io.DType;
+import org.nestlm.io.SafetensorsWriter;
+import org.nestlm.io.TensorData;
+import org.nestlm.io.TensorEntry;
+import org.nestlm.io.TensorStore;
 
 import java.io.IOException;
 import java.nio.file.Files;

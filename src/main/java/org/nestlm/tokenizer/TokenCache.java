@@ -1,14 +1,13 @@
-package org.nestlm.data;
+package org.nestlm.tokenizer;
 
+import org.nestlm.data.CacheDir;
+import org.nestlm.data.Corpus;
+import org.nestlm.data.Hashing;
+import org.nestlm.data.Progress;
+import org.nestlm.data.Split;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.nestlm.io.AtomicFiles;
-import org.nestlm.tokenizer.BpeEncoder;
-import org.nestlm.tokenizer.BpeModel;
-import org.nestlm.tokenizer.PreTokenizer;
-import org.nestlm.tokenizer.TokenizerJson;
-import org.nestlm.tokenizer.SpecialTokens;
-import org.nestlm.tokenizer.TextTokenizer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

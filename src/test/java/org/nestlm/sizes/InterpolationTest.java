@@ -1,4 +1,4 @@
-package org.nestlm.elastic;
+package org.nestlm.sizes;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,4 +1,4 @@
-package org.nestlm.elastic;
+package org.nestlm.sizes;
 
 /**
  * One budget of an elastic checkpoint: what was asked, and the sub-model the router resolved it to.

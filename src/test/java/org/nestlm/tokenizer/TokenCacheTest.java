@@ -1,5 +1,9 @@
-package org.nestlm.data;
+package org.nestlm.tokenizer;
 
+import org.nestlm.data.Corpus;
+import org.nestlm.data.Document;
+import org.nestlm.data.FileCorpus;
+import org.nestlm.data.Split;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -17,12 +21,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nestlm.tokenizer.BpeTrainer;
-import org.nestlm.tokenizer.BpeTrainerConfig;
-import org.nestlm.tokenizer.SpecialTokens;
-import org.nestlm.tokenizer.TestTexts;
-import org.nestlm.tokenizer.TextTokenizer;
-import org.nestlm.tokenizer.TokenizerJson;
 
 class TokenCacheTest {
 

@@ -1,11 +1,10 @@
-package org.nestlm.elastic;
+package org.nestlm.sizes;
 
 import org.junit.jupiter.api.Test;
 import org.nestlm.io.DType;
 import org.nestlm.model.ModelConfig;
 import org.nestlm.slice.ElasticFixtures;
 import org.nestlm.util.DjlRuntime;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

@@ -1,4 +1,4 @@
-package org.nestlm.elastic;
+package org.nestlm.sizes;
 
 import org.nestlm.model.Architecture;
 import org.nestlm.model.LayerKind;
@@ -25,7 +25,7 @@ public final class Resolution {
     }
 
     /**
-     * @param logProbs per axis, [groups][choices] log-probabilities (ordinal order of {@link Router.Axis})
+     * @param logProbs per axis, [groups][choices] log-probabilities (ordinal order of {@link Axis})
      * @param target   parameter target
      * @param tolerance relative tolerance (0.02 = ±2 %); ≤ 0 gives the plain argmax
      */
@@ -35,11 +35,11 @@ public final class Resolution {
             return argmax;
         }
         ModelConfig c = space.full().config();
-        double[] lpE = logProbs[Router.Axis.HIDDEN.ordinal()][0];
-        double[] lpM = logProbs[Router.Axis.MAMBA.ordinal()][0];
-        double[] lpA = logProbs[Router.Axis.ATTENTION.ordinal()][0];
-        double[] lpD = logProbs[Router.Axis.DEPTH.ordinal()][0];
-        double[][] lpF = logProbs[Router.Axis.MLP.ordinal()];
+        double[] lpE = logProbs[Axis.HIDDEN.ordinal()][0];
+        double[] lpM = logProbs[Axis.MAMBA.ordinal()][0];
+        double[] lpA = logProbs[Axis.ATTENTION.ordinal()][0];
+        double[] lpD = logProbs[Axis.DEPTH.ordinal()][0];
+        double[][] lpF = logProbs[Axis.MLP.ordinal()];
         List<Integer> mlpLayers = space.layersOf(LayerKind.MLP);
         long lo = (long) Math.ceil(target * (1 - tolerance)), hi = (long) Math.floor(target * (1 + tolerance));
         double best = Double.NEGATIVE_INFINITY;
@@ -92,14 +92,14 @@ public final class Resolution {
         if (k == 1 || tolerance <= 0) {
             return List.of(best);
         }
-        double[][] lpF = logProbs[Router.Axis.MLP.ordinal()];
+        double[][] lpF = logProbs[Axis.MLP.ordinal()];
         List<Integer> mlpLayers = space.layersOf(LayerKind.MLP);
         long lo = (long) Math.ceil(target * (1 - tolerance)), hi = (long) Math.floor(target * (1 + tolerance));
         record Scored(ElasticSpace.Choice choice, double lp) {
         }
         List<Scored> all = new java.util.ArrayList<>();
-        int[] n = {logProbs[Router.Axis.HIDDEN.ordinal()][0].length, logProbs[Router.Axis.MAMBA.ordinal()][0].length,
-                logProbs[Router.Axis.ATTENTION.ordinal()][0].length, logProbs[Router.Axis.DEPTH.ordinal()][0].length};
+        int[] n = {logProbs[Axis.HIDDEN.ordinal()][0].length, logProbs[Axis.MAMBA.ordinal()][0].length,
+                logProbs[Axis.ATTENTION.ordinal()][0].length, logProbs[Axis.DEPTH.ordinal()][0].length};
         for (int e = 0; e < n[0]; e++) {
             for (int m = 0; m < n[1]; m++) {
                 for (int a = 0; a < n[2]; a++) {
@@ -107,8 +107,8 @@ public final class Resolution {
                         Subnet s = space.subnet(new ElasticSpace.Choice(e, new int[space.mlpGroups()], m, a, d));
                         int[] mlp = bestMlp(space, s, mlpLayers, lpF, parametersBesideMlps(space, s), lo, hi);
                         if (mlp != null) {
-                            double lp = logProbs[Router.Axis.HIDDEN.ordinal()][0][e] + logProbs[Router.Axis.MAMBA.ordinal()][0][m]
-                                    + logProbs[Router.Axis.ATTENTION.ordinal()][0][a] + logProbs[Router.Axis.DEPTH.ordinal()][0][d]
+                            double lp = logProbs[Axis.HIDDEN.ordinal()][0][e] + logProbs[Axis.MAMBA.ordinal()][0][m]
+                                    + logProbs[Axis.ATTENTION.ordinal()][0][a] + logProbs[Axis.DEPTH.ordinal()][0][d]
                                     + mlpLogProb(space, lpF, mlp);
                             all.add(new Scored(new ElasticSpace.Choice(e, mlp, m, a, d), lp));
                         }

@@ -1,4 +1,4 @@
-package org.nestlm.data;
+package org.nestlm.tokenizer;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

@@ -1,4 +1,4 @@
-package org.nestlm.elastic;
+package org.nestlm.sizes;
 
 import java.util.Locale;
 import java.util.regex.Pattern;

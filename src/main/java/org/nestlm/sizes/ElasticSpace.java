@@ -1,4 +1,4 @@
-package org.nestlm.elastic;
+package org.nestlm.sizes;
 
 import org.nestlm.model.Architecture;
 import org.nestlm.model.LayerKind;
@@ -102,7 +102,7 @@ public record ElasticSpace(Architecture full, int[] hidden, double[] mlpFraction
     }
 
     /** Candidates of router axis {@code a}. */
-    public int choices(Router.Axis a) {
+    public int choices(Axis a) {
         return switch (a) {
             case HIDDEN -> hidden.length;
             case MLP -> mlpFractions.length;
@@ -113,8 +113,8 @@ public record ElasticSpace(Architecture full, int[] hidden, double[] mlpFraction
     }
 
     /** Independent choices of router axis {@code a}: {@link #mlpGroups()} for the MLP axis, else one. */
-    public int groups(Router.Axis a) {
-        return a == Router.Axis.MLP ? mlpGroups() : 1;
+    public int groups(Axis a) {
+        return a == Axis.MLP ? mlpGroups() : 1;
     }
 
     /** MLP width of full-model layer {@code layer} at candidate {@code choice}. */

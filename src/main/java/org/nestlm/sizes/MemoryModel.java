@@ -1,4 +1,4 @@
-package org.nestlm.elastic;
+package org.nestlm.sizes;
 
 import org.nestlm.io.DType;
 import org.nestlm.model.LayerSpec;

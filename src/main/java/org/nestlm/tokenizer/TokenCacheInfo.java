@@ -1,4 +1,6 @@
-package org.nestlm.data;
+package org.nestlm.tokenizer;
+
+import org.nestlm.data.Corpus;
 
 /**
  * The JSON sidecar of a token cache file ({@code <key>.json} next to {@code <key>.ids}).

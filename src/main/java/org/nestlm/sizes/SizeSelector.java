@@ -1,4 +1,4 @@
-package org.nestlm.elastic;
+package org.nestlm.sizes;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -75,9 +75,7 @@ public final class SizeSelector {
 
     /** The figures of one size under {@code c}'s memory model and latency profile. */
     public SizeChoice figures(TrainedBudget t, SizeConstraints c) {
-        double ms = c.latency() == null || c.latency().points().isEmpty() ? Double.NaN
-                : c.latency().estimateMs(t.parameters(), c.threads());
-        return new SizeChoice(t, model.kindOf(t), c.memory().of(t.subnet(), model.checkpoint().config()), ms);
+        return model.figures(t, c);
     }
 
     /** Every size the search has resolved so far, by label. */

@@ -1,20 +1,12 @@
-package org.nestlm.elastic;
+package org.nestlm.sizes;
 
-import ai.djl.ndarray.NDArray;
-import org.nestlm.model.Tensors;
-import ai.djl.ndarray.NDManager;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.LayerKind;
 import org.nestlm.model.LayerSpec;
-import org.nestlm.model.Masks;
 import org.nestlm.model.ModelConfig;
 
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Function;
 
 /**
  * Which part of the full model a nested sub-model uses (docs/METHOD.md §4.1). After the importance
@@ -161,64 +153,6 @@ public record Subnet(int hiddenSize, List<LayerSpec> layers, List<Boolean> kept)
             }
         }
         return idx;
-    }
-
-    /** Hard 0/1 masks of this sub-model over the full model's weights, for the masked forward. */
-    public Masks masks(NDManager m, Architecture full) {
-        Masks.Builder b = Masks.builder(layers.size());
-        if (hiddenSize < full.hiddenSize()) {
-            b.hidden(prefix(m, full.hiddenSize(), hiddenSize));
-        }
-        int groups = full.config().nGroups();
-        for (int i = 0; i < layers.size(); i++) {
-            if (!kept.get(i)) {
-                b.skip(i);
-                continue;
-            }
-            LayerSpec f = full.layers().get(i);
-            LayerSpec s = layers.get(i);
-            if (s.equals(f)) {
-                continue;
-            }
-            switch (f) {
-                case LayerSpec.Mamba fm -> {
-                    LayerSpec.Mamba sm = (LayerSpec.Mamba) s;
-                    b.layer(i, indicator(m, fm.innerSize(), mambaChannels(fm, sm, groups)),
-                            indicator(m, fm.heads(), mambaHeads(fm, sm, groups)), null);
-                }
-                case LayerSpec.Attention fa -> b.layer(i, null,
-                        indicator(m, fa.heads(), attentionHeads(fa, (LayerSpec.Attention) s)), null);
-                case LayerSpec.Mlp ff -> b.layer(i, prefix(m, ff.width(), ((LayerSpec.Mlp) s).width()), null, null);
-            }
-        }
-        return b.build();
-    }
-
-    static NDArray prefix(NDManager m, int size, int keep) {
-        float[] v = new float[size];
-        Arrays.fill(v, 0, keep, 1f);
-        return Tensors.of(m, v);
-    }
-
-    static NDArray indicator(NDManager m, int size, int[] idx) {
-        float[] v = new float[size];
-        for (int i : idx) {
-            v[i] = 1f;
-        }
-        return Tensors.of(m, v);
-    }
-
-    /**
-     * Cuts this sub-model's tensors out of the full model's (canonical names, row-major floats): the
-     * standalone checkpoint of the sub-model, with layers renumbered (docs/METHOD.md §9). The index sets are
-     * those of {@link org.nestlm.slice.SlicePlan}, the one place that knows them.
-     */
-    public Map<String, float[]> slice(Architecture full, Function<String, float[]> weights) {
-        Map<String, float[]> out = new LinkedHashMap<>();
-        for (org.nestlm.slice.SlicePlan.Cut cut : org.nestlm.slice.SlicePlan.of(full, this).cuts().values()) {
-            out.put(cut.target(), cut.gather(weights.apply(cut.source())));
-        }
-        return out;
     }
 
     /** Number of layers of the given kind that are kept. */

@@ -1,11 +1,6 @@
-package org.nestlm.slice;
+package org.nestlm.sizes;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.nestlm.elastic.Budget;
-import org.nestlm.elastic.ElasticJson;
-import org.nestlm.elastic.ElasticModel;
-import org.nestlm.elastic.Subnet;
-import org.nestlm.elastic.TrainedBudget;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.ConfigJson;
 
@@ -16,9 +11,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Turns what a user asks for ({@code --budget 50%}, {@code --config FILE}) into a {@link Subnet} of an elastic
- * checkpoint. Trained budgets come straight from {@code elastic.json} (no libtorch needed, so the pure-Java
- * commands stay light); any other budget in the trained range goes through the router ({@link ElasticModel}).
+ * The files of an elastic checkpoint as the commands ask about them: whether {@code elastic.json} is there, its
+ * trained budgets, and a user-given sub-model ({@code --config FILE}). Budgets and limits resolve in
+ * {@link ElasticModel}.
  */
 public final class ElasticBudgets {
 
@@ -33,30 +28,6 @@ public final class ElasticBudgets {
     /** The trained budgets of an elastic checkpoint, as stored (largest first when written that way). */
     public static List<TrainedBudget> trained(Path dir, Architecture full) throws IOException {
         return ElasticJson.read(dir, full).budgets();
-    }
-
-    /**
-     * Resolves a budget: a stored trained budget with the same parameter target, the full model for 100 %,
-     * else the router's interpolation.
-     *
-     * @throws IOException naming elastic.json when the checkpoint is not elastic or the file is invalid
-     */
-    public static TrainedBudget resolve(Path dir, Architecture full, String budgetText) throws IOException {
-        Budget b = Budget.parse(budgetText);
-        long fullParams = full.parameterCount();
-        long target = b.target(fullParams);
-        ElasticJson.Metadata meta = ElasticJson.read(dir, full);
-        for (TrainedBudget t : meta.budgets()) {
-            if (t.target() == target || t.budget().equals(budgetText)) {
-                return t;
-            }
-        }
-        if (target == fullParams) {
-            return new TrainedBudget(budgetText, target, Subnet.full(full), fullParams, false);
-        }
-        try (ElasticModel em = ElasticModel.open(dir)) {
-            return em.resolve(b);
-        }
     }
 
     /**
