@@ -47,12 +47,13 @@ public final class TensorLayout {
             parts = List.copyOf(parts);
         }
 
-        static Axis of(Object... dimAndSize) {
-            List<Part> p = new ArrayList<>();
-            for (int i = 0; i < dimAndSize.length; i += 2) {
-                p.add(new Part((Dim) dimAndSize[i], (Integer) dimAndSize[i + 1]));
-            }
-            return new Axis(p);
+        static Axis of(Part... parts) {
+            return new Axis(List.of(parts));
+        }
+
+        /** One part: {@code size} positions indexed by {@code dim}. */
+        static Axis of(Dim dim, int size) {
+            return of(new Part(dim, size));
         }
 
         /** Number of positions. */
@@ -129,11 +130,12 @@ public final class TensorLayout {
         return t;
     }
 
-    /** In_proj rows z | x | B | C | dt (docs/ARCHITECTURE.md §3.3); conv channels x | B | C. */
+    /** in_proj rows z | x | B | C | dt (docs/ARCHITECTURE.md §3.3); conv channels x | B | C. */
     private static void mamba(List<Tensor> t, ModelConfig c, int h, int i, LayerSpec.Mamba m) {
         int inner = m.innerSize(), gn = c.nGroups() * c.ssmStateSize();
-        Axis in = Axis.of(Dim.MAMBA_CHANNELS, inner, Dim.MAMBA_CHANNELS, inner, Dim.NONE, 2 * gn, Dim.MAMBA_HEADS, m.heads());
-        Axis conv = Axis.of(Dim.MAMBA_CHANNELS, inner, Dim.NONE, 2 * gn);
+        Part z = new Part(Dim.MAMBA_CHANNELS, inner), x = z, bc = new Part(Dim.NONE, 2 * gn);
+        Axis in = Axis.of(z, x, bc, new Part(Dim.MAMBA_HEADS, m.heads()));
+        Axis conv = Axis.of(x, bc);
         Axis heads = Axis.of(Dim.MAMBA_HEADS, m.heads());
         Axis channels = Axis.of(Dim.MAMBA_CHANNELS, inner);
         t.add(matrix(i, "mixer.in_proj.weight", in, hidden(h)));                                               // [2I+2GN+nh, H]
