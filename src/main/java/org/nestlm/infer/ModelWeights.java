@@ -5,11 +5,13 @@ import org.nestlm.io.CheckpointFormatException;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.LayerSpec;
 import org.nestlm.model.ModelConfig;
+import org.nestlm.model.TensorLayout;
 import org.nestlm.model.WeightNames;
 import org.nestlm.slice.SlicePlan;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Every weight of a checkpoint, bound by canonical name to the engine's layout (the loader, kept apart from
@@ -42,12 +44,10 @@ record ModelWeights(Architecture architecture, WeightMatrix embeddings, List<Lay
      * ({@link WeightMatrix#quantized()}); an untied embedding table stays mapped (one row a token is read).
      */
     static ModelWeights load(Checkpoint ckpt, SlicePlan plan, boolean q8) throws CheckpointFormatException {
-        Source src = new Source(ckpt, plan, q8);
         Architecture arch = plan == null ? ckpt.architecture() : plan.cut();
+        Source src = new Source(ckpt, plan, q8, TensorLayout.byName(arch));
         ModelConfig c = arch.config();
-        int h = arch.hiddenSize();
-        int v = c.vocabSize();
-        WeightMatrix emb = src.raw(WeightNames.embeddings(), v, h);
+        WeightMatrix emb = src.raw(WeightNames.embeddings());
         if (q8 && c.tieWordEmbeddings()) {
             emb = emb.quantized();
         }
@@ -62,27 +62,20 @@ record ModelWeights(Architecture architecture, WeightMatrix embeddings, List<Lay
                     for (int j = 0; j < a.length; j++) {
                         a[j] = (float) -Math.exp(aLog[j]);
                     }
-                    yield new LayerWeights.Mamba(s, norm, b.matrix("in_proj.weight", s.inProjRows(c), h),
-                            c.useBias() ? b.vector("in_proj.bias") : null,
-                            tapMajor(b.vector("conv1d.weight"), c.convKernel()), c.useConvBias() ? b.vector("conv1d.bias") : null,
+                    yield new LayerWeights.Mamba(s, norm, b.matrix("in_proj.weight"), b.optional("in_proj.bias"),
+                            tapMajor(b.vector("conv1d.weight"), c.convKernel()), b.optional("conv1d.bias"),
                             b.vector("dt_bias"), a, b.vector("D"), b.vector("norm.weight"),
-                            b.matrix("out_proj.weight", h, s.innerSize()), c.useBias() ? b.vector("out_proj.bias") : null);
+                            b.matrix("out_proj.weight"), b.optional("out_proj.bias"));
                 }
-                case LayerSpec.Attention s -> {
-                    int q = s.heads() * s.headDim(), kv = s.kvHeads() * s.headDim();
-                    boolean bias = c.attentionBias();
-                    yield new LayerWeights.Attention(s, norm, b.matrix("q_proj.weight", q, h), b.matrix("k_proj.weight", kv, h),
-                            b.matrix("v_proj.weight", kv, h), b.matrix("o_proj.weight", h, q),
-                            bias ? b.vector("q_proj.bias") : null, bias ? b.vector("k_proj.bias") : null,
-                            bias ? b.vector("v_proj.bias") : null, bias ? b.vector("o_proj.bias") : null);
-                }
-                case LayerSpec.Mlp s -> new LayerWeights.Mlp(s, norm, b.matrix("up_proj.weight", s.width(), h),
-                        b.matrix("down_proj.weight", h, s.width()),
-                        c.mlpBias() ? b.vector("up_proj.bias") : null, c.mlpBias() ? b.vector("down_proj.bias") : null);
+                case LayerSpec.Attention s -> new LayerWeights.Attention(s, norm, b.matrix("q_proj.weight"),
+                        b.matrix("k_proj.weight"), b.matrix("v_proj.weight"), b.matrix("o_proj.weight"),
+                        b.optional("q_proj.bias"), b.optional("k_proj.bias"), b.optional("v_proj.bias"), b.optional("o_proj.bias"));
+                case LayerSpec.Mlp s -> new LayerWeights.Mlp(s, norm, b.matrix("up_proj.weight"), b.matrix("down_proj.weight"),
+                        b.optional("up_proj.bias"), b.optional("down_proj.bias"));
             });
         }
         float[] normF = src.floats(WeightNames.normF());
-        WeightMatrix head = c.tieWordEmbeddings() ? emb : src.matrix(WeightNames.LM_HEAD, v, h);
+        WeightMatrix head = c.tieWordEmbeddings() ? emb : src.matrix(WeightNames.LM_HEAD);
         return new ModelWeights(arch, emb, layers, normF, head);
     }
 
@@ -95,7 +88,6 @@ record ModelWeights(Architecture architecture, WeightMatrix embeddings, List<Lay
         return b;
     }
 
-    /** Tensors by (sub-model) canonical name: the checkpoint's own, or cut out of it by a plan. */
     /** The depthwise conv kernel [C, K] (channel-major, as stored) as [K, C], so each tap is a run over channels. */
     private static float[] tapMajor(float[] channelMajor, int kernel) {
         int channels = channelMajor.length / kernel;
@@ -108,13 +100,19 @@ record ModelWeights(Architecture architecture, WeightMatrix embeddings, List<Lay
         return t;
     }
 
-    private record Source(Checkpoint ckpt, SlicePlan plan, boolean q8) {
-        WeightMatrix matrix(String name, int rows, int cols) throws CheckpointFormatException {
-            WeightMatrix m = raw(name, rows, cols);
+    /**
+     * Tensors by (sub-model) canonical name: the checkpoint's own, or cut out of it by a plan; matrix sizes and
+     * which tensors exist are the tensor table's ({@code table}, docs/ARCHITECTURE.md §3.2).
+     */
+    private record Source(Checkpoint ckpt, SlicePlan plan, boolean q8, Map<String, TensorLayout.Tensor> table) {
+        WeightMatrix matrix(String name) throws CheckpointFormatException {
+            WeightMatrix m = raw(name);
             return q8 ? m.quantized() : m;
         }
 
-        WeightMatrix raw(String name, int rows, int cols) throws CheckpointFormatException {
+        WeightMatrix raw(String name) throws CheckpointFormatException {
+            TensorLayout.Tensor t = table.get(name);
+            int rows = t.rows().size(), cols = t.cols().size();
             if (plan == null) {
                 return WeightMatrix.of(ckpt.tensor(name), rows, cols);
             }
@@ -138,12 +136,18 @@ record ModelWeights(Architecture architecture, WeightMatrix embeddings, List<Lay
 
     /** Resolves the mixer tensors of one layer. */
     private record Binder(Source src, int layer) {
-        WeightMatrix matrix(String part, int rows, int cols) throws CheckpointFormatException {
-            return src.matrix(WeightNames.mixer(layer, part), rows, cols);
+        WeightMatrix matrix(String part) throws CheckpointFormatException {
+            return src.matrix(WeightNames.mixer(layer, part));
         }
 
         float[] vector(String part) throws CheckpointFormatException {
             return src.floats(WeightNames.mixer(layer, part));
+        }
+
+        /** A bias the config may leave out: null when the table has no such tensor. */
+        float[] optional(String part) throws CheckpointFormatException {
+            String name = WeightNames.mixer(layer, part);
+            return src.table().containsKey(name) ? src.floats(name) : null;
         }
     }
 }

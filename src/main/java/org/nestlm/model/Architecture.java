@@ -2,7 +2,6 @@ package org.nestlm.model;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -152,61 +151,11 @@ public record Architecture(ModelConfig config, int hiddenSize, List<LayerSpec> l
         return (int) layers.stream().filter(l -> l.kind() == kind).count();
     }
 
-    /** Every tensor of the model with its shape, in canonical HF names, in checkpoint order. */
+    /**
+     * Every tensor of the model with its shape, in canonical HF names, in checkpoint order: the shapes of the
+     * tensor table, {@link TensorLayout} (docs/ARCHITECTURE.md §3.2).
+     */
     public Map<String, long[]> tensorShapes() {
-        Map<String, long[]> t = new LinkedHashMap<>();
-        long h = hiddenSize;
-        t.put(WeightNames.embeddings(), new long[] {config.vocabSize(), h});
-        for (int i = 0; i < layers.size(); i++) {
-            t.put(WeightNames.layerNorm(i), new long[] {h});
-            switch (layers.get(i)) {
-                case LayerSpec.Mamba m -> {
-                    int rows = m.inProjRows(config);
-                    t.put(WeightNames.mixer(i, "in_proj.weight"), new long[] {rows, h});
-                    if (config.useBias()) {
-                        t.put(WeightNames.mixer(i, "in_proj.bias"), new long[] {rows});
-                    }
-                    t.put(WeightNames.mixer(i, "conv1d.weight"), new long[] {m.convDim(config), 1, config.convKernel()});
-                    if (config.useConvBias()) {
-                        t.put(WeightNames.mixer(i, "conv1d.bias"), new long[] {m.convDim(config)});
-                    }
-                    t.put(WeightNames.mixer(i, "dt_bias"), new long[] {m.heads()});
-                    t.put(WeightNames.mixer(i, "A_log"), new long[] {m.heads()});
-                    t.put(WeightNames.mixer(i, "D"), new long[] {m.heads()});
-                    t.put(WeightNames.mixer(i, "norm.weight"), new long[] {m.innerSize()});
-                    t.put(WeightNames.mixer(i, "out_proj.weight"), new long[] {h, m.innerSize()});
-                    if (config.useBias()) {
-                        t.put(WeightNames.mixer(i, "out_proj.bias"), new long[] {h});
-                    }
-                }
-                case LayerSpec.Attention a -> {
-                    long q = (long) a.heads() * a.headDim();
-                    long kv = (long) a.kvHeads() * a.headDim();
-                    t.put(WeightNames.mixer(i, "q_proj.weight"), new long[] {q, h});
-                    t.put(WeightNames.mixer(i, "k_proj.weight"), new long[] {kv, h});
-                    t.put(WeightNames.mixer(i, "v_proj.weight"), new long[] {kv, h});
-                    t.put(WeightNames.mixer(i, "o_proj.weight"), new long[] {h, q});
-                    if (config.attentionBias()) {
-                        t.put(WeightNames.mixer(i, "q_proj.bias"), new long[] {q});
-                        t.put(WeightNames.mixer(i, "k_proj.bias"), new long[] {kv});
-                        t.put(WeightNames.mixer(i, "v_proj.bias"), new long[] {kv});
-                        t.put(WeightNames.mixer(i, "o_proj.bias"), new long[] {h});
-                    }
-                }
-                case LayerSpec.Mlp f -> {
-                    t.put(WeightNames.mixer(i, "up_proj.weight"), new long[] {f.width(), h});
-                    t.put(WeightNames.mixer(i, "down_proj.weight"), new long[] {h, f.width()});
-                    if (config.mlpBias()) {
-                        t.put(WeightNames.mixer(i, "up_proj.bias"), new long[] {f.width()});
-                        t.put(WeightNames.mixer(i, "down_proj.bias"), new long[] {h});
-                    }
-                }
-            }
-        }
-        t.put(WeightNames.normF(), new long[] {h});
-        if (!config.tieWordEmbeddings()) {
-            t.put(WeightNames.LM_HEAD, new long[] {config.vocabSize(), h});
-        }
-        return t;
+        return TensorLayout.shapes(this);
     }
 }

@@ -25,12 +25,17 @@ public final class WeightNames {
 
     /** {@code backbone.layers.{i}.norm.weight}: the one pre-mixer RMSNorm of layer i. */
     public static String layerNorm(int layer) {
-        return HUB_PREFIX + "layers." + layer + ".norm.weight";
+        return layer(layer, "norm.weight");
     }
 
     /** {@code backbone.layers.{i}.mixer.{part}}, e.g. {@code mixer("in_proj.weight")}. */
     public static String mixer(int layer, String part) {
-        return HUB_PREFIX + "layers." + layer + ".mixer." + part;
+        return layer(layer, "mixer." + part);
+    }
+
+    /** {@code backbone.layers.{i}.{part}}: tensor {@code part} of layer i ({@code norm.weight}, {@code mixer.…}). */
+    public static String layer(int layer, String part) {
+        return HUB_PREFIX + "layers." + layer + "." + part;
     }
 
     /**

@@ -2,7 +2,7 @@ package org.nestlm.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nestlm.train.RunDirectoryTest;
+import org.nestlm.train.RunFixtures;
 
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -24,7 +24,7 @@ class OutputOwnershipTest {
     Path dir;
 
     private void assertRefused(Path out, String... args) throws Exception {
-        try (FileChannel other = RunDirectoryTest.lockAsAnotherProcess(out)) {
+        try (FileChannel other = RunFixtures.lockAsAnotherProcess(out)) {
             long t0 = System.nanoTime();
             CliRun.Run r = CliRun.run(args);
             double secs = (System.nanoTime() - t0) / 1e9;

@@ -106,12 +106,12 @@ class ElastifyTest extends org.nestlm.DjlTestBase {
 
     @Test
     void aRestartAfterAKillBeforeTheFirstCheckpointLogsEveryStepOnce(@TempDir Path out) throws IOException {
-        Files.writeString(out.resolve("log.jsonl"), org.nestlm.train.PretrainerTest.KILLED_LOG);
+        Files.writeString(out.resolve("log.jsonl"), org.nestlm.train.RunFixtures.KILLED_LOG);
         ElastifyConfig c = config(32 * 4 * 3, 1000);
         elastify(out, c).run(teacher, REMOVAL, false, 0);
         assertTrue(c.totalSteps() >= 2, "overlaps the killed run's steps");
         assertEquals(java.util.stream.IntStream.rangeClosed(1, c.totalSteps()).boxed().toList(),
-                org.nestlm.train.RunDirectoryTest.steps(new TrainLog(out).entries()));
+                org.nestlm.train.RunFixtures.steps(new TrainLog(out).entries()));
     }
 
     @Test

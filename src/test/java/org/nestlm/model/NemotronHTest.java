@@ -18,7 +18,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.nestlm.model.SsdTest.assertClose;
+import static org.nestlm.model.TensorAssertions.assertClose;
 
 /** The three ways to run the DJL model agree, and checkpoints round-trip (docs/ARCHITECTURE.md §4.7). */
 class NemotronHTest extends org.nestlm.DjlTestBase {

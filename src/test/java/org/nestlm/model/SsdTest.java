@@ -7,6 +7,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.nestlm.model.TensorAssertions.assertClose;
 
 /** The chunked SSD scan and the plain recurrence are the same function (docs/ARCHITECTURE.md §4.6, §7). */
 class SsdTest extends org.nestlm.DjlTestBase {
@@ -42,16 +43,5 @@ class SsdTest extends org.nestlm.DjlTestBase {
             assertClose(seq.y(), chunked.y(), 2e-5, "y");
             assertClose(seq.finalState(), chunked.finalState(), 2e-5, "final state");
         }
-    }
-
-    static void assertClose(NDArray expected, NDArray actual, double tol, String what) {
-        assertTrue(expected.getShape().equals(actual.getShape()),
-                what + ": shape " + actual.getShape() + " != " + expected.getShape());
-        float[] e = expected.toFloatArray(), a = actual.toFloatArray();
-        double max = 0;
-        for (int i = 0; i < e.length; i++) {
-            max = Math.max(max, Math.abs(e[i] - a[i]));
-        }
-        assertTrue(max <= tol, what + ": max |diff| " + max + " > " + tol);
     }
 }

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.nestlm.train.RunDirectory;
-import org.nestlm.train.RunDirectoryTest;
+import org.nestlm.train.RunFixtures;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -192,7 +192,7 @@ class SliceTest extends org.nestlm.DjlTestBase {
         Files.writeString(work.resolve(".model.safetensors.1f2e.tmp"), "half");
         Files.writeString(work.resolve("config.json"), "{}");
         Slicer.write(full, ElasticFixtures.subnet(1), "50%", out, DType.F32);
-        assertEquals(List.of("config.json", "model.safetensors"), RunDirectoryTest.names(out));
+        assertEquals(List.of("config.json", "model.safetensors"), RunFixtures.names(out));
         try (var s = Files.list(tmp)) {
             assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".killed")));
         }
@@ -201,7 +201,7 @@ class SliceTest extends org.nestlm.DjlTestBase {
     @Test
     void aSecondSliceIntoTheSameDirectoryFailsAtOnce() throws Exception {
         Path out = tmp.resolve("busy-slice");
-        try (FileChannel other = RunDirectoryTest.lockAsAnotherProcess(tmp.resolve(".busy-slice.slicing"))) {
+        try (FileChannel other = RunFixtures.lockAsAnotherProcess(tmp.resolve(".busy-slice.slicing"))) {
             IOException e = assertThrows(RunDirectory.InUseException.class,
                     () -> Slicer.write(full, ElasticFixtures.subnet(1), "50%", out, DType.F32));
             assertTrue(e.getMessage().startsWith(out + " is being written by another slice"), e.getMessage());

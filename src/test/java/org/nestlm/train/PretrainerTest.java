@@ -64,30 +64,24 @@ public class PretrainerTest {
         assertTrue(Files.notExists(out.resolve("train_state.tmp")) && Files.notExists(out.resolve("train_state.old")));
     }
 
-    /** The log of a run killed while it appended step 3, before its first checkpoint. */
-    public static final String KILLED_LOG = """
-            {"step":1,"tokens":128,"lr":0.001,"loss":4.1}
-            {"step":2,"tokens":256,"lr":0.002,"loss":4.0}
-            {"step":3,"to""";
-
     @Test
     void aRestartAfterAKillBeforeTheFirstCheckpointLogsEveryStepOnce(@TempDir Path out) throws IOException {
-        Files.writeString(out.resolve("log.jsonl"), KILLED_LOG);
+        Files.writeString(out.resolve("log.jsonl"), RunFixtures.KILLED_LOG);
         Files.writeString(out.resolve(".model.safetensors.5e1d0c.tmp"), "half");   // and a half-written file
         trainer(out, config(16 * 4 * 2 * 4, 8)).run(MODEL, false, 0);   // 4 steps
-        assertEquals(List.of(1, 2, 3, 4), RunDirectoryTest.steps(new TrainLog(out).entries()));
+        assertEquals(List.of(1, 2, 3, 4), RunFixtures.steps(new TrainLog(out).entries()));
         assertTrue(Files.notExists(out.resolve(".model.safetensors.5e1d0c.tmp")));
     }
 
     @Test
     void aRunDirectoryInUseIsRefusedBeforeAnything(@TempDir Path out) throws IOException {
-        Files.writeString(out.resolve("log.jsonl"), KILLED_LOG);
-        try (var other = RunDirectoryTest.lockAsAnotherProcess(out)) {
+        Files.writeString(out.resolve("log.jsonl"), RunFixtures.KILLED_LOG);
+        try (var other = RunFixtures.lockAsAnotherProcess(out)) {
             IOException e = assertThrows(RunDirectory.InUseException.class,
                     () -> trainer(out, config(16 * 4 * 2 * 4, 8)).run(MODEL, false, 0));
             assertTrue(e.getMessage().contains(out.toString()), e.getMessage());
         }
-        assertEquals(KILLED_LOG, Files.readString(out.resolve("log.jsonl")), "the holder's log untouched");
+        assertEquals(RunFixtures.KILLED_LOG, Files.readString(out.resolve("log.jsonl")), "the holder's log untouched");
     }
 
     /** A run killed after step 6 and resumed from its checkpoint at step 4 ends with the uninterrupted run's files. */

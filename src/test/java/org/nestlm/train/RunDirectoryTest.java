@@ -1,24 +1,23 @@
 package org.nestlm.train;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nestlm.io.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.nestlm.train.RunFixtures.lockAsAnotherProcess;
+import static org.nestlm.train.RunFixtures.names;
+import static org.nestlm.train.RunFixtures.steps;
 
 /**
  * Ownership of a run directory: the lock, the removal of a killed writer's leftovers, and the log a restart
@@ -30,17 +29,6 @@ public class RunDirectoryTest {
 
     @TempDir
     Path dir;
-
-    /** Locks {@code run}'s lock file as another process would. */
-    public static FileChannel lockAsAnotherProcess(Path run) throws IOException {
-        Files.createDirectories(run);
-        FileChannel ch = FileChannel.open(run.resolve(RunDirectory.LOCK_FILE), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE);
-        FileLock lock = ch.tryLock();
-        assertTrue(lock != null);
-        ch.write(java.nio.ByteBuffer.wrap("4242\n".getBytes()), 0);
-        return ch;
-    }
 
     @Test
     void aHeldDirectoryIsRefusedWithItsNameAndHolder() throws IOException {
@@ -162,15 +150,5 @@ public class RunDirectoryTest {
         Path f = Files.writeString(dir.resolve("run"), "x");
         IOException e = assertThrows(IOException.class, () -> RunDirectory.open(f));
         assertTrue(e.getMessage().contains("not a directory"), e.getMessage());
-    }
-
-    public static List<String> names(Path d) throws IOException {
-        try (Stream<Path> s = Files.list(d)) {
-            return s.map(p -> p.getFileName().toString()).sorted().toList();
-        }
-    }
-
-    public static List<Integer> steps(List<JsonNode> entries) {
-        return entries.stream().map(e -> e.get("step").asInt()).toList();
     }
 }

@@ -113,7 +113,7 @@ class TrainingRunTest {
                 java.nio.file.StandardOpenOption.APPEND);
         train(killed, s, true, 0, quiet());
         RunFiles.assertSameRun(dir.resolve("whole"), killed);
-        assertEquals(IntStream.rangeClosed(1, 10).boxed().toList(), RunDirectoryTest.steps(new TrainLog(killed).entries()));
+        assertEquals(IntStream.rangeClosed(1, 10).boxed().toList(), RunFixtures.steps(new TrainLog(killed).entries()));
     }
 
     @Test
