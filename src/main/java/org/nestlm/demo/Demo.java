@@ -145,7 +145,7 @@ public final class Demo {
                 stage("cut-" + b + at, "baseline (a): the parent cut to budget " + b + ", no training", () -> cut(seed, b));
             }
             for (String b : plan.derived()) {
-                stage("minitron-" + b + at, "baseline (b): cut + " + plan.minitronTokens() + " tokens of distillation alone, seed "
+                parallelStage("minitron-" + b + at, "baseline (b): cut + " + plan.minitronTokens() + " tokens of distillation alone, seed "
                         + seed, () -> minitron(seed, b));
             }
             for (String b : plan.derived()) {
@@ -283,16 +283,19 @@ public final class Demo {
         }
     }
 
+    /** Baseline (b) on every rank of an MPI job (one micro-batch each, as {@link #pretrain}); rank 0 writes it. */
     private void minitron(long seed, String b) throws IOException {
         Corpus c = Corpora.open(corpus, cache);
+        comm.waitForRoot();                                       // rank 0 first: it builds a token cache that is missing
         try (Checkpoint parent = Checkpoint.open(dir("permuted"));
              TextTokenizer tok = TextTokenizer.load(tokenizer());
              TokenIds train = TokenCache.ids(cache, c, Split.TRAIN, tok, false);
              TokenIds val = TokenCache.ids(cache, c, Split.VALIDATION, tok, false)) {
-            Minitron.Settings s = new Minitron.Settings(plan.minitronTokens(), plan.seqLen(), plan.batch(), plan.distillLr(),
-                    plan.distillWarmup(), plan.distillEvalEvery(), 4, seed);
+            comm.releaseOthers();
+            Minitron.Settings s = new Minitron.Settings(plan.minitronTokens(), plan.seqLen(), rankBatch(), comm.size(),
+                    plan.distillLr(), plan.distillWarmup(), plan.distillEvalEvery(), 4, seed);
             Minitron.run(parent, subnet(seed, parent.architecture(), b), TokenSource.of(train), TokenSource.of(val),
-                    dir(seed, "baselines/minitron-" + b), s, console);
+                    dir(seed, "baselines/minitron-" + b), s, console, comm);
         }
     }
 
