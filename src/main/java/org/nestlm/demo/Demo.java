@@ -180,9 +180,14 @@ public final class Demo {
         stage(name, what, true, body);
     }
 
+    /**
+     * Runs a stage unless {@code demo.json} records it as done. In an MPI job rank 0's record decides for every rank:
+     * the others read the file after the barrier that ends a stage, when rank 0 may already have finished the next one
+     * (a rank that skipped a stage rank 0 ran would then be one barrier behind it).
+     */
     private void stage(String name, String what, boolean parallel, Body body) throws Exception {
         stageNo++;
-        if (state.isDone(name)) {
+        if (comm.rootDecides(state.isDone(name))) {
             console.printf(Locale.ROOT, "[%2d] %-15s done (%.1f s)%n", stageNo, name, state.seconds(name));
             return;
         }
@@ -197,7 +202,7 @@ public final class Demo {
         }
         comm.barrier();
         if (!comm.isRoot()) {
-            state = DemoState.open(out, plan.name());                       // what rank 0 recorded
+            state = DemoState.open(out, plan.name());                       // what rank 0 recorded (the corpus)
         }
         console.printf(Locale.ROOT, "[%2d] %-15s finished in %.1f s%n", stageNo, name, s);
     }
@@ -218,7 +223,7 @@ public final class Demo {
     }
 
     private void pretrain(Path run, long seed, String... model) throws IOException {
-        if (RunDirectory.hasState(run)) {
+        if (comm.rootDecides(RunDirectory.hasState(run))) {
             cli("pretrain", "--out", run.toString(), "--resume", "--dir", cache.toString(), "--quiet");
             return;
         }
@@ -252,7 +257,7 @@ public final class Demo {
                 "--seq-len", "" + plan.seqLen(), "--batch", "" + rankBatch(), "--accumulation", "" + comm.size(),
                 "--lr", "" + plan.distillLr(), "--warmup", "" + plan.distillWarmup(), "--eval-every", "" + plan.distillEvalEvery(),
                 "--checkpoint-every", "" + plan.distillEvalEvery(), "--seed", "" + seed));
-        if (RunDirectory.hasState(e)) {
+        if (comm.rootDecides(RunDirectory.hasState(e))) {
             a.add("--resume");
         }
         cli(a.toArray(String[]::new));

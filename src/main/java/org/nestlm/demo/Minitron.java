@@ -116,6 +116,10 @@ public final class Minitron {
                 Files.createDirectories(tmp);
                 log = new TrainLog(tmp);
             }
+            if (comm.size() > 1) {
+                console.printf(Locale.ROOT, "  minitron %s: %d ranks (MPI), each computes %d of the %d micro-batches of a step%n",
+                        target.getFileName(), comm.size(), s.accumulation() / comm.size(), s.accumulation());
+            }
             WindowSampler sampler = new WindowSampler(train, s.seqLen(), s.batch(), s.seed());
             long t0 = System.nanoTime();
             try (GradientAllReduce reducer = new GradientAllReduce(new ArrayList<>(student.parameters().values()), comm)) {

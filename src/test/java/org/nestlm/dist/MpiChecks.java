@@ -77,6 +77,7 @@ public final class MpiChecks {
             }
             c.broadcast(b, 1);
             check(b.get(ValueLayout.JAVA_BYTE, 0) == 9 && b.get(ValueLayout.JAVA_BYTE, 4) == 5, "broadcast from rank 1");
+            check(c.rootDecides(r == 0) && !c.rootDecides(r != 0), "rank 0's decision on every rank");
             c.requireSame("a constant", 42);
             try {
                 c.requireSame("the rank", r);

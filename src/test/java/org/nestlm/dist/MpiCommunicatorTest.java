@@ -43,6 +43,8 @@ class MpiCommunicatorTest {
         }
         assertEquals(2.5, one.sum(2.5));
         one.requireSame("anything", 7);
+        assertTrue(one.rootDecides(true));
+        assertFalse(one.rootDecides(false));
     }
 
     @Test
