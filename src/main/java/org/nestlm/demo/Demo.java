@@ -148,7 +148,7 @@ public final class Demo {
                 stage("cut-" + b + at, "baseline (a): the parent cut to budget " + b + ", no training", () -> cut(seed, b));
             }
             for (String b : plan.derived()) {
-                stage("minitron-" + b + at, "baseline (b): cut + " + plan.minitronTokens() + " tokens of distillation alone, seed "
+                parallelStage("minitron-" + b + at, "baseline (b): cut + " + plan.minitronTokens() + " tokens of distillation alone, seed "
                         + seed, () -> minitron(seed, b));
             }
             for (String b : plan.derived()) {
@@ -183,9 +183,14 @@ public final class Demo {
         stage(name, what, true, body);
     }
 
+    /**
+     * Runs a stage unless {@code demo.json} records it as done. In an MPI job rank 0's record decides for every rank:
+     * the others read the file after the barrier that ends a stage, when rank 0 may already have finished the next one
+     * (a rank that skipped a stage rank 0 ran would then be one barrier behind it).
+     */
     private void stage(String name, String what, boolean parallel, Body body) throws Exception {
         stageNo++;
-        if (state.isDone(name)) {
+        if (comm.rootDecides(state.isDone(name))) {
             console.printf(Locale.ROOT, "[%2d] %-15s done (%.1f s)%n", stageNo, name, state.seconds(name));
             return;
         }
@@ -200,7 +205,7 @@ public final class Demo {
         }
         comm.barrier();
         if (!comm.isRoot()) {
-            state = DemoState.open(out, plan.name());                       // what rank 0 recorded
+            state = DemoState.open(out, plan.name());                       // what rank 0 recorded (the corpus)
         }
         console.printf(Locale.ROOT, "[%2d] %-15s finished in %.1f s%n", stageNo, name, s);
     }
@@ -221,7 +226,7 @@ public final class Demo {
     }
 
     private void pretrain(Path run, long seed, String... model) throws IOException {
-        if (RunDirectory.hasState(run)) {
+        if (comm.rootDecides(RunDirectory.hasState(run))) {
             cli("pretrain", "--out", run.toString(), "--resume", "--dir", cache.toString(), "--quiet");
             return;
         }
@@ -259,7 +264,7 @@ public final class Demo {
                 "--accumulation", "" + c.batching().accumulation(), "--lr", "" + c.rates().modelLr(),
                 "--warmup", "" + c.rates().warmupSteps(), "--eval-every", "" + c.cadence().evalEvery(),
                 "--checkpoint-every", "" + c.cadence().checkpointEvery(), "--seed", "" + c.seed()));
-        if (RunDirectory.hasState(e)) {
+        if (comm.rootDecides(RunDirectory.hasState(e))) {
             a.add("--resume");
         }
         cli(a.toArray(String[]::new));
@@ -291,10 +296,13 @@ public final class Demo {
                 .withSeed(seed);
     }
 
-    /** Baseline (b)'s settings: the elastic run's window, batch, learning rate, warm-up and validation. */
-    static Minitron.Settings minitronSettings(DemoPlan plan, long seed) {
-        return Minitron.Settings.of(plan.minitronTokens(), plan.seqLen(), plan.batch(), plan.distillLr(), plan.distillWarmup(),
-                plan.distillEvalEvery(), 4, seed);
+    /**
+     * Baseline (b)'s settings: the elastic run's window, batch, learning rate, warm-up and validation, the plan's batch
+     * split over {@code ranks} ranks.
+     */
+    static Minitron.Settings minitronSettings(DemoPlan plan, long seed, int ranks) {
+        return Minitron.Settings.of(plan.minitronTokens(), plan.seqLen(), rankBatch(plan, ranks), ranks, plan.distillLr(),
+                plan.distillWarmup(), plan.distillEvalEvery(), 4, seed);
     }
 
     /**
@@ -331,15 +339,18 @@ public final class Demo {
         }
     }
 
+    /** Baseline (b) on every rank of an MPI job (one micro-batch each, as {@link #pretrain}); rank 0 writes it. */
     private void minitron(long seed, String b) throws IOException {
         Corpus c = Corpora.open(corpus, cache);
+        comm.waitForRoot();                                       // rank 0 first: it builds a token cache that is missing
         try (Checkpoint parent = Checkpoint.open(dir("permuted"));
              TextTokenizer tok = TextTokenizer.load(tokenizer());
              TokenIds train = TokenCache.ids(cache, c, Split.TRAIN, tok, false);
              TokenIds val = TokenCache.ids(cache, c, Split.VALIDATION, tok, false)) {
-            Minitron.Settings s = minitronSettings(plan, seed);
+            comm.releaseOthers();
+            Minitron.Settings s = minitronSettings(plan, seed, comm.size());
             Minitron.run(parent, subnet(seed, parent.architecture(), b), TokenSource.of(train), TokenSource.of(val),
-                    dir(seed, "baselines/minitron-" + b), s, console);
+                    dir(seed, "baselines/minitron-" + b), s, console, comm);
         }
     }
 

@@ -21,7 +21,7 @@ public record FamilyCost(long elastic, long minitron, long scratch, int derived)
     public static FamilyCost of(DemoPlan p) {
         org.nestlm.elastic.ElastifyConfig e = Demo.elastifyConfig(p, 0, 1);
         long elastic = e.tokensAfter(e.totalSteps());                       // both stages, stage 2 at its longer context
-        Minitron.Settings m = Demo.minitronSettings(p, 0);
+        Minitron.Settings m = Demo.minitronSettings(p, 0, 1);
         long minitronEach = m.steps() * m.tokensPerStep();
         org.nestlm.train.PretrainConfig scratch = Demo.pretrainConfig(p, 0, 1);
         long scratchEach = scratch.totalSteps() * scratch.tokensPerStep();

@@ -3,6 +3,7 @@ package org.nestlm.demo;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.nestlm.dist.Communicator;
 import org.nestlm.dist.SingleProcess;
 import org.nestlm.elastic.Distillation;
 import org.nestlm.sizes.Subnet;
@@ -17,9 +18,11 @@ import org.nestlm.train.AdamW;
 import org.nestlm.train.Batching;
 import org.nestlm.train.Cadence;
 import org.nestlm.train.Charts;
+import org.nestlm.train.GradientAllReduce;
 import org.nestlm.train.Losses;
 import org.nestlm.train.OptimizerConfig;
 import org.nestlm.train.RunDirectory;
+import org.nestlm.train.RunFingerprint;
 import org.nestlm.train.Steps;
 import org.nestlm.train.TokenSource;
 import org.nestlm.train.TrainLog;
@@ -45,6 +48,12 @@ import java.util.Map;
  * from the elastic run is that each size is trained on its own. The loop, its checkpoints and its log are
  * {@link TrainingRun}'s.
  *
+ * <p>Data-parallel as pretraining is ({@link org.nestlm.train.Pretrainer}): a step has {@code accumulation}
+ * micro-batches, drawn from (seed, step, micro-batch index); rank r of N computes micro-batches r, r + N, … with the
+ * loss scaling of one process (1 / accumulation), the gradients are summed over ranks ({@link GradientAllReduce})
+ * and every rank applies the same update. N ranks with accumulation A therefore compute what one process with
+ * accumulation A computes. Rank 0 alone writes.
+ *
  * <p>The output directory is a checkpoint (config.json, model.safetensors, tokenizer.json) with {@code log.jsonl} and
  * {@code kd.png}; it is built under a temporary name and renamed when complete, so it exists only when finished. A
  * killed run continues from the temporary directory's last checkpoint.
@@ -55,7 +64,7 @@ public final class Minitron {
      * Distillation settings.
      *
      * @param tokens    student tokens (steps = tokens / tokens per step, at least one)
-     * @param batching  window, sequences per step, one micro-batch
+     * @param batching  window, sequences per micro-batch, micro-batches per step (of the whole job)
      * @param lr        learning rate after the warm-up
      * @param warmup    linear warm-up steps
      * @param optimizer AdamW of the student
@@ -66,9 +75,9 @@ public final class Minitron {
                            long seed) {
 
         /** The elastic run's optimizer (AdamW 0.9 / 0.95, no weight decay, clip 1), a checkpoint at every validation. */
-        public static Settings of(long tokens, int seqLen, int batch, double lr, int warmup, int evalEvery, int evalBatches,
-                                  long seed) {
-            return new Settings(tokens, new Batching(seqLen, batch, 1), lr, warmup, new OptimizerConfig(0.9, 0.95, 0.0, 1.0),
+        public static Settings of(long tokens, int seqLen, int batch, int accumulation, double lr, int warmup, int evalEvery,
+                                  int evalBatches, long seed) {
+            return new Settings(tokens, new Batching(seqLen, batch, accumulation), lr, warmup, new OptimizerConfig(0.9, 0.95, 0.0, 1.0),
                     new Cadence(evalEvery, evalBatches, evalEvery), seed);
         }
 
@@ -93,26 +102,39 @@ public final class Minitron {
     private Minitron() {
     }
 
+    /** One process. */
     public static Result run(Checkpoint parent, Subnet sub, TokenSource train, TokenSource validation, Path out,
                              Settings s, PrintStream console) throws IOException {
+        return run(parent, sub, train, validation, out, s, console, SingleProcess.INSTANCE);
+    }
+
+    /** One rank of {@code comm}; every rank calls it with the same arguments, rank 0 writes {@code out}. */
+    public static Result run(Checkpoint parent, Subnet sub, TokenSource train, TokenSource validation, Path out,
+                             Settings s, PrintStream console, Communicator comm) throws IOException {
+        int accumulation = s.batching().accumulation();
+        if (accumulation % comm.size() != 0) {
+            throw new IllegalArgumentException("accumulation " + accumulation + " is not a multiple of the " + comm.size()
+                    + " ranks (each rank computes every " + comm.size() + "th micro-batch of a step)");
+        }
         Architecture full = parent.architecture();
         sub.validate(full);
         Architecture cut = sub.architecture(full.config());
         Path target = out.toAbsolutePath().normalize();
         Path tmp = target.resolveSibling("." + target.getFileName() + ".training");
-        boolean resume = RunDirectory.hasState(tmp);
-        if (!resume) {
+        boolean resume = comm.rootDecides(RunDirectory.hasState(tmp));
+        if (!resume && comm.isRoot()) {
             RunDirectory.deleteTree(tmp);
         }
+        comm.barrier();
         String name = target.getFileName().toString();
-        TrainingRun.Plan plan = new TrainingRun.Plan("minitron", s, 1, s.steps(), steps -> steps * s.tokensPerStep(),
+        TrainingRun.Plan plan = new TrainingRun.Plan("minitron", s, accumulation, s.steps(), steps -> steps * s.tokensPerStep(),
                 s.cadence(), s.cadence().evalEvery(), "lower the learning rate");
         Map<String, float[]> weights = new LinkedHashMap<>();
         for (String tensor : full.tensorShapes().keySet()) {
             weights.put(tensor, parent.floats(tensor));
         }
         double val;
-        try (TrainingRun run = TrainingRun.open(tmp, plan, resume, 0, SingleProcess.INSTANCE, console);
+        try (TrainingRun run = TrainingRun.open(tmp, plan, resume, 0, comm, console);
              NDManager root = NDManager.newBaseManager()) {
             Map<String, float[]> init = run.resumed() ? TensorStore.readFloats(run.stateDir().resolve("model.safetensors"))
                     : Slicer.slice(full, sub, weights::get);
@@ -122,10 +144,18 @@ public final class Minitron {
                 if (run.resumed()) {
                     opt.load(TensorStore.readFloats(run.stateDir().resolve("optimizer.safetensors")), run.startStep());
                 }
-                Distil task = new Distil(run, name, teacher, student, opt, train, validation, s);
-                run.loop(task);
-                val = Double.isNaN(task.val) ? validate(student, validation, s) : task.val;
+                comm.requireSame("the Minitron run's settings, data and weights",
+                        RunFingerprint.of(s, student, run.startStep(), run.endStep(), train, validation) * 31
+                                + RunFingerprint.of(s, teacher, run.startStep(), run.endStep()));
+                try (GradientAllReduce reducer = new GradientAllReduce(new ArrayList<>(student.parameters().values()), comm)) {
+                    Distil task = new Distil(run, name, teacher, student, opt, reducer, train, validation, s);
+                    run.loop(task);
+                    val = Double.isNaN(task.val) ? validate(student, validation, s) : task.val;
+                }
             }
+        }
+        if (!comm.isRoot()) {
+            return new Result(s.steps(), s.steps() * s.tokensPerStep(), val);
         }
         // the finished checkpoint holds the weights and the log, not the state a resume needed
         RunDirectory.deleteTree(RunDirectory.state(tmp));
@@ -142,18 +172,20 @@ public final class Minitron {
         final String name;
         final NemotronH teacher, student;
         final AdamW opt;
+        final GradientAllReduce reducer;
         final TokenSource validation;
         final Settings s;
         final WindowSampler sampler;
         double val = Double.NaN;
 
-        Distil(TrainingRun run, String name, NemotronH teacher, NemotronH student, AdamW opt, TokenSource train,
-               TokenSource validation, Settings s) {
+        Distil(TrainingRun run, String name, NemotronH teacher, NemotronH student, AdamW opt, GradientAllReduce reducer,
+               TokenSource train, TokenSource validation, Settings s) {
             this.run = run;
             this.name = name;
             this.teacher = teacher;
             this.student = student;
             this.opt = opt;
+            this.reducer = reducer;
             this.validation = validation;
             this.s = s;
             this.sampler = new WindowSampler(train, s.batching().seqLen(), s.batching().batchSize(), s.seed());
@@ -161,7 +193,16 @@ public final class Minitron {
 
         @Override
         public void step(int step, ObjectNode entry) {
-            double kd = Steps.distillation(teacher, student, scope -> sampler.batch(scope, step, 0).inputs(), 1);
+            int accumulation = s.batching().accumulation();
+            Communicator comm = run.comm();
+            double kd = 0;
+            for (int micro = comm.rank(); micro < accumulation; micro += comm.size()) {
+                int mi = micro;
+                kd += Steps.distillation(teacher, student, scope -> sampler.batch(scope, step, mi).inputs(), accumulation)
+                        / accumulation;
+            }
+            kd = comm.sum(kd);
+            reducer.sum();
             if (!Double.isFinite(kd)) {
                 throw run.diverged(step, "KD " + kd);
             }

@@ -66,6 +66,22 @@ public interface Communicator {
         }
     }
 
+    /**
+     * Rank 0's {@code value}, on every rank. For decisions every rank must take alike that each could otherwise read
+     * from shared files at a different moment (a stage recorded as done, a run directory holding a checkpoint): rank 0
+     * goes on after a collective while the others are still reading, and may already have changed the file.
+     */
+    default boolean rootDecides(boolean value) {
+        if (size() == 1) {
+            return value;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocateFrom(ValueLayout.JAVA_BYTE, (byte) (value ? 1 : 0));
+            broadcast(s, 0);
+            return s.get(ValueLayout.JAVA_BYTE, 0) != 0;
+        }
+    }
+
     /** The sum of {@code value} over ranks (the same on every rank). */
     default double sum(double value) {
         if (size() == 1) {

@@ -25,7 +25,7 @@ final class OpenMpi {
 
     private static final int RTLD_NOW = 2, RTLD_GLOBAL = 0x100;
 
-    final MethodHandle initThread, initialized, finalized, commRank, commSize, allreduce, bcast, barrier, abort,
+    final MethodHandle initThread, initialized, finalized, commRank, commSize, allreduce, iallreduce, test, bcast, abort,
             finalizeCall, errorString;
     final MemorySegment commWorld, opSum, opMin, opMax, typeFloat, typeDouble, typeLong, typeByte;
 
@@ -38,9 +38,12 @@ final class OpenMpi {
         commSize = fn(linker, lib, "MPI_Comm_size", JAVA_INT, ADDRESS, ADDRESS);
         // (sendbuf, recvbuf, count, datatype, op, comm)
         allreduce = fn(linker, lib, "MPI_Allreduce", JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
+        // (sendbuf, recvbuf, count, datatype, op, comm, MPI_Request *request); MPI_Request is a pointer in Open MPI
+        iallreduce = fn(linker, lib, "MPI_Iallreduce", JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
+        // (MPI_Request *request, int *flag, MPI_Status *status); MPI_STATUS_IGNORE is the null pointer in Open MPI
+        test = fn(linker, lib, "MPI_Test", JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
         // (buffer, count, datatype, root, comm)
         bcast = fn(linker, lib, "MPI_Bcast", JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS);
-        barrier = fn(linker, lib, "MPI_Barrier", JAVA_INT, ADDRESS);
         abort = fn(linker, lib, "MPI_Abort", JAVA_INT, ADDRESS, JAVA_INT);
         finalizeCall = fn(linker, lib, "MPI_Finalize", JAVA_INT);
         errorString = fn(linker, lib, "MPI_Error_string", JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);

@@ -30,15 +30,21 @@ public final class World {
     /**
      * Ends this process's part of the job before the JVM exits with {@code exitCode}: {@code MPI_Finalize} after
      * success; after a failure {@code MPI_Abort}, which stops every other rank too instead of leaving them waiting in
-     * a collective for this one (and makes {@code mpirun} exit with the code). Nothing when MPI was never used.
+     * a collective for this one (and makes {@code mpirun} exit with the code); likewise when {@code MPI_Finalize} finds
+     * the ranks out of step. Nothing when MPI was never used.
      */
     public static synchronized void exit(int exitCode) {
         if (world instanceof MpiCommunicator mpi) {
             if (exitCode == 0) {
-                mpi.finish();
-            } else {
-                mpi.abort(exitCode);
+                try {
+                    mpi.finish();
+                    return;
+                } catch (RuntimeException e) {
+                    System.err.println("error: " + e.getMessage());   // another rank still waits in a collective
+                    exitCode = 1;
+                }
             }
+            mpi.abort(exitCode);
         }
     }
 }

@@ -7,7 +7,8 @@ import java.lang.foreign.ValueLayout;
 /**
  * The program {@link MpiCommunicatorTest} starts on every rank of an {@code mpirun} job: {@code collectives} checks
  * each collective against the values every rank knows it should produce; {@code stuck} leaves rank 1 out of a
- * barrier for a minute.
+ * barrier for a minute; {@code diverge} has rank 1 call a barrier the others do not before a common all-reduce;
+ * {@code early} has rank 1 end (finalize) while rank 0 calls one more barrier.
  */
 public final class MpiChecks {
 
@@ -25,6 +26,17 @@ public final class MpiChecks {
                         Thread.sleep(60_000);
                     }
                     c.barrier();
+                }
+                case "diverge" -> {
+                    if (c.rank() == 1) {
+                        c.barrier();
+                    }
+                    c.sum(1);
+                }
+                case "early" -> {
+                    if (c.rank() == 0) {
+                        c.barrier();
+                    }
                 }
                 default -> throw new IllegalArgumentException(args[0]);
             }
@@ -65,6 +77,7 @@ public final class MpiChecks {
             }
             c.broadcast(b, 1);
             check(b.get(ValueLayout.JAVA_BYTE, 0) == 9 && b.get(ValueLayout.JAVA_BYTE, 4) == 5, "broadcast from rank 1");
+            check(c.rootDecides(r == 0) && !c.rootDecides(r != 0), "rank 0's decision on every rank");
             c.requireSame("a constant", 42);
             try {
                 c.requireSame("the rank", r);

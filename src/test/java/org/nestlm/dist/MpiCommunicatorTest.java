@@ -43,6 +43,8 @@ class MpiCommunicatorTest {
         }
         assertEquals(2.5, one.sum(2.5));
         one.requireSame("anything", 7);
+        assertTrue(one.rootDecides(true));
+        assertFalse(one.rootDecides(false));
     }
 
     @Test
@@ -73,6 +75,30 @@ class MpiCommunicatorTest {
         assertNotEquals(0, r.code(), r.output());
         assertTrue(r.output().contains("rank 0 of 2 waited more than 2 s in MPI_Barrier"), r.output());
         assertTrue(seconds < 55, "the job ended after " + seconds + " s, not when the watchdog fired");
+    }
+
+    /** A barrier on one rank met by an all-reduce on the other: both stop at once, each naming its own call. */
+    @Test
+    void ranksOutOfStepStopWithAMessage() throws Exception {
+        MpiJobs.requireMpirun();
+        MpiJobs.Result r = MpiJobs.exec(MpiJobs.mpirun(2, java("diverge")), dir.resolve("out.txt"), 120,
+                Map.of(MpiCommunicator.TIMEOUT_ENV, "100"));
+        assertNotEquals(0, r.code(), r.output());
+        assertFalse(r.output().contains("ok rank"), r.output());
+        assertTrue(r.output().contains("the 2 ranks are out of step: rank ") && r.output().contains("collective #1, MPI_"),
+                r.output());
+        assertTrue(r.output().contains("MpiChecks.main"), "names where the collective was called:\n" + r.output());
+    }
+
+    /** A rank that ends while another still calls a collective: MPI_Finalize is checked like the collectives. */
+    @Test
+    void aRankThatEndsWhileAnotherWaitsStopsTheJob() throws Exception {
+        MpiJobs.requireMpirun();
+        MpiJobs.Result r = MpiJobs.exec(MpiJobs.mpirun(2, java("early")), dir.resolve("out.txt"), 120,
+                Map.of(MpiCommunicator.TIMEOUT_ENV, "100"));
+        assertNotEquals(0, r.code(), r.output());
+        assertTrue(r.output().contains("MPI_Finalize of 0 bytes") || r.output().contains("MPI_Barrier of 0 bytes"), r.output());
+        assertTrue(r.output().contains("are out of step"), r.output());
     }
 
     private static List<String> java(String mode) {
