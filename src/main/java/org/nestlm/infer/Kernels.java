@@ -12,26 +12,40 @@ import java.lang.foreign.MemorySegment;
  */
 interface Kernels {
 
-    /**
-     * Dots one weight row with {@code tokens} activation rows:
-     * {@code y[t·yStride + yIndex] = Σ_c W[row, c] · x[xOff + t·cols + c]} for t in [0, tokens), where each
-     * activation row is in the {@link #arrange arranged} order when {@link #arranges} is true for {@code dtype}.
-     *
-     * @param w         the whole weight matrix (row-major, little-endian, {@code dtype})
-     * @param rowOffset byte offset of the row in {@code w}
-     */
-    void rowDots(MemorySegment w, DType dtype, long rowOffset, int cols, float[] x, int xOff, int tokens,
-                 float[] y, int yStride, int yIndex);
+    /** Weight rows in one tile of {@link #tileDots}: each activation vector loaded serves this many rows. */
+    int TILE_ROWS = 4;
 
     /**
-     * {@link #rowDots} for two rows at once (offsets {@code row0}, {@code row1}, outputs at {@code yIndex} and
-     * {@code yIndex + 1}): each activation vector loaded is used for both rows. Every output equals what
-     * {@link #rowDots} gives for its row.
+     * One tile of {@code y = x·Wᵀ}: up to {@link #TILE_ROWS} weight rows (byte offsets {@code r0..r3} in {@code w},
+     * the first {@code nr} of them used) times {@code tokens} activation rows:
+     * {@code y[t·yStride + yIndex + i] = Σ_c W[row_i, c] · x[xOff + t·cols + c]} for i in [0, nr), t in [0, tokens),
+     * each activation row in the {@link #arrange arranged} order when {@link #arranges} is true for {@code dtype}.
+     * Each weight vector is loaded (and widened from BF16) once for all tokens, each activation vector once for all
+     * rows. Every output is formed the same way whatever tile it is part of and however many tokens share it.
+     *
+     * @param w the whole weight matrix (little-endian, {@code dtype})
+     */
+    void tileDots(MemorySegment w, DType dtype, long r0, long r1, long r2, long r3, int nr, int cols, float[] x, int xOff,
+                  int tokens, float[] y, int yStride, int yIndex);
+
+    /**
+     * Dots one weight row with {@code tokens} activation rows (a tile of one row):
+     * {@code y[t·yStride + yIndex] = Σ_c W[row, c] · x[xOff + t·cols + c]}.
+     *
+     * @param rowOffset byte offset of the row in {@code w}
+     */
+    default void rowDots(MemorySegment w, DType dtype, long rowOffset, int cols, float[] x, int xOff, int tokens,
+                         float[] y, int yStride, int yIndex) {
+        tileDots(w, dtype, rowOffset, rowOffset, rowOffset, rowOffset, 1, cols, x, xOff, tokens, y, yStride, yIndex);
+    }
+
+    /**
+     * {@link #rowDots} for two rows at once (a tile of two rows; outputs at {@code yIndex} and {@code yIndex + 1}).
+     * Every output equals what {@link #rowDots} gives for its row.
      */
     default void rowPairDots(MemorySegment w, DType dtype, long row0, long row1, int cols, float[] x, int xOff, int tokens,
                              float[] y, int yStride, int yIndex) {
-        rowDots(w, dtype, row0, cols, x, xOff, tokens, y, yStride, yIndex);
-        rowDots(w, dtype, row1, cols, x, xOff, tokens, y, yStride, yIndex + 1);
+        tileDots(w, dtype, row0, row1, row0, row0, 2, cols, x, xOff, tokens, y, yStride, yIndex);
     }
 
     /**
@@ -48,10 +62,19 @@ interface Kernels {
     void arrange(DType dtype, float[] x, int off, int n, float[] out, int outOff);
 
     /**
-     * One int8 row dotted with one activation row: {@code Σ_g scales[sOff+g] · Σ_{c in group g} q[rowOffset+c]·x[xOff+c]},
-     * groups of {@link WeightMatrix#Q8_GROUP} columns (the last one may be shorter).
+     * {@link #tileDots} over an int8 matrix: rows {@code i < nr} at {@code q[qOff + i·cols]} with scales from
+     * {@code scales[sOff + i·groups]}, each row {@code Σ_g scales[g] · Σ_{c in group g} q[c]·x[c]} in groups of
+     * {@link WeightMatrix#Q8_GROUP} columns (the last one may be shorter).
      */
-    float rowDotQ8(MemorySegment q, long rowOffset, float[] scales, int sOff, int cols, float[] x, int xOff);
+    void tileDotsQ8(MemorySegment q, long qOff, float[] scales, int sOff, int groups, int nr, int cols, float[] x, int xOff,
+                    int tokens, float[] y, int yStride, int yIndex);
+
+    /** One int8 row dotted with one activation row (a tile of one row and one token of {@link #tileDotsQ8}). */
+    default float rowDotQ8(MemorySegment q, long rowOffset, float[] scales, int sOff, int cols, float[] x, int xOff) {
+        float[] y = new float[1];
+        tileDotsQ8(q, rowOffset, scales, sOff, 0, 1, cols, x, xOff, 1, y, 1, 0);
+        return y[0];
+    }
 
     /** {@code Σ_i a[aOff+i]·b[bOff+i]}. */
     float dot(float[] a, int aOff, float[] b, int bOff, int n);

@@ -23,9 +23,18 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void rowDots(MemorySegment w, DType dtype, long rowOffset, int cols, float[] x, int xOff, int tokens,
-                        float[] y, int yStride, int yIndex) {
-        rowDotsScalar(w, dtype, rowOffset, cols, x, xOff, tokens, y, yStride, yIndex, 0);
+    public void tileDots(MemorySegment w, DType dtype, long r0, long r1, long r2, long r3, int nr, int cols, float[] x, int xOff,
+                         int tokens, float[] y, int yStride, int yIndex) {
+        tileDotsScalar(w, dtype, r0, r1, r2, r3, nr, cols, x, xOff, tokens, y, yStride, yIndex, 0);
+    }
+
+    /** {@link #rowDotsScalar} for each of the first {@code nr} rows of a tile. */
+    static void tileDotsScalar(MemorySegment w, DType dtype, long r0, long r1, long r2, long r3, int nr, int cols, float[] x,
+                               int xOff, int tokens, float[] y, int yStride, int yIndex, int fromCol) {
+        for (int i = 0; i < nr; i++) {
+            long r = i == 0 ? r0 : i == 1 ? r1 : i == 2 ? r2 : r3;
+            rowDotsScalar(w, dtype, r, cols, x, xOff, tokens, y, yStride, yIndex + i, fromCol);
+        }
     }
 
     /** The columns from {@code fromCol} on, added to what y already holds when {@code fromCol > 0}. */
@@ -57,8 +66,24 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public float rowDotQ8(MemorySegment q, long rowOffset, float[] scales, int sOff, int cols, float[] x, int xOff) {
-        return rowDotQ8Scalar(q, rowOffset, scales, sOff, cols, x, xOff, 0);
+    public void tileDotsQ8(MemorySegment q, long qOff, float[] scales, int sOff, int groups, int nr, int cols, float[] x,
+                           int xOff, int tokens, float[] y, int yStride, int yIndex) {
+        tileDotsQ8Scalar(q, qOff, scales, sOff, groups, nr, cols, x, xOff, tokens, y, yStride, yIndex, 0);
+    }
+
+    /**
+     * {@link #rowDotQ8Scalar} for every row and token of an int8 tile; with {@code fromGroup > 0} the groups from
+     * there on are added to what y holds (the SIMD kernel's tail).
+     */
+    static void tileDotsQ8Scalar(MemorySegment q, long qOff, float[] scales, int sOff, int groups, int nr, int cols,
+                                 float[] x, int xOff, int tokens, float[] y, int yStride, int yIndex, int fromGroup) {
+        for (int t = 0; t < tokens; t++) {
+            for (int i = 0; i < nr; i++) {
+                float v = rowDotQ8Scalar(q, qOff + (long) i * cols, scales, sOff + i * groups, cols, x, xOff + t * cols, fromGroup);
+                int at = t * yStride + yIndex + i;
+                y[at] = fromGroup > 0 ? y[at] + v : v;
+            }
+        }
     }
 
     /** The groups from {@code fromGroup} on: per group an int8·float sum, then times the group's scale. */

@@ -20,14 +20,17 @@ import java.nio.ByteOrder;
  * every run of {@code 2L} columns becomes its {@code L} even columns, then its {@code L} odd ones (a tail shorter
  * than a run stays in column order and is dotted by the scalar code). Widening {@code L} shorts by sign
  * extension instead costs a lane-crossing shuffle per vector, which makes decode of a BF16 model that much slower
- * (docs/CHANGELOG.md, "Decode kernels"). F16 uses the scalar path (rare in checkpoints). The
- * matrix-times-tokens kernel dots one weight vector with two activation rows at once (a batch of sequences or a
- * prompt reads and widens every weight once per two tokens from cache, once per product from memory), with each
- * token's sum formed exactly as the one-token kernel forms it.
+ * (docs/CHANGELOG.md, "Decode kernels"). F16 uses the scalar path (rare in checkpoints). Products are register
+ * tiles of four weight rows × up to four tokens: per run of columns each of the four rows' weights is loaded and
+ * widened once and serves every token of the tile, each token's activations are loaded once and serve all four
+ * rows, and the sixteen sums stay in registers (one accumulator each, fed in column order, so an output has the
+ * same bits in every tile shape and whatever shares its product).
  *
- * <p>Every vector loop is a small method of its own: C2 inlines the Vector API's many tiny calls only up to a
- * node budget per compilation unit, and an operation left as a call allocates a vector object per use (the first
- * version of the BF16 kernel, one large method, made {@code bench decode} 2.5x slower for that reason).
+ * <p>Every vector loop is a method of its own that calls nothing but the Vector API: C2 inlines the API's
+ * force-inline methods past its node budget but not helpers of ours, and a helper left as a call gets its vectors
+ * boxed (a tile whose sums went through a small helper method ran 10x slower), as does one large method past
+ * the budget (the first BF16 kernel made {@code bench decode} 2.5x slower for that reason). The tile methods are
+ * therefore written out in full: no loops over vectors, no helpers.
  */
 final class VectorKernels implements Kernels {
 
@@ -49,135 +52,660 @@ final class VectorKernels implements Kernels {
         return L >= 4;
     }
 
+
     /**
-     * Two tokens at a time while two remain, then one; columns past the last whole vector step (BF16: a run of
-     * 2L) go to the scalar tail. The two-token kernels keep each token's sum in the same accumulators, in the same
-     * order, as the one-token ones, so a token's result does not depend on how many tokens share the product:
-     * a sequence decoded alone and inside a batch (or its prompt fed at once) gets bit-identical projections.
+     * Four rows at a time (a tile of fewer repeats its first row, read from cache and never stored), four tokens
+     * at a time, then three, two or one; columns past the last whole vector step (BF16: a run of 2L) go to the
+     * scalar tail. Every (row, token) output has one accumulator fed in column order, the same in every tile
+     * shape, so a product's outputs do not depend on how many tokens share it or how its rows are tiled: a
+     * sequence decoded alone, inside a batch or as part of its prompt gets bit-identical projections.
      */
     @Override
-    public void rowDots(MemorySegment w, DType dtype, long rowOffset, int cols, float[] x, int xOff, int tokens,
-                        float[] y, int yStride, int yIndex) {
+    public void tileDots(MemorySegment w, DType dtype, long r0, long r1, long r2, long r3, int nr, int cols,
+                         float[] x, int xOff, int tokens, float[] y, int yStride, int yIndex) {
         if (dtype != DType.BF16 && dtype != DType.F32) {
-            ScalarKernels.rowDotsScalar(w, dtype, rowOffset, cols, x, xOff, tokens, y, yStride, yIndex, 0);
+            ScalarKernels.tileDotsScalar(w, dtype, r0, r1, r2, r3, nr, cols, x, xOff, tokens, y, yStride, yIndex, 0);
             return;
         }
+        long q1 = nr > 1 ? r1 : r0, q2 = nr > 2 ? r2 : r0, q3 = nr > 3 ? r3 : r0;
         boolean bf16 = dtype == DType.BF16;
         int upper = bf16 ? cols - cols % (2 * L) : F.loopBound(cols);
         int t = 0;
-        for (; t + 2 <= tokens; t += 2) {
-            int x0 = xOff + t * cols, yi = t * yStride + yIndex;
-            if (bf16) {
-                dotsBf16TwoTokens(w, rowOffset, upper, x, x0, x0 + cols, y, yi, yi + yStride);
+        for (; t < tokens; ) {
+            int x0 = xOff + t * cols, y0 = yIndex + t * yStride, left = tokens - t;
+            if (left >= 4) {
+                if (bf16) {
+                    bf16Rows4Tokens4(w, r0, q1, q2, q3, upper, x, x0, cols, y, y0, yStride, nr);
+                } else {
+                    f32Rows4Tokens4(w, r0, q1, q2, q3, upper, x, x0, cols, y, y0, yStride, nr);
+                }
+                t += 4;
+            } else if (left == 3) {
+                if (bf16) {
+                    bf16Rows4Tokens3(w, r0, q1, q2, q3, upper, x, x0, cols, y, y0, yStride, nr);
+                } else {
+                    f32Rows4Tokens3(w, r0, q1, q2, q3, upper, x, x0, cols, y, y0, yStride, nr);
+                }
+                t += 3;
+            } else if (left == 2) {
+                if (bf16) {
+                    bf16Rows4Tokens2(w, r0, q1, q2, q3, upper, x, x0, cols, y, y0, yStride, nr);
+                } else {
+                    f32Rows4Tokens2(w, r0, q1, q2, q3, upper, x, x0, cols, y, y0, yStride, nr);
+                }
+                t += 2;
             } else {
-                dotsF32TwoTokens(w, rowOffset, upper, x, x0, x0 + cols, y, yi, yi + yStride);
-            }
-            if (upper < cols) {
-                ScalarKernels.rowDotsScalar(w, dtype, rowOffset, cols, x, x0, 2, y, yStride, yi, upper);
+                if (bf16) {
+                    bf16Rows4Tokens1(w, r0, q1, q2, q3, upper, x, x0, cols, y, y0, yStride, nr);
+                } else {
+                    f32Rows4Tokens1(w, r0, q1, q2, q3, upper, x, x0, cols, y, y0, yStride, nr);
+                }
+                t += 1;
             }
         }
-        for (; t < tokens; t++) {
-            int x0 = xOff + t * cols, yi = t * yStride + yIndex;
-            y[yi] = bf16 ? dotBf16(w, rowOffset, upper, x, x0) : dotF32(w, rowOffset, upper, x, x0);
-            if (upper < cols) {
-                ScalarKernels.rowDotsScalar(w, dtype, rowOffset, cols, x, x0, 1, y, yStride, yi, upper);
-            }
+        if (upper < cols) {
+            ScalarKernels.tileDotsScalar(w, dtype, r0, r1, r2, r3, nr, cols, x, xOff, tokens, y, yStride, yIndex, upper);
         }
     }
 
-    /** BF16 rows in pairs, two tokens at a time; a last single token goes row by row. */
-    @Override
-    public void rowPairDots(MemorySegment w, DType dtype, long row0, long row1, int cols, float[] x, int xOff, int tokens,
-                            float[] y, int yStride, int yIndex) {
-        if (dtype != DType.BF16 || tokens < 2) {
-            Kernels.super.rowPairDots(w, dtype, row0, row1, cols, x, xOff, tokens, y, yStride, yIndex);
-            return;
+    /** BF16, four rows × 4 tokens: see {@link #tileDots}. */
+    private static void bf16Rows4Tokens4(MemorySegment w, long r0, long r1, long r2, long r3, int upper,
+                                          float[] x, int x0, int cols, float[] y, int y0, int yStride, int nr) {
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        FloatVector a00 = FloatVector.zero(F), a10 = FloatVector.zero(F), a20 = FloatVector.zero(F), a30 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F), a11 = FloatVector.zero(F), a21 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+        FloatVector a02 = FloatVector.zero(F), a12 = FloatVector.zero(F), a22 = FloatVector.zero(F), a32 = FloatVector.zero(F);
+        FloatVector a03 = FloatVector.zero(F), a13 = FloatVector.zero(F), a23 = FloatVector.zero(F), a33 = FloatVector.zero(F);
+        for (int c = 0; c < upper; c += 2 * L) {
+            long o = 2L * c;
+            IntVector p0 = IntVector.fromMemorySegment(I, w, r0 + o, LE);
+            IntVector p1 = IntVector.fromMemorySegment(I, w, r1 + o, LE);
+            IntVector p2 = IntVector.fromMemorySegment(I, w, r2 + o, LE);
+            IntVector p3 = IntVector.fromMemorySegment(I, w, r3 + o, LE);
+            FloatVector e0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d0 = p0.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector e1 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d1 = p1.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector e2 = p2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d2 = p2.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector e3 = p3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d3 = p3.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector xe = FloatVector.fromArray(F, x, x0 + c);
+            FloatVector xo = FloatVector.fromArray(F, x, x0 + c + L);
+            a00 = d0.fma(xo, e0.fma(xe, a00));
+            a10 = d1.fma(xo, e1.fma(xe, a10));
+            a20 = d2.fma(xo, e2.fma(xe, a20));
+            a30 = d3.fma(xo, e3.fma(xe, a30));
+            xe = FloatVector.fromArray(F, x, x1 + c);
+            xo = FloatVector.fromArray(F, x, x1 + c + L);
+            a01 = d0.fma(xo, e0.fma(xe, a01));
+            a11 = d1.fma(xo, e1.fma(xe, a11));
+            a21 = d2.fma(xo, e2.fma(xe, a21));
+            a31 = d3.fma(xo, e3.fma(xe, a31));
+            xe = FloatVector.fromArray(F, x, x2 + c);
+            xo = FloatVector.fromArray(F, x, x2 + c + L);
+            a02 = d0.fma(xo, e0.fma(xe, a02));
+            a12 = d1.fma(xo, e1.fma(xe, a12));
+            a22 = d2.fma(xo, e2.fma(xe, a22));
+            a32 = d3.fma(xo, e3.fma(xe, a32));
+            xe = FloatVector.fromArray(F, x, x3 + c);
+            xo = FloatVector.fromArray(F, x, x3 + c + L);
+            a03 = d0.fma(xo, e0.fma(xe, a03));
+            a13 = d1.fma(xo, e1.fma(xe, a13));
+            a23 = d2.fma(xo, e2.fma(xe, a23));
+            a33 = d3.fma(xo, e3.fma(xe, a33));
         }
-        int upper = cols - cols % (2 * L);
-        int t = 0;
-        for (; t + 2 <= tokens; t += 2) {
-            int x0 = xOff + t * cols, yi = t * yStride + yIndex;
-            dotsBf16TwoRowsTwoTokens(w, row0, row1, upper, x, x0, x0 + cols, y, yi, yi + yStride);
-            if (upper < cols) {
-                ScalarKernels.rowDotsScalar(w, dtype, row0, cols, x, x0, 2, y, yStride, yi, upper);
-                ScalarKernels.rowDotsScalar(w, dtype, row1, cols, x, x0, 2, y, yStride, yi + 1, upper);
-            }
+        y[y0] = a00.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + 1] = a10.reduceLanes(VectorOperators.ADD);
         }
-        if (t < tokens) {
-            int x0 = xOff + t * cols, yi = t * yStride + yIndex;
-            rowDots(w, dtype, row0, cols, x, x0, 1, y, yStride, yi);
-            rowDots(w, dtype, row1, cols, x, x0, 1, y, yStride, yi + 1);
+        if (nr > 2) {
+            y[y0 + 2] = a20.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + 3] = a30.reduceLanes(VectorOperators.ADD);
+        }
+        y[y0 + yStride] = a01.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + yStride + 1] = a11.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + yStride + 2] = a21.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + yStride + 3] = a31.reduceLanes(VectorOperators.ADD);
+        }
+        y[y0 + 2 * yStride] = a02.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + 2 * yStride + 1] = a12.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + 2 * yStride + 2] = a22.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + 2 * yStride + 3] = a32.reduceLanes(VectorOperators.ADD);
+        }
+        y[y0 + 3 * yStride] = a03.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + 3 * yStride + 1] = a13.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + 3 * yStride + 2] = a23.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + 3 * yStride + 3] = a33.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** BF16, four rows × 3 tokens: see {@link #tileDots}. */
+    private static void bf16Rows4Tokens3(MemorySegment w, long r0, long r1, long r2, long r3, int upper,
+                                          float[] x, int x0, int cols, float[] y, int y0, int yStride, int nr) {
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        FloatVector a00 = FloatVector.zero(F), a10 = FloatVector.zero(F), a20 = FloatVector.zero(F), a30 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F), a11 = FloatVector.zero(F), a21 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+        FloatVector a02 = FloatVector.zero(F), a12 = FloatVector.zero(F), a22 = FloatVector.zero(F), a32 = FloatVector.zero(F);
+        for (int c = 0; c < upper; c += 2 * L) {
+            long o = 2L * c;
+            IntVector p0 = IntVector.fromMemorySegment(I, w, r0 + o, LE);
+            IntVector p1 = IntVector.fromMemorySegment(I, w, r1 + o, LE);
+            IntVector p2 = IntVector.fromMemorySegment(I, w, r2 + o, LE);
+            IntVector p3 = IntVector.fromMemorySegment(I, w, r3 + o, LE);
+            FloatVector e0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d0 = p0.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector e1 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d1 = p1.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector e2 = p2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d2 = p2.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector e3 = p3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d3 = p3.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector xe = FloatVector.fromArray(F, x, x0 + c);
+            FloatVector xo = FloatVector.fromArray(F, x, x0 + c + L);
+            a00 = d0.fma(xo, e0.fma(xe, a00));
+            a10 = d1.fma(xo, e1.fma(xe, a10));
+            a20 = d2.fma(xo, e2.fma(xe, a20));
+            a30 = d3.fma(xo, e3.fma(xe, a30));
+            xe = FloatVector.fromArray(F, x, x1 + c);
+            xo = FloatVector.fromArray(F, x, x1 + c + L);
+            a01 = d0.fma(xo, e0.fma(xe, a01));
+            a11 = d1.fma(xo, e1.fma(xe, a11));
+            a21 = d2.fma(xo, e2.fma(xe, a21));
+            a31 = d3.fma(xo, e3.fma(xe, a31));
+            xe = FloatVector.fromArray(F, x, x2 + c);
+            xo = FloatVector.fromArray(F, x, x2 + c + L);
+            a02 = d0.fma(xo, e0.fma(xe, a02));
+            a12 = d1.fma(xo, e1.fma(xe, a12));
+            a22 = d2.fma(xo, e2.fma(xe, a22));
+            a32 = d3.fma(xo, e3.fma(xe, a32));
+        }
+        y[y0] = a00.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + 1] = a10.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + 2] = a20.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + 3] = a30.reduceLanes(VectorOperators.ADD);
+        }
+        y[y0 + yStride] = a01.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + yStride + 1] = a11.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + yStride + 2] = a21.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + yStride + 3] = a31.reduceLanes(VectorOperators.ADD);
+        }
+        y[y0 + 2 * yStride] = a02.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + 2 * yStride + 1] = a12.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + 2 * yStride + 2] = a22.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + 2 * yStride + 3] = a32.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** BF16, four rows × 2 tokens: see {@link #tileDots}. */
+    private static void bf16Rows4Tokens2(MemorySegment w, long r0, long r1, long r2, long r3, int upper,
+                                          float[] x, int x0, int cols, float[] y, int y0, int yStride, int nr) {
+        int x1 = x0 + cols;
+        FloatVector a00 = FloatVector.zero(F), a10 = FloatVector.zero(F), a20 = FloatVector.zero(F), a30 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F), a11 = FloatVector.zero(F), a21 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+        for (int c = 0; c < upper; c += 2 * L) {
+            long o = 2L * c;
+            IntVector p0 = IntVector.fromMemorySegment(I, w, r0 + o, LE);
+            IntVector p1 = IntVector.fromMemorySegment(I, w, r1 + o, LE);
+            IntVector p2 = IntVector.fromMemorySegment(I, w, r2 + o, LE);
+            IntVector p3 = IntVector.fromMemorySegment(I, w, r3 + o, LE);
+            FloatVector e0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d0 = p0.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector e1 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d1 = p1.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector e2 = p2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d2 = p2.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector e3 = p3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d3 = p3.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector xe = FloatVector.fromArray(F, x, x0 + c);
+            FloatVector xo = FloatVector.fromArray(F, x, x0 + c + L);
+            a00 = d0.fma(xo, e0.fma(xe, a00));
+            a10 = d1.fma(xo, e1.fma(xe, a10));
+            a20 = d2.fma(xo, e2.fma(xe, a20));
+            a30 = d3.fma(xo, e3.fma(xe, a30));
+            xe = FloatVector.fromArray(F, x, x1 + c);
+            xo = FloatVector.fromArray(F, x, x1 + c + L);
+            a01 = d0.fma(xo, e0.fma(xe, a01));
+            a11 = d1.fma(xo, e1.fma(xe, a11));
+            a21 = d2.fma(xo, e2.fma(xe, a21));
+            a31 = d3.fma(xo, e3.fma(xe, a31));
+        }
+        y[y0] = a00.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + 1] = a10.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + 2] = a20.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + 3] = a30.reduceLanes(VectorOperators.ADD);
+        }
+        y[y0 + yStride] = a01.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + yStride + 1] = a11.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + yStride + 2] = a21.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + yStride + 3] = a31.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** BF16, four rows × 1 token: see {@link #tileDots}. */
+    private static void bf16Rows4Tokens1(MemorySegment w, long r0, long r1, long r2, long r3, int upper,
+                                          float[] x, int x0, int cols, float[] y, int y0, int yStride, int nr) {
+        FloatVector a00 = FloatVector.zero(F), a10 = FloatVector.zero(F), a20 = FloatVector.zero(F), a30 = FloatVector.zero(F);
+        for (int c = 0; c < upper; c += 2 * L) {
+            long o = 2L * c;
+            IntVector p0 = IntVector.fromMemorySegment(I, w, r0 + o, LE);
+            IntVector p1 = IntVector.fromMemorySegment(I, w, r1 + o, LE);
+            IntVector p2 = IntVector.fromMemorySegment(I, w, r2 + o, LE);
+            IntVector p3 = IntVector.fromMemorySegment(I, w, r3 + o, LE);
+            FloatVector e0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d0 = p0.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector e1 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d1 = p1.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector e2 = p2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d2 = p2.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector e3 = p3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d3 = p3.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector xe = FloatVector.fromArray(F, x, x0 + c);
+            FloatVector xo = FloatVector.fromArray(F, x, x0 + c + L);
+            a00 = d0.fma(xo, e0.fma(xe, a00));
+            a10 = d1.fma(xo, e1.fma(xe, a10));
+            a20 = d2.fma(xo, e2.fma(xe, a20));
+            a30 = d3.fma(xo, e3.fma(xe, a30));
+        }
+        y[y0] = a00.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + 1] = a10.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + 2] = a20.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + 3] = a30.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** F32, four rows × 4 tokens: see {@link #tileDots}. */
+    private static void f32Rows4Tokens4(MemorySegment w, long r0, long r1, long r2, long r3, int upper,
+                                         float[] x, int x0, int cols, float[] y, int y0, int yStride, int nr) {
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        FloatVector a00 = FloatVector.zero(F), a10 = FloatVector.zero(F), a20 = FloatVector.zero(F), a30 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F), a11 = FloatVector.zero(F), a21 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+        FloatVector a02 = FloatVector.zero(F), a12 = FloatVector.zero(F), a22 = FloatVector.zero(F), a32 = FloatVector.zero(F);
+        FloatVector a03 = FloatVector.zero(F), a13 = FloatVector.zero(F), a23 = FloatVector.zero(F), a33 = FloatVector.zero(F);
+        for (int c = 0; c < upper; c += L) {
+            long o = 4L * c;
+            FloatVector w0 = FloatVector.fromMemorySegment(F, w, r0 + o, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(F, w, r1 + o, LE);
+            FloatVector w2 = FloatVector.fromMemorySegment(F, w, r2 + o, LE);
+            FloatVector w3 = FloatVector.fromMemorySegment(F, w, r3 + o, LE);
+            FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+            a00 = w0.fma(xv, a00);
+            a10 = w1.fma(xv, a10);
+            a20 = w2.fma(xv, a20);
+            a30 = w3.fma(xv, a30);
+            xv = FloatVector.fromArray(F, x, x1 + c);
+            a01 = w0.fma(xv, a01);
+            a11 = w1.fma(xv, a11);
+            a21 = w2.fma(xv, a21);
+            a31 = w3.fma(xv, a31);
+            xv = FloatVector.fromArray(F, x, x2 + c);
+            a02 = w0.fma(xv, a02);
+            a12 = w1.fma(xv, a12);
+            a22 = w2.fma(xv, a22);
+            a32 = w3.fma(xv, a32);
+            xv = FloatVector.fromArray(F, x, x3 + c);
+            a03 = w0.fma(xv, a03);
+            a13 = w1.fma(xv, a13);
+            a23 = w2.fma(xv, a23);
+            a33 = w3.fma(xv, a33);
+        }
+        y[y0] = a00.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + 1] = a10.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + 2] = a20.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + 3] = a30.reduceLanes(VectorOperators.ADD);
+        }
+        y[y0 + yStride] = a01.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + yStride + 1] = a11.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + yStride + 2] = a21.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + yStride + 3] = a31.reduceLanes(VectorOperators.ADD);
+        }
+        y[y0 + 2 * yStride] = a02.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + 2 * yStride + 1] = a12.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + 2 * yStride + 2] = a22.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + 2 * yStride + 3] = a32.reduceLanes(VectorOperators.ADD);
+        }
+        y[y0 + 3 * yStride] = a03.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + 3 * yStride + 1] = a13.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + 3 * yStride + 2] = a23.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + 3 * yStride + 3] = a33.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** F32, four rows × 3 tokens: see {@link #tileDots}. */
+    private static void f32Rows4Tokens3(MemorySegment w, long r0, long r1, long r2, long r3, int upper,
+                                         float[] x, int x0, int cols, float[] y, int y0, int yStride, int nr) {
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        FloatVector a00 = FloatVector.zero(F), a10 = FloatVector.zero(F), a20 = FloatVector.zero(F), a30 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F), a11 = FloatVector.zero(F), a21 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+        FloatVector a02 = FloatVector.zero(F), a12 = FloatVector.zero(F), a22 = FloatVector.zero(F), a32 = FloatVector.zero(F);
+        for (int c = 0; c < upper; c += L) {
+            long o = 4L * c;
+            FloatVector w0 = FloatVector.fromMemorySegment(F, w, r0 + o, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(F, w, r1 + o, LE);
+            FloatVector w2 = FloatVector.fromMemorySegment(F, w, r2 + o, LE);
+            FloatVector w3 = FloatVector.fromMemorySegment(F, w, r3 + o, LE);
+            FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+            a00 = w0.fma(xv, a00);
+            a10 = w1.fma(xv, a10);
+            a20 = w2.fma(xv, a20);
+            a30 = w3.fma(xv, a30);
+            xv = FloatVector.fromArray(F, x, x1 + c);
+            a01 = w0.fma(xv, a01);
+            a11 = w1.fma(xv, a11);
+            a21 = w2.fma(xv, a21);
+            a31 = w3.fma(xv, a31);
+            xv = FloatVector.fromArray(F, x, x2 + c);
+            a02 = w0.fma(xv, a02);
+            a12 = w1.fma(xv, a12);
+            a22 = w2.fma(xv, a22);
+            a32 = w3.fma(xv, a32);
+        }
+        y[y0] = a00.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + 1] = a10.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + 2] = a20.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + 3] = a30.reduceLanes(VectorOperators.ADD);
+        }
+        y[y0 + yStride] = a01.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + yStride + 1] = a11.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + yStride + 2] = a21.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + yStride + 3] = a31.reduceLanes(VectorOperators.ADD);
+        }
+        y[y0 + 2 * yStride] = a02.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + 2 * yStride + 1] = a12.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + 2 * yStride + 2] = a22.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + 2 * yStride + 3] = a32.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** F32, four rows × 2 tokens: see {@link #tileDots}. */
+    private static void f32Rows4Tokens2(MemorySegment w, long r0, long r1, long r2, long r3, int upper,
+                                         float[] x, int x0, int cols, float[] y, int y0, int yStride, int nr) {
+        int x1 = x0 + cols;
+        FloatVector a00 = FloatVector.zero(F), a10 = FloatVector.zero(F), a20 = FloatVector.zero(F), a30 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F), a11 = FloatVector.zero(F), a21 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+        for (int c = 0; c < upper; c += L) {
+            long o = 4L * c;
+            FloatVector w0 = FloatVector.fromMemorySegment(F, w, r0 + o, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(F, w, r1 + o, LE);
+            FloatVector w2 = FloatVector.fromMemorySegment(F, w, r2 + o, LE);
+            FloatVector w3 = FloatVector.fromMemorySegment(F, w, r3 + o, LE);
+            FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+            a00 = w0.fma(xv, a00);
+            a10 = w1.fma(xv, a10);
+            a20 = w2.fma(xv, a20);
+            a30 = w3.fma(xv, a30);
+            xv = FloatVector.fromArray(F, x, x1 + c);
+            a01 = w0.fma(xv, a01);
+            a11 = w1.fma(xv, a11);
+            a21 = w2.fma(xv, a21);
+            a31 = w3.fma(xv, a31);
+        }
+        y[y0] = a00.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + 1] = a10.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + 2] = a20.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + 3] = a30.reduceLanes(VectorOperators.ADD);
+        }
+        y[y0 + yStride] = a01.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + yStride + 1] = a11.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + yStride + 2] = a21.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + yStride + 3] = a31.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** F32, four rows × 1 token: see {@link #tileDots}. */
+    private static void f32Rows4Tokens1(MemorySegment w, long r0, long r1, long r2, long r3, int upper,
+                                         float[] x, int x0, int cols, float[] y, int y0, int yStride, int nr) {
+        FloatVector a00 = FloatVector.zero(F), a10 = FloatVector.zero(F), a20 = FloatVector.zero(F), a30 = FloatVector.zero(F);
+        for (int c = 0; c < upper; c += L) {
+            long o = 4L * c;
+            FloatVector w0 = FloatVector.fromMemorySegment(F, w, r0 + o, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(F, w, r1 + o, LE);
+            FloatVector w2 = FloatVector.fromMemorySegment(F, w, r2 + o, LE);
+            FloatVector w3 = FloatVector.fromMemorySegment(F, w, r3 + o, LE);
+            FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+            a00 = w0.fma(xv, a00);
+            a10 = w1.fma(xv, a10);
+            a20 = w2.fma(xv, a20);
+            a30 = w3.fma(xv, a30);
+        }
+        y[y0] = a00.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + 1] = a10.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + 2] = a20.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + 3] = a30.reduceLanes(VectorOperators.ADD);
         }
     }
 
     /**
-     * BF16, two rows × two tokens: every activation vector serves both rows and every widened weight vector both
-     * tokens; each (row, token) has the four accumulators of {@link #dotBf16}, fed in its order. A run at a time
-     * (not two, as the one-row kernels do) keeps the sixteen accumulators and the operands in registers: the
-     * accumulator a run feeds alternates, so every chain sees the same operations.
+     * Four rows (fewer: the first repeated, never stored), two tokens at a time, then one; every whole group of
+     * {@link WeightMatrix#Q8_GROUP} columns is an int8·float sum in one accumulator, added times the group's scale
+     * into the output's one accumulator, in the same order in every tile shape; a last partial group goes to the
+     * scalar code.
      */
-    private static void dotsBf16TwoRowsTwoTokens(MemorySegment w, long r0, long r1, int upper, float[] x, int x0, int x1,
-                                                 float[] y, int y0, int y1) {
-        int run = 2 * L;
-        // a: row 0 token 0, b: row 0 token 1, c: row 1 token 0, d: row 1 token 1; 0/1 even/odd of the first run
-        // of a pair, 2/3 of the second
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
-        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
-        FloatVector d0 = FloatVector.zero(F), d1 = FloatVector.zero(F), d2 = FloatVector.zero(F), d3 = FloatVector.zero(F);
-        int c = 0;
-        for (; c + 2 * run <= upper; c += 2 * run) {
-            IntVector p = IntVector.fromMemorySegment(I, w, r0 + 2L * c, LE);
-            IntVector q = IntVector.fromMemorySegment(I, w, r1 + 2L * c, LE);
-            FloatVector pe = evenColumns(p), po = oddColumns(p), qe = evenColumns(q), qo = oddColumns(q);
-            FloatVector xe = FloatVector.fromArray(F, x, x0 + c), xo = FloatVector.fromArray(F, x, x0 + c + L);
-            FloatVector ze = FloatVector.fromArray(F, x, x1 + c), zo = FloatVector.fromArray(F, x, x1 + c + L);
-            a0 = pe.fma(xe, a0);
-            a1 = po.fma(xo, a1);
-            b0 = pe.fma(ze, b0);
-            b1 = po.fma(zo, b1);
-            c0 = qe.fma(xe, c0);
-            c1 = qo.fma(xo, c1);
-            d0 = qe.fma(ze, d0);
-            d1 = qo.fma(zo, d1);
-            p = IntVector.fromMemorySegment(I, w, r0 + 2L * (c + run), LE);
-            q = IntVector.fromMemorySegment(I, w, r1 + 2L * (c + run), LE);
-            pe = evenColumns(p);
-            po = oddColumns(p);
-            qe = evenColumns(q);
-            qo = oddColumns(q);
-            xe = FloatVector.fromArray(F, x, x0 + c + run);
-            xo = FloatVector.fromArray(F, x, x0 + c + run + L);
-            ze = FloatVector.fromArray(F, x, x1 + c + run);
-            zo = FloatVector.fromArray(F, x, x1 + c + run + L);
-            a2 = pe.fma(xe, a2);
-            a3 = po.fma(xo, a3);
-            b2 = pe.fma(ze, b2);
-            b3 = po.fma(zo, b3);
-            c2 = qe.fma(xe, c2);
-            c3 = qo.fma(xo, c3);
-            d2 = qe.fma(ze, d2);
-            d3 = qo.fma(zo, d3);
+    @Override
+    public void tileDotsQ8(MemorySegment q, long qOff, float[] scales, int sOff, int groups, int nr, int cols,
+                           float[] x, int xOff, int tokens, float[] y, int yStride, int yIndex) {
+        int full = cols / WeightMatrix.Q8_GROUP;
+        if (B == null) {
+            ScalarKernels.tileDotsQ8Scalar(q, qOff, scales, sOff, groups, nr, cols, x, xOff, tokens, y, yStride, yIndex, 0);
+            return;
         }
-        if (c < upper) {
-            IntVector p = IntVector.fromMemorySegment(I, w, r0 + 2L * c, LE);
-            IntVector q = IntVector.fromMemorySegment(I, w, r1 + 2L * c, LE);
-            FloatVector pe = evenColumns(p), po = oddColumns(p), qe = evenColumns(q), qo = oddColumns(q);
-            FloatVector xe = FloatVector.fromArray(F, x, x0 + c), xo = FloatVector.fromArray(F, x, x0 + c + L);
-            FloatVector ze = FloatVector.fromArray(F, x, x1 + c), zo = FloatVector.fromArray(F, x, x1 + c + L);
-            a0 = pe.fma(xe, a0);
-            a1 = po.fma(xo, a1);
-            b0 = pe.fma(ze, b0);
-            b1 = po.fma(zo, b1);
-            c0 = qe.fma(xe, c0);
-            c1 = qo.fma(xo, c1);
-            d0 = qe.fma(ze, d0);
-            d1 = qo.fma(zo, d1);
+        long r0 = qOff, r1 = nr > 1 ? qOff + cols : qOff, r2 = nr > 2 ? qOff + 2L * cols : qOff, r3 = nr > 3 ? qOff + 3L * cols : qOff;
+        int s0 = sOff, s1 = nr > 1 ? sOff + groups : sOff, s2 = nr > 2 ? sOff + 2 * groups : sOff, s3 = nr > 3 ? sOff + 3 * groups : sOff;
+        int t = 0;
+        for (; t + 2 <= tokens; t += 2) {
+            q8Rows4Tokens2(q, r0, r1, r2, r3, scales, s0, s1, s2, s3, full, x, xOff + t * cols, cols, y, yIndex + t * yStride, yStride, nr);
         }
-        y[y0] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        y[y1] = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
-        y[y0 + 1] = c0.add(c1).add(c2.add(c3)).reduceLanes(VectorOperators.ADD);
-        y[y1 + 1] = d0.add(d1).add(d2.add(d3)).reduceLanes(VectorOperators.ADD);
+        if (t < tokens) {
+            q8Rows4Tokens1(q, r0, r1, r2, r3, scales, s0, s1, s2, s3, full, x, xOff + t * cols, cols, y, yIndex + t * yStride, yStride, nr);
+        }
+        if (full * WeightMatrix.Q8_GROUP < cols) {
+            ScalarKernels.tileDotsQ8Scalar(q, qOff, scales, sOff, groups, nr, cols, x, xOff, tokens, y, yStride, yIndex, full);
+        }
+    }
+
+    /** int8, four rows × 2 tokens over the whole groups: see {@link #tileDotsQ8}. */
+    private static void q8Rows4Tokens2(MemorySegment q, long r0, long r1, long r2, long r3, float[] scales,
+                                        int s0, int s1, int s2, int s3, int full, float[] x, int x0, int cols,
+                                        float[] y, int y0, int yStride, int nr) {
+        int x1 = x0 + cols;
+        FloatVector a00 = FloatVector.zero(F), a10 = FloatVector.zero(F), a20 = FloatVector.zero(F), a30 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F), a11 = FloatVector.zero(F), a21 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+        for (int g = 0; g < full; g++) {
+            int c0 = g * WeightMatrix.Q8_GROUP;
+            FloatVector s00 = FloatVector.zero(F), s10 = FloatVector.zero(F), s20 = FloatVector.zero(F), s30 = FloatVector.zero(F);
+            FloatVector s01 = FloatVector.zero(F), s11 = FloatVector.zero(F), s21 = FloatVector.zero(F), s31 = FloatVector.zero(F);
+            for (int j = c0; j < c0 + WeightMatrix.Q8_GROUP; j += L) {
+                FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(B, q, r0 + j, LE).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(B, q, r1 + j, LE).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector w2 = (FloatVector) ByteVector.fromMemorySegment(B, q, r2 + j, LE).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector w3 = (FloatVector) ByteVector.fromMemorySegment(B, q, r3 + j, LE).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector xv = FloatVector.fromArray(F, x, x0 + j);
+                s00 = w0.fma(xv, s00);
+                s10 = w1.fma(xv, s10);
+                s20 = w2.fma(xv, s20);
+                s30 = w3.fma(xv, s30);
+                xv = FloatVector.fromArray(F, x, x1 + j);
+                s01 = w0.fma(xv, s01);
+                s11 = w1.fma(xv, s11);
+                s21 = w2.fma(xv, s21);
+                s31 = w3.fma(xv, s31);
+            }
+            FloatVector k0 = FloatVector.broadcast(F, scales[s0 + g]);
+            FloatVector k1 = FloatVector.broadcast(F, scales[s1 + g]);
+            FloatVector k2 = FloatVector.broadcast(F, scales[s2 + g]);
+            FloatVector k3 = FloatVector.broadcast(F, scales[s3 + g]);
+            a00 = s00.fma(k0, a00);
+            a10 = s10.fma(k1, a10);
+            a20 = s20.fma(k2, a20);
+            a30 = s30.fma(k3, a30);
+            a01 = s01.fma(k0, a01);
+            a11 = s11.fma(k1, a11);
+            a21 = s21.fma(k2, a21);
+            a31 = s31.fma(k3, a31);
+        }
+        y[y0] = a00.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + 1] = a10.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + 2] = a20.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + 3] = a30.reduceLanes(VectorOperators.ADD);
+        }
+        y[y0 + yStride] = a01.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + yStride + 1] = a11.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + yStride + 2] = a21.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + yStride + 3] = a31.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** int8, four rows × 1 token over the whole groups: see {@link #tileDotsQ8}. */
+    private static void q8Rows4Tokens1(MemorySegment q, long r0, long r1, long r2, long r3, float[] scales,
+                                        int s0, int s1, int s2, int s3, int full, float[] x, int x0, int cols,
+                                        float[] y, int y0, int yStride, int nr) {
+        FloatVector a00 = FloatVector.zero(F), a10 = FloatVector.zero(F), a20 = FloatVector.zero(F), a30 = FloatVector.zero(F);
+        for (int g = 0; g < full; g++) {
+            int c0 = g * WeightMatrix.Q8_GROUP;
+            FloatVector s00 = FloatVector.zero(F), s10 = FloatVector.zero(F), s20 = FloatVector.zero(F), s30 = FloatVector.zero(F);
+            for (int j = c0; j < c0 + WeightMatrix.Q8_GROUP; j += L) {
+                FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(B, q, r0 + j, LE).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(B, q, r1 + j, LE).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector w2 = (FloatVector) ByteVector.fromMemorySegment(B, q, r2 + j, LE).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector w3 = (FloatVector) ByteVector.fromMemorySegment(B, q, r3 + j, LE).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector xv = FloatVector.fromArray(F, x, x0 + j);
+                s00 = w0.fma(xv, s00);
+                s10 = w1.fma(xv, s10);
+                s20 = w2.fma(xv, s20);
+                s30 = w3.fma(xv, s30);
+            }
+            FloatVector k0 = FloatVector.broadcast(F, scales[s0 + g]);
+            FloatVector k1 = FloatVector.broadcast(F, scales[s1 + g]);
+            FloatVector k2 = FloatVector.broadcast(F, scales[s2 + g]);
+            FloatVector k3 = FloatVector.broadcast(F, scales[s3 + g]);
+            a00 = s00.fma(k0, a00);
+            a10 = s10.fma(k1, a10);
+            a20 = s20.fma(k2, a20);
+            a30 = s30.fma(k3, a30);
+        }
+        y[y0] = a00.reduceLanes(VectorOperators.ADD);
+        if (nr > 1) {
+            y[y0 + 1] = a10.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 2) {
+            y[y0 + 2] = a20.reduceLanes(VectorOperators.ADD);
+        }
+        if (nr > 3) {
+            y[y0 + 3] = a30.reduceLanes(VectorOperators.ADD);
+        }
     }
 
     @Override
@@ -199,150 +727,6 @@ final class VectorKernels implements Kernels {
             }
         }
         System.arraycopy(x, off + c, out, outOff + c, n - c);
-    }
-
-    private static FloatVector evenColumns(IntVector pairs) {
-        return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    private static FloatVector oddColumns(IntVector pairs) {
-        return pairs.and(0xFFFF0000).reinterpretAsFloats();
-    }
-
-    /**
-     * BF16, one token (decode), against arranged activations (see the class comment): Σ over the first
-     * {@code upper} columns; two runs per step into four accumulators.
-     */
-    private static float dotBf16(MemorySegment w, long rowOffset, int upper, float[] x, int x0) {
-        int run = 2 * L;
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        int c = 0;
-        for (; c + 2 * run <= upper; c += 2 * run) {
-            IntVector p0 = IntVector.fromMemorySegment(I, w, rowOffset + 2L * c, LE);
-            IntVector p1 = IntVector.fromMemorySegment(I, w, rowOffset + 2L * (c + run), LE);
-            a0 = evenColumns(p0).fma(FloatVector.fromArray(F, x, x0 + c), a0);
-            a1 = oddColumns(p0).fma(FloatVector.fromArray(F, x, x0 + c + L), a1);
-            a2 = evenColumns(p1).fma(FloatVector.fromArray(F, x, x0 + c + run), a2);
-            a3 = oddColumns(p1).fma(FloatVector.fromArray(F, x, x0 + c + run + L), a3);
-        }
-        if (c < upper) {
-            IntVector p0 = IntVector.fromMemorySegment(I, w, rowOffset + 2L * c, LE);
-            a0 = evenColumns(p0).fma(FloatVector.fromArray(F, x, x0 + c), a0);
-            a1 = oddColumns(p0).fma(FloatVector.fromArray(F, x, x0 + c + L), a1);
-        }
-        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
-     * BF16, two tokens (activation rows x0 and x1): each weight run is loaded and widened once for both; each
-     * token's four accumulators see exactly the operations of {@link #dotBf16}.
-     */
-    private static void dotsBf16TwoTokens(MemorySegment w, long rowOffset, int upper, float[] x, int x0, int x1,
-                                          float[] y, int y0, int y1) {
-        int run = 2 * L;
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
-        int c = 0;
-        for (; c + 2 * run <= upper; c += 2 * run) {
-            IntVector p0 = IntVector.fromMemorySegment(I, w, rowOffset + 2L * c, LE);
-            IntVector p1 = IntVector.fromMemorySegment(I, w, rowOffset + 2L * (c + run), LE);
-            FloatVector e0 = evenColumns(p0), o0 = oddColumns(p0), e1 = evenColumns(p1), o1 = oddColumns(p1);
-            a0 = e0.fma(FloatVector.fromArray(F, x, x0 + c), a0);
-            a1 = o0.fma(FloatVector.fromArray(F, x, x0 + c + L), a1);
-            a2 = e1.fma(FloatVector.fromArray(F, x, x0 + c + run), a2);
-            a3 = o1.fma(FloatVector.fromArray(F, x, x0 + c + run + L), a3);
-            b0 = e0.fma(FloatVector.fromArray(F, x, x1 + c), b0);
-            b1 = o0.fma(FloatVector.fromArray(F, x, x1 + c + L), b1);
-            b2 = e1.fma(FloatVector.fromArray(F, x, x1 + c + run), b2);
-            b3 = o1.fma(FloatVector.fromArray(F, x, x1 + c + run + L), b3);
-        }
-        if (c < upper) {
-            IntVector p0 = IntVector.fromMemorySegment(I, w, rowOffset + 2L * c, LE);
-            FloatVector e0 = evenColumns(p0), o0 = oddColumns(p0);
-            a0 = e0.fma(FloatVector.fromArray(F, x, x0 + c), a0);
-            a1 = o0.fma(FloatVector.fromArray(F, x, x0 + c + L), a1);
-            b0 = e0.fma(FloatVector.fromArray(F, x, x1 + c), b0);
-            b1 = o0.fma(FloatVector.fromArray(F, x, x1 + c + L), b1);
-        }
-        y[y0] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        y[y1] = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
-    }
-
-    /** F32, one token: four independent accumulators hide the FMA latency. */
-    private static float dotF32(MemorySegment w, long rowOffset, int upper, float[] x, int x0) {
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        int c = 0;
-        for (; c + 4 * L <= upper; c += 4 * L) {
-            a0 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * c, LE).fma(FloatVector.fromArray(F, x, x0 + c), a0);
-            a1 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * (c + L), LE).fma(FloatVector.fromArray(F, x, x0 + c + L), a1);
-            a2 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * (c + 2 * L), LE).fma(FloatVector.fromArray(F, x, x0 + c + 2 * L), a2);
-            a3 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * (c + 3 * L), LE).fma(FloatVector.fromArray(F, x, x0 + c + 3 * L), a3);
-        }
-        for (; c < upper; c += L) {
-            a0 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * c, LE).fma(FloatVector.fromArray(F, x, x0 + c), a0);
-        }
-        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-    }
-
-    /** F32, two tokens: each weight vector is loaded once for both; per token the operations of {@link #dotF32}. */
-    private static void dotsF32TwoTokens(MemorySegment w, long rowOffset, int upper, float[] x, int x0, int x1,
-                                         float[] y, int y0, int y1) {
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
-        int c = 0;
-        for (; c + 4 * L <= upper; c += 4 * L) {
-            FloatVector w0 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * c, LE);
-            FloatVector w1 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * (c + L), LE);
-            FloatVector w2 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * (c + 2 * L), LE);
-            FloatVector w3 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * (c + 3 * L), LE);
-            a0 = w0.fma(FloatVector.fromArray(F, x, x0 + c), a0);
-            a1 = w1.fma(FloatVector.fromArray(F, x, x0 + c + L), a1);
-            a2 = w2.fma(FloatVector.fromArray(F, x, x0 + c + 2 * L), a2);
-            a3 = w3.fma(FloatVector.fromArray(F, x, x0 + c + 3 * L), a3);
-            b0 = w0.fma(FloatVector.fromArray(F, x, x1 + c), b0);
-            b1 = w1.fma(FloatVector.fromArray(F, x, x1 + c + L), b1);
-            b2 = w2.fma(FloatVector.fromArray(F, x, x1 + c + 2 * L), b2);
-            b3 = w3.fma(FloatVector.fromArray(F, x, x1 + c + 3 * L), b3);
-        }
-        for (; c < upper; c += L) {
-            FloatVector w0 = FloatVector.fromMemorySegment(F, w, rowOffset + 4L * c, LE);
-            a0 = w0.fma(FloatVector.fromArray(F, x, x0 + c), a0);
-            b0 = w0.fma(FloatVector.fromArray(F, x, x1 + c), b0);
-        }
-        y[y0] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        y[y1] = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
-    }
-
-    @Override
-    public float rowDotQ8(MemorySegment q, long rowOffset, float[] scales, int sOff, int cols, float[] x, int xOff) {
-        if (B == null) {
-            return ScalarKernels.rowDotQ8Scalar(q, rowOffset, scales, sOff, cols, x, xOff, 0);
-        }
-        int group = WeightMatrix.Q8_GROUP;
-        int full = cols / group;
-        // two accumulators over alternate groups hide the latency of the scale FMA
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
-        int g = 0;
-        for (; g < full; g++) {
-            int c0 = g * group;
-            FloatVector s = FloatVector.zero(F);
-            for (int j = 0; j < group; j += L) {
-                FloatVector wv = (FloatVector) ByteVector.fromMemorySegment(B, q, rowOffset + c0 + j, LE)
-                        .convertShape(VectorOperators.B2F, F, 0);
-                s = wv.fma(FloatVector.fromArray(F, x, xOff + c0 + j), s);
-            }
-            FloatVector sc = FloatVector.broadcast(F, scales[sOff + g]);
-            if ((g & 1) == 0) {
-                a0 = s.fma(sc, a0);
-            } else {
-                a1 = s.fma(sc, a1);
-            }
-        }
-        float acc = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        if (full * group < cols) {
-            acc += ScalarKernels.rowDotQ8Scalar(q, rowOffset, scales, sOff, cols, x, xOff, full);
-        }
-        return acc;
     }
 
     @Override

@@ -29,10 +29,11 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
                            int[] colStarts, int[] colLengths, Q8 q8) {
 
     /**
-     * A group of activation rows of about this many bytes stays in L1 while a block of weight rows is dotted
-     * with it (the activation loads are the kernels' main traffic).
+     * A group of activation rows of about this many bytes stays in L2 while the weight rows stream past once, each
+     * tile's rows read from memory and then from L1 for every token of the group: a decode batch is one group, so
+     * the weight reads overlap the multiply-adds of all its sequences (a second group would read them from L2).
      */
-    private static final int GROUP_BYTES = 24 * 1024;
+    private static final int GROUP_BYTES = 512 * 1024;
 
     /** A block of weight rows of about this many bytes stays in L2 while every token group passes over it. */
     private static final int BLOCK_BYTES = 256 * 1024;
@@ -199,8 +200,8 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
     }
 
     /**
-     * The product over the int8 copy: every token dots the int8 row directly, the row read from memory once and
-     * from cache for the other tokens, so a token's result does not depend on how many share the product.
+     * The product over the int8 copy, tiled as {@link #matmul}: every output dots the int8 row directly, formed
+     * the same way whatever shares the product.
      */
     private void q8Matmul(float[] x, int tokens, float[] y, Parallel parallel) {
         Kernels k = Kernels.get();
@@ -209,15 +210,16 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
         int groups = q8.groups;
         int group = group(tokens);
         int block = block(cols);
-        parallel.forRange(rows, (long) cols * tokens, (from, to) -> {
-            for (int r0 = from; r0 < to; r0 += block) {
-                int r1 = Math.min(to, r0 + block);
+        int tr = Kernels.TILE_ROWS;
+        parallel.forRange((rows + tr - 1) / tr, (long) tr * cols * tokens, (from, to) -> {
+            int end = Math.min(rows, to * tr);
+            for (int b0 = from * tr; b0 < end; b0 += block) {
+                int b1 = Math.min(end, b0 + block);
                 for (int t0 = 0; t0 < tokens; t0 += group) {
-                    int t1 = Math.min(tokens, t0 + group);
-                    for (int r = r0; r < r1; r++) {
-                        for (int t = t0; t < t1; t++) {
-                            y[t * rows + r] = k.rowDotQ8(q, (long) r * cols, scales, r * groups, cols, x, t * cols);
-                        }
+                    int n = Math.min(group, tokens - t0);
+                    for (int r = b0; r < b1; r += tr) {
+                        k.tileDotsQ8(q, (long) r * cols, scales, r * groups, groups, Math.min(tr, b1 - r), cols, x, t0 * cols, n,
+                                y, rows, t0 * rows + r);
                     }
                 }
             }
@@ -243,10 +245,13 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
 
     /**
      * {@code y[t, r] = Σ_c W[r, c]·x[t, c]} for {@code tokens} rows of x: x [tokens, cols] → y [tokens, rows].
-     * Rows are split across threads; each thread's rows go in blocks that stay in L2 while every group of
-     * tokens (activations that stay in L1) passes over them, so the weights stream from memory once per
-     * product whatever the number of tokens. The tokens are independent rows (one prompt's positions or
-     * one token of each of several sequences): each gets the same bits as in a product of its own.
+     * Rows are split across threads in runs of {@link Kernels#TILE_ROWS}; each thread goes through its rows in
+     * order (the weights stream from memory sequentially) in blocks that stay in L2 while every group of tokens
+     * (activations that stay in L1) passes over them, a tile of four rows × up to four tokens at a time: each
+     * weight vector is read and widened once per tile for all its tokens, each activation vector once for its
+     * four rows, and the weights come from memory once per product whatever the number of tokens. The tokens are
+     * independent rows (one prompt's positions or one token of each of several sequences): each gets the same
+     * bits as in a product of its own.
      */
     public void matmul(float[] x, int tokens, float[] y, Parallel parallel) {
         if (q8 != null) {
@@ -261,36 +266,55 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
         float[] xs = k.arranges(dtype) ? arranged(k, x, tokens) : x;   // [tokens, cols] in the kernel's order
         int group = group(tokens);
         int block = block((long) cols * dtype.byteSize());
-        parallel.forRange(rows, (long) cols * tokens, (from, to) -> {
-            for (int r0 = from; r0 < to; r0 += block) {
-                int r1 = Math.min(to, r0 + block);
+        int tr = Kernels.TILE_ROWS;
+        parallel.forRange((rows + tr - 1) / tr, (long) tr * cols * tokens, (from, to) -> {
+            int end = Math.min(rows, to * tr);
+            for (int b0 = from * tr; b0 < end; b0 += block) {
+                int b1 = Math.min(end, b0 + block);
                 for (int t0 = 0; t0 < tokens; t0 += group) {
                     int n = Math.min(group, tokens - t0);
-                    int r = r0;
-                    for (; n >= 4 && r + 2 <= r1; r += 2) {   // pairs of rows share every activation load
-                        k.rowPairDots(data, dtype, rowOffset(r), rowOffset(r + 1), cols, xs, t0 * cols, n, y, rows, t0 * rows + r);
-                    }
-                    for (; r < r1; r++) {
-                        k.rowDots(data, dtype, rowOffset(r), cols, xs, t0 * cols, n, y, rows, t0 * rows + r);
+                    for (int r = b0; r < b1; r += tr) {
+                        int nr = Math.min(tr, b1 - r);
+                        long o0 = rowOffset(r);
+                        k.tileDots(data, dtype, o0, nr > 1 ? rowOffset(r + 1) : o0, nr > 2 ? rowOffset(r + 2) : o0,
+                                nr > 3 ? rowOffset(r + 3) : o0, nr, cols, xs, t0 * cols, n, y, rows, t0 * rows + r);
                     }
                 }
             }
         });
     }
 
-    /** Tokens per group: as many activation rows as fit {@link #GROUP_BYTES}, at least two (the kernels' pair). */
+    /**
+     * Tokens per group: as many activation rows as fit {@link #GROUP_BYTES}, in whole tiles of four (at least
+     * one tile), at most all of them.
+     */
     private int group(int tokens) {
-        return Math.max(2, Math.min(tokens, GROUP_BYTES / Math.max(1, cols * 4)));
+        int fit = GROUP_BYTES / Math.max(1, cols * 4);
+        return Math.min(tokens, Math.max(4, fit - fit % 4));
     }
 
-    /** Weight rows per block of about {@link #BLOCK_BYTES}; the memory read once per product, L2 for the other groups. */
+    /**
+     * Weight rows per block of about {@link #BLOCK_BYTES}, in whole tiles; read from memory once per product, from
+     * L2 for the other token groups.
+     */
     private static int block(long rowBytes) {
-        return (int) Math.max(1, BLOCK_BYTES / Math.max(1, rowBytes));
+        int rows = (int) Math.max(1, BLOCK_BYTES / Math.max(1, rowBytes));
+        return Math.max(Kernels.TILE_ROWS, rows - rows % Kernels.TILE_ROWS);
     }
 
-    /** x [tokens, cols] with every token row in the order the kernel reads it against this matrix's dtype. */
+    /** Per thread, the arranged activations of its last product: grown as needed, never shrunk. */
+    private static final ThreadLocal<float[]> ARRANGED = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * x [tokens, cols] with every token row in the order the kernel reads it against this matrix's dtype, in the
+     * calling thread's scratch (the pool only reads it while the caller waits for the product).
+     */
     private float[] arranged(Kernels k, float[] x, int tokens) {
-        float[] xa = new float[tokens * cols];
+        float[] xa = ARRANGED.get();
+        if (xa.length < tokens * cols) {
+            xa = new float[tokens * cols];
+            ARRANGED.set(xa);
+        }
         for (int t = 0; t < tokens; t++) {
             k.arrange(dtype, x, t * cols, cols, xa, t * cols);
         }
@@ -299,8 +323,8 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
 
     /**
      * The blocked view: activations are regrouped block-major, xb[b] = x[:, block b] as [tokens, len_b] (each
-     * piece in the kernel's order), so each block is a contiguous dot with its weight run; partial sums of the
-     * blocks add up per output.
+     * piece in the kernel's order), so each block is a contiguous dot with its weight run; the partial sums of the
+     * blocks add up per output in block order. Tiled as {@link #matmul}.
      */
     private void blockedMatmul(float[] x, int tokens, float[] y, Parallel parallel) {
         Kernels k = Kernels.get();
@@ -318,17 +342,32 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
             colOff += len;
         }
         long size = dtype.byteSize();
-        parallel.forRange(rows, (long) cols * tokens, (from, to) -> {
-            float[] part = new float[tokens];
-            for (int r = from; r < to; r++) {
-                long base = rowOffset(r);
-                for (int t = 0; t < tokens; t++) {
-                    y[t * rows + r] = 0f;
-                }
-                for (int b = 0; b < blocks; b++) {
-                    k.rowDots(data, dtype, base + colStarts[b] * size, colLengths[b], xb, xOff[b], tokens, part, 1, 0);
-                    for (int t = 0; t < tokens; t++) {
-                        y[t * rows + r] += part[t];
+        int tr = Kernels.TILE_ROWS;
+        int group = group(tokens);
+        parallel.forRange((rows + tr - 1) / tr, (long) tr * cols * tokens, (from, to) -> {
+            float[] part = new float[group * tr];   // [tokens of the group, rows of the tile]
+            int end = Math.min(rows, to * tr);
+            for (int t0 = 0; t0 < tokens; t0 += group) {
+                int n = Math.min(group, tokens - t0);
+                for (int r = from * tr; r < end; r += tr) {
+                    int nr = Math.min(tr, end - r);
+                    long o0 = rowOffset(r), o1 = nr > 1 ? rowOffset(r + 1) : o0, o2 = nr > 2 ? rowOffset(r + 2) : o0,
+                            o3 = nr > 3 ? rowOffset(r + 3) : o0;
+                    for (int t = t0; t < t0 + n; t++) {
+                        for (int i = 0; i < nr; i++) {
+                            y[t * rows + r + i] = 0f;
+                        }
+                    }
+                    for (int b = 0; b < blocks; b++) {
+                        long c0 = colStarts[b] * size;
+                        int len = colLengths[b];
+                        k.tileDots(data, dtype, o0 + c0, o1 + c0, o2 + c0, o3 + c0, nr, len, xb, xOff[b] + t0 * len, n,
+                                part, tr, 0);
+                        for (int t = 0; t < n; t++) {
+                            for (int i = 0; i < nr; i++) {
+                                y[(t0 + t) * rows + r + i] += part[t * tr + i];
+                            }
+                        }
                     }
                 }
             }

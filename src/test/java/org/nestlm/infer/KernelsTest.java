@@ -119,6 +119,52 @@ class KernelsTest {
         }
     }
 
+    /**
+     * A tile of any shape (1 to 4 rows, any token count, F32 and BF16, with a column tail) gives every output the
+     * bits the one-row, one-token kernel gives it: a projection does not depend on what shares its product.
+     */
+    @ParameterizedTest
+    @EnumSource(value = WeightType.class, names = {"F32", "BF16"})
+    void everyTileShapeGivesTheBitsOfOneRowAndOneToken(WeightType wt) {
+        DType dtype = DType.valueOf(wt.name());
+        Random r = new Random(7);
+        Kernels vector = new VectorKernels();
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] {7, 64, 133, 1024}) {
+                float[] exact = new float[4 * cols];
+                MemorySegment w = matrix(arena, dtype, 4, cols, exact, r);
+                long rb = (long) cols * dtype.byteSize();
+                for (int tokens = 1; tokens <= 9; tokens++) {
+                    float[] x = new float[tokens * cols];
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = (float) r.nextGaussian();
+                    }
+                    float[] one = new float[tokens * 4];
+                    for (int row = 0; row < 4; row++) {
+                        for (int t = 0; t < tokens; t++) {
+                            vector.rowDots(w, dtype, row * rb, cols, x, t * cols, 1, one, 4, t * 4 + row);
+                        }
+                    }
+                    for (int nr = 1; nr <= 4; nr++) {
+                        float[] tile = new float[tokens * 4];
+                        java.util.Arrays.fill(tile, Float.NaN);
+                        vector.tileDots(w, dtype, 0, rb, 2 * rb, 3 * rb, nr, cols, x, 0, tokens, tile, 4, 0);
+                        for (int t = 0; t < tokens; t++) {
+                            for (int i = 0; i < 4; i++) {
+                                String what = wt + " cols " + cols + " tokens " + tokens + " rows " + nr + " at " + t + "," + i;
+                                if (i < nr) {
+                                    assertEquals(Float.floatToIntBits(one[t * 4 + i]), Float.floatToIntBits(tile[t * 4 + i]), what);
+                                } else {
+                                    assertTrue(Float.isNaN(tile[t * 4 + i]), what + ": a row past the tile is not written");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void arrangeSplitsEachRunIntoEvenThenOddColumnsAndKeepsTheTail() {
         Kernels vector = new VectorKernels();

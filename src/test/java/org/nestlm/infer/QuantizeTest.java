@@ -58,6 +58,41 @@ class QuantizeTest {
         }
     }
 
+    /** An int8 tile of any shape gives every output the bits of the one-row, one-token kernel. */
+    @Test
+    void everyQ8TileShapeGivesTheBitsOfOneRowAndOneToken() {
+        Random r = new Random(8);
+        Kernels vector = new VectorKernels();
+        for (int cols : new int[] {31, 64, 100}) {
+            int groups = (cols + 31) / 32;
+            MemorySegment q = Arena.ofAuto().allocate(4L * cols);
+            for (long i = 0; i < 4L * cols; i++) {
+                q.set(ValueLayout.JAVA_BYTE, i, (byte) (r.nextInt(255) - 127));
+            }
+            float[] scales = new float[4 * groups];
+            for (int i = 0; i < scales.length; i++) {
+                scales[i] = r.nextFloat() * 0.02f;
+            }
+            for (int tokens = 1; tokens <= 5; tokens++) {
+                float[] x = new float[tokens * cols];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) r.nextGaussian();
+                }
+                for (int nr = 1; nr <= 4; nr++) {
+                    float[] tile = new float[tokens * 4];
+                    vector.tileDotsQ8(q, 0, scales, 0, groups, nr, cols, x, 0, tokens, tile, 4, 0);
+                    for (int t = 0; t < tokens; t++) {
+                        for (int i = 0; i < nr; i++) {
+                            float one = vector.rowDotQ8(q, (long) i * cols, scales, i * groups, cols, x, t * cols);
+                            assertEquals(Float.floatToIntBits(one), Float.floatToIntBits(tile[t * 4 + i]),
+                                    "cols " + cols + " tokens " + tokens + " rows " + nr + " at " + t + "," + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void quantizedMatmulIsTheDequantizedMatrixTimesX() {
         Random r = new Random(9);

@@ -348,14 +348,18 @@ public final class DecodeBenchCommand implements Callable<Integer> {
 
     /**
      * Greedy decode of {@code tokens} tokens for B sequences at once (each after the prompt, prefilled untimed),
-     * {@code repeats} times per B; medians. Every pass reads the weights once for all B sequences.
+     * {@code repeats} times per B; medians. Every pass reads the weights once for all B sequences. Next to the wall
+     * time it reports the process's CPU time per pass (all threads, the pool's spinning included) and the load
+     * average before and after: on a shared machine the wall time depends on the share of the cores this process
+     * got, the CPU time much less.
      */
     private void batched(Engine engine, int[] prompt, int threads) {
-        int vocab = engine.vocabSize();
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        double loadBefore = os.getSystemLoadAverage();
         if (!json) {
             System.out.printf(Locale.ROOT, "model %s, %d threads, %d prompt tokens, %d decoded per sequence%n", model, threads,
                     prompt.length, tokens);
-            System.out.printf(Locale.ROOT, "%6s %12s %14s %12s%n", "batch", "ms/pass", "tokens/s", "x batch 1");
+            System.out.printf(Locale.ROOT, "%6s %12s %14s %12s %16s%n", "batch", "ms/pass", "tokens/s", "x batch 1", "CPU ms/pass");
         }
         for (int b : batch) {
             if (b < 1) {
@@ -366,23 +370,31 @@ public final class DecodeBenchCommand implements Callable<Integer> {
         batchedNs(engine, prompt, Arrays.stream(batch).max().getAsInt(), Math.min(tokens, 8));
         double single = 0;
         for (int b : batch) {
-            double[] runs = new double[repeats];
+            double[] runs = new double[repeats], cpu = new double[repeats];
             for (int rep = 0; rep < repeats; rep++) {
-                runs[rep] = batchedNs(engine, prompt, b, tokens);
+                long[] t = batchedNs(engine, prompt, b, tokens);
+                runs[rep] = t[0];
+                cpu[rep] = t[1];
             }
-            double ns = median(runs);
+            double ns = median(runs), cpuNs = median(cpu);
             double tps = (double) b * tokens * 1e9 / ns;
             if (single == 0) {
                 single = b == 1 ? tps : 0;
             }
             if (json) {
                 System.out.printf(Locale.ROOT, "{\"model\": \"%s\", \"threads\": %d, \"batch\": %d, \"ms_per_pass\": %.3f, "
-                                + "\"tokens_per_s\": %.2f}%n", model.toString().replace("\\", "\\\\").replace("\"", "\\\""), threads, b,
-                        ns / 1e6 / tokens, tps);
+                                + "\"tokens_per_s\": %.2f, \"cpu_ms_per_pass\": %.3f}%n",
+                        model.toString().replace("\\", "\\\\").replace("\"", "\\\""), threads, b, ns / 1e6 / tokens, tps,
+                        cpuNs < 0 ? -1 : cpuNs / 1e6 / tokens);
             } else {
-                System.out.printf(Locale.ROOT, "%6d %12.2f %14.1f %12s%n", b, ns / 1e6 / tokens, tps,
-                        single > 0 ? String.format(Locale.ROOT, "%.2f", tps / single) : "");
+                System.out.printf(Locale.ROOT, "%6d %12.2f %14.1f %12s %16s%n", b, ns / 1e6 / tokens, tps,
+                        single > 0 ? String.format(Locale.ROOT, "%.2f", tps / single) : "",
+                        cpuNs < 0 ? "" : String.format(Locale.ROOT, "%.2f", cpuNs / 1e6 / tokens));
             }
+        }
+        double loadAfter = os.getSystemLoadAverage();
+        if (!json && loadBefore >= 0) {
+            System.out.printf(Locale.ROOT, "load average %.2f -> %.2f (1 minute)%n", loadBefore, loadAfter);
         }
     }
 
@@ -390,8 +402,11 @@ public final class DecodeBenchCommand implements Callable<Integer> {
         return argmaxAt(v, 0, n);
     }
 
-    /** Nanoseconds of {@code passes} greedy batched passes over {@code b} sequences, each prefilled (untimed) with the prompt. */
-    private static long batchedNs(Engine engine, int[] prompt, int b, int passes) {
+    /**
+     * Wall and process CPU nanoseconds (CPU: -1 where the JVM does not tell) of {@code passes} greedy batched passes
+     * over {@code b} sequences, each prefilled (untimed) with the prompt.
+     */
+    private static long[] batchedNs(Engine engine, int[] prompt, int b, int passes) {
         int vocab = engine.vocabSize();
         InferenceState[] states = new InferenceState[b];
         int[][] in = new int[b][1];
@@ -399,6 +414,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             states[i] = engine.newState();
             in[i][0] = argmax(engine.forward(states[i], prompt, false), vocab);
         }
+        long c0 = processCpuNs();
         long t0 = System.nanoTime();
         for (int t = 0; t < passes; t++) {
             float[] logits = engine.forward(states, in);
@@ -406,7 +422,14 @@ public final class DecodeBenchCommand implements Callable<Integer> {
                 in[i][0] = argmaxAt(logits, i * vocab, vocab);
             }
         }
-        return System.nanoTime() - t0;
+        long wall = System.nanoTime() - t0, c1 = processCpuNs();
+        return new long[] {wall, c0 < 0 || c1 < 0 ? -1 : c1 - c0};
+    }
+
+    /** CPU time of this process so far (all threads), or -1. */
+    private static long processCpuNs() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : -1;
     }
 
     /** Index in [0, n) of the largest of {@code v[off, off + n)}. */
