@@ -82,15 +82,73 @@ public interface Communicator {
         }
     }
 
-    /** The sum of {@code value} over ranks (the same on every rank). */
+    /**
+     * The sum of {@code value} over ranks (the same on every rank), added in rank order as {@link #sumInRankOrder}
+     * adds: one process adding its micro-batches' values one after another gets the same bits.
+     */
     default double sum(double value) {
         if (size() == 1) {
             return value;
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocateFrom(ValueLayout.JAVA_DOUBLE, value);
-            allreduce(s, Type.DOUBLE, Op.SUM);
-            return s.get(ValueLayout.JAVA_DOUBLE, 0);
+            if (size() == 2) {
+                allreduce(s, Type.DOUBLE, Op.SUM);            // a + b = b + a: any order gives the same bits
+                return s.get(ValueLayout.JAVA_DOUBLE, 0);
+            }
+            double total = 0;
+            for (int r = 0; r < size(); r++) {
+                s.set(ValueLayout.JAVA_DOUBLE, 0, value);
+                broadcast(s, r);
+                total = r == 0 ? s.get(ValueLayout.JAVA_DOUBLE, 0) : total + s.get(ValueLayout.JAVA_DOUBLE, 0);
+            }
+            return total;
+        }
+    }
+
+    /** Elements of {@link #sumInRankOrder} moved per broadcast (4 MiB): two such pieces are the extra memory. */
+    int RANK_ORDER_CHUNK = 1 << 20;
+
+    /**
+     * Replaces the fp32 values of {@code floats} by their sum over ranks, added in rank order, ((x₀ + x₁) + x₂) + …,
+     * on every rank: the order in which one process accumulates the gradients of micro-batches 0, 1, 2, … one after
+     * another. {@code MPI_Allreduce} may group the terms otherwise (with four ranks (x₀ + x₂) + (x₁ + x₃)), and fp32
+     * rounding then differs in the last bits. With two ranks both orders give the same bits (a + b = b + a), so two
+     * ranks take the all-reduce. Costs one broadcast of the buffer per rank, in pieces of {@link #RANK_ORDER_CHUNK}.
+     */
+    default void sumInRankOrder(MemorySegment floats) {
+        if (size() == 1) {
+            return;
+        }
+        if (size() == 2) {
+            allreduce(floats, Type.FLOAT, Op.SUM);
+            return;
+        }
+        long n = floats.byteSize() / Float.BYTES;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment own = arena.allocate(ValueLayout.JAVA_FLOAT, Math.min(n, RANK_ORDER_CHUNK));
+            MemorySegment part = arena.allocate(ValueLayout.JAVA_FLOAT, Math.min(n, RANK_ORDER_CHUNK));
+            for (long first = 0; first < n; first += RANK_ORDER_CHUNK) {
+                long count = Math.min(RANK_ORDER_CHUNK, n - first);
+                long bytes = count * Float.BYTES;
+                MemorySegment acc = floats.asSlice(first * Float.BYTES, bytes);
+                MemorySegment mine = own.asSlice(0, bytes), theirs = part.asSlice(0, bytes);
+                mine.copyFrom(acc);
+                for (int r = 0; r < size(); r++) {
+                    if (r == rank()) {
+                        theirs.copyFrom(mine);
+                    }
+                    broadcast(theirs, r);
+                    if (r == 0) {
+                        acc.copyFrom(theirs);
+                    } else {
+                        for (long i = 0; i < count; i++) {
+                            acc.setAtIndex(ValueLayout.JAVA_FLOAT, i, acc.getAtIndex(ValueLayout.JAVA_FLOAT, i)
+                                    + theirs.getAtIndex(ValueLayout.JAVA_FLOAT, i));
+                        }
+                    }
+                }
+            }
         }
     }
 

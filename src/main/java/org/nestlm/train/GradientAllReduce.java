@@ -18,15 +18,18 @@ import java.util.List;
 /**
  * Sums the accumulated gradients of a model across the ranks of a data-parallel job, between the last backward
  * pass of a step and {@link AdamW#step}: every rank then holds the gradient of the whole global batch and applies
- * the same update. The gradients are copied into one off-heap fp32 buffer (the parameters in order), reduced with one
- * {@code MPI_Allreduce}, and copied back into libtorch's gradient storage. The copies go through views of that
+ * the same update. The gradients are copied into one off-heap fp32 buffer (the parameters in order), summed over the
+ * ranks in rank order ({@link Communicator#sumInRankOrder}), and copied back into libtorch's gradient storage. The copies go through views of that
  * storage (no tensor is made from Java memory). A parameter that no backward pass has reached has no gradient
  * storage (DJL hands out a detached zero tensor): the constructor gives every parameter one, zeros, by a backward
  * pass through 0·Σw, so that a rank whose micro-batches miss a parameter (the router's choices in elastic training)
  * still receives the other ranks' gradient for it.
  *
- * <p>With two ranks each element is the sum of two values, which does not depend on their order: the result is
- * bit-identical to one process accumulating both micro-batches. A single-rank communicator does nothing.
+ * <p>When every rank computes one micro-batch of a step (accumulation = ranks), rank r's gradient is micro-batch r's,
+ * and the rank-order sum ((g₀ + g₁) + g₂) + … is exactly what one process accumulating the micro-batches one after
+ * another computes: the result is bit-identical to it for any number of ranks. With more micro-batches per rank,
+ * each rank first sums its own (r, r + N, …), a different grouping, and the results agree within fp32 rounding. A
+ * single-rank communicator does nothing.
  */
 public final class GradientAllReduce implements AutoCloseable {
 
@@ -81,7 +84,7 @@ public final class GradientAllReduce implements AutoCloseable {
                 long bytes = params.get(i).numel() * Float.BYTES;
                 MemorySegment.copy(view(grads[i], bytes), 0, buffer, offsets[i] * Float.BYTES, bytes);
             }
-            comm.allreduce(buffer, Communicator.Type.FLOAT, Communicator.Op.SUM);
+            comm.sumInRankOrder(buffer);
             for (int i = 0; i < grads.length; i++) {
                 long bytes = params.get(i).numel() * Float.BYTES;
                 MemorySegment.copy(buffer, offsets[i] * Float.BYTES, view(grads[i], bytes), 0, bytes);

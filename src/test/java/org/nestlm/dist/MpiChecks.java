@@ -8,7 +8,8 @@ import java.lang.foreign.ValueLayout;
  * The program {@link MpiCommunicatorTest} starts on every rank of an {@code mpirun} job: {@code collectives} checks
  * each collective against the values every rank knows it should produce; {@code stuck} leaves rank 1 out of a
  * barrier for a minute; {@code diverge} has rank 1 call a barrier the others do not before a common all-reduce;
- * {@code early} has rank 1 end (finalize) while rank 0 calls one more barrier.
+ * {@code early} has rank 1 end (finalize) while rank 0 calls one more barrier; {@code rankorder} (three ranks) checks
+ * that sums come out in rank order, ((x₀ + x₁) + x₂), on values where another grouping rounds otherwise.
  */
 public final class MpiChecks {
 
@@ -38,6 +39,7 @@ public final class MpiChecks {
                         c.barrier();
                     }
                 }
+                case "rankorder" -> rankOrder(c);
                 default -> throw new IllegalArgumentException(args[0]);
             }
             System.out.println("ok rank " + c.rank() + " of " + c.size());
@@ -86,6 +88,26 @@ public final class MpiChecks {
                 check(e.getMessage().contains("the 2 ranks disagree on the rank"), e.getMessage());
             }
             c.barrier();
+        }
+    }
+
+    /** x₀ = 1e8, x₁ = −1e8, x₂ = 1: in rank order the sum is 1; (x₀ + x₂) + x₁ would give 0 (1e8 + 1 rounds to 1e8). */
+    private static void rankOrder(Communicator c) {
+        check(c.size() == 3, "3 MPI ranks, got " + c.size());
+        float[] x = {1e8f, -1e8f, 1f};
+        try (Arena arena = Arena.ofConfined()) {
+            long count = Communicator.RANK_ORDER_CHUNK + 5L;       // two pieces, the second short
+            MemorySegment f = arena.allocate(ValueLayout.JAVA_FLOAT, count);
+            for (long i = 0; i < count; i++) {
+                f.setAtIndex(ValueLayout.JAVA_FLOAT, i, x[c.rank()] * (1 + i % 3));
+            }
+            c.sumInRankOrder(f);
+            for (long i = 0; i < count; i++) {
+                float want = (x[0] * (1 + i % 3) + x[1] * (1 + i % 3)) + x[2] * (1 + i % 3);
+                check(f.getAtIndex(ValueLayout.JAVA_FLOAT, i) == want && want != 0, "rank-order float sum at " + i);
+            }
+            double[] d = {1e16, -1e16, 1.0};
+            check(c.sum(d[c.rank()]) == 1.0, "rank-order sum of doubles");
         }
     }
 

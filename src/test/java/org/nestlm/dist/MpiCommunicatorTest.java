@@ -66,6 +66,14 @@ class MpiCommunicatorTest {
     }
 
     @Test
+    void sumsOfThreeRanksComeInRankOrder() throws Exception {
+        MpiJobs.requireMpirun();
+        MpiJobs.Result r = MpiJobs.exec(MpiJobs.mpirun(3, java("rankorder")), dir.resolve("out.txt"), 120, Map.of());
+        assertEquals(0, r.code(), r.output());
+        assertTrue(r.output().contains("ok rank 2 of 3"), r.output());
+    }
+
+    @Test
     void aRankThatStopsTakingPartEndsTheJob() throws Exception {
         MpiJobs.requireMpirun();
         long t0 = System.nanoTime();
