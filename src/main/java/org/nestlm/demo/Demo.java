@@ -37,6 +37,7 @@ import org.nestlm.train.PretrainConfig;
 import org.nestlm.train.Pretraining;
 import org.nestlm.train.RunDirectory;
 import org.nestlm.train.TokenSource;
+import org.nestlm.util.DjlRuntime;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -121,6 +122,7 @@ public final class Demo {
      * meanwhile: a second demo on it fails at once.
      */
     public Report.Summary run() throws Exception {
+        DjlRuntime.configure();   // the stages start DJL in this JVM
         try (RunDirectory owned = comm.isRoot() ? RunDirectory.open(out) : null) {   // rank 0's in an MPI job
             return runStages();
         }
@@ -237,7 +239,7 @@ public final class Demo {
     private void tokenizerStage() throws IOException {
         echo("tokenizer", "train", "--vocab", "" + plan.vocab(), corpusArgs("--corpus"), "--out", tokenizer().toString(), "--dir",
                 cache.toString(), "--quiet");
-        fails("tokenizer", () -> TokenizerTraining.run(Corpora.open(corpus, cache), Split.TRAIN,
+        runAs("tokenizer", () -> TokenizerTraining.run(Corpora.open(corpus, cache), Split.TRAIN,
                 BpeTrainerConfig.of(plan.vocab()).withProgress(false), tokenizer(), console));
     }
 
@@ -245,7 +247,7 @@ public final class Demo {
         Pretraining p = new Pretraining(run, cache, comm, console).withProgress(false);
         if (RunDirectory.hasState(run)) {
             echo("pretrain", "--out", run.toString(), "--resume", "--dir", cache.toString(), "--quiet");
-            fails("pretrain", () -> p.resume(Pretraining.ResumeCheck.NONE));
+            runAs("pretrain", () -> p.resume(Pretraining.ResumeCheck.NONE));
             return;
         }
         PretrainConfig c = pretrainConfig(plan, seed, comm.size());
@@ -259,7 +261,7 @@ public final class Demo {
                 "--checkpoint-every", "" + c.cadence().checkpointEvery(), "--seed", "" + c.seed(), "--dir", cache.toString(),
                 "--quiet"));
         echo(a.toArray());
-        fails("pretrain", () -> p.start(c, model, corpus, tokenizer()));
+        runAs("pretrain", () -> p.start(c, model, corpus, tokenizer()));
     }
 
     private void importance() throws IOException {
@@ -272,7 +274,7 @@ public final class Demo {
         echo("importance", "--model", dir("parent").toString(), corpusArgs("--corpus"), "--cache-dir", cache.toString(),
                 "--out", rankings.toString(), "--permute-out", dir("permuted").toString(),
                 "--samples", "" + c.samples(), "--seq-len", "" + c.seqLen(), "--quiet");
-        fails("importance", () -> new ImportanceRun(dir("parent"), c, comm, console).withProgress(false)
+        runAs("importance", () -> new ImportanceRun(dir("parent"), c, comm, console).withProgress(false)
                 .withPermuted(dir("permuted"), null)
                 .run(new ImportanceRun.CorpusCalibration(corpus, null, Split.TRAIN, cache), rankings));
     }
@@ -293,7 +295,7 @@ public final class Demo {
             a.add("--resume");
         }
         echo(a.toArray());
-        fails("elastify", () -> new ElastifyRun(dir("permuted"), c, comm, console).run(corpus, cache, e, resume));
+        runAs("elastify", () -> new ElastifyRun(dir("permuted"), c, comm, console).run(corpus, cache, e, resume));
     }
 
     /** The importance run's settings: the plan's calibration samples and window; the rest {@link ImportanceConfig#defaults}. */
@@ -517,8 +519,8 @@ public final class Demo {
         Object run() throws IOException;
     }
 
-    /** Runs a stage's code; a failure of its input or files stops the demo, which a rerun resumes. */
-    private static void fails(String command, StageCall call) throws IOException {
+    /** Runs a stage's code as {@code nestlm command} would; a failure of its input or files stops the demo (rerun to resume). */
+    private static void runAs(String command, StageCall call) throws IOException {
         try {
             call.run();
         } catch (IOException | IllegalArgumentException e) {
