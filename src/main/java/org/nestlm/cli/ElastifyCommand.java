@@ -1,42 +1,20 @@
 package org.nestlm.cli;
 
-import ai.djl.ndarray.NDManager;
 import org.nestlm.data.CacheDir;
-import org.nestlm.data.Corpora;
-import org.nestlm.data.Corpus;
-import org.nestlm.data.Split;
-import org.nestlm.tokenizer.TokenCache;
-import org.nestlm.tokenizer.TokenIds;
-import org.nestlm.dist.Communicator;
 import org.nestlm.dist.World;
-import org.nestlm.elastic.Elastify;
 import org.nestlm.elastic.ElastifyConfig;
-import org.nestlm.elastic.Permutation;
-import org.nestlm.elastic.Rankings;
-import org.nestlm.elastic.RankingsJson;
-import org.nestlm.elastic.Router;
-import org.nestlm.sizes.TrainedBudget;
-import org.nestlm.model.Checkpoint;
-import org.nestlm.model.LayerKind;
-import org.nestlm.model.NemotronH;
-import org.nestlm.tokenizer.TextTokenizer;
+import org.nestlm.elastic.ElastifyRun;
 import org.nestlm.train.Batching;
 import org.nestlm.train.Cadence;
-import org.nestlm.train.RunDirectory;
-import org.nestlm.train.TokenSource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code nestlm elastify}: elastic distillation of a parent into one checkpoint holding nested budgets. */
+/** {@code nestlm elastify}: the flags of the elastify stage ({@link ElastifyRun}) as an {@link ElastifyConfig}. */
 @Command(name = "elastify", mixinStandardHelpOptions = true, defaultValueProvider = ElastifyCommand.Defaults.class,
         description = {"Train one elastic model for several parameter budgets at once: a frozen teacher, a student "
                 + "initialised from the importance-permuted teacher, a learned router, forward-KL distillation.",
@@ -177,65 +155,9 @@ final class ElastifyCommand implements Callable<Integer> {
         if (config.totalSteps() < 1) {
             throw new UserException("--tokens " + tokens + " is less than one optimizer step (" + config.stage1TokensPerStep() + " tokens)");
         }
-        Path rankFile = rankings != null ? rankings : teacher.resolve(RankingsJson.FILE);
-        if (!Files.isRegularFile(rankFile)) {
-            throw new UserException(rankFile + " not found: rank the teacher first with 'nestlm importance --model " + teacher
-                    + " --corpus …', or pass --rankings FILE");
-        }
-        Path cache = CacheDir.resolve(cacheDir);
-        Communicator comm = World.communicator();
-        comm.waitForRoot();   // rank 0 first holds --out and builds the token caches
-        // --out is this process's (rank 0's in an MPI job) until the elastic checkpoint is complete: a second elastify
-        // on it fails at once
-        try (RunDirectory owned = comm.isRoot() ? RunDirectory.open(out) : null;
-             Checkpoint ckpt = Checkpoint.open(teacher); NDManager manager = NDManager.newBaseManager()) {
-            Rankings r = RankingsJson.read(rankFile).validate(ckpt.architecture(), rankFile.toString());
-            Path tokFile = tokenizer != null ? tokenizer : ckpt.tokenizer().orElseThrow(() ->
-                    new UserException(teacher + " has no tokenizer.json; pass --tokenizer FILE"));
-            // the teacher's function does not change under the permutation, so teacher and student share the permuted weights
-            Map<String, float[]> weights = new java.util.LinkedHashMap<>();
-            for (String name : ckpt.architecture().tensorShapes().keySet()) {
-                weights.put(name, ckpt.floats(name));
-            }
-            if (!r.isWidthIdentity()) {
-                weights = Permutation.apply(weights, ckpt.architecture(), r);
-            }
-            List<Integer> removal = new ArrayList<>();
-            Arrays.stream(r.depth().removalOrder()).forEach(removal::add);
-            if (removal.isEmpty()) {
-                System.out.println("note      the rankings hold no depth order: depth is not elastic in this run");
-            }
-            Corpus c = Corpora.open(corpus, cache);
-            final Map<String, float[]> permuted = weights;
-            try (NemotronH t = NemotronH.fromTensors(ckpt.architecture(), manager, permuted::get);
-                 TextTokenizer tok = TextTokenizer.load(tokFile);
-                 TokenIds trainIds = TokenCache.ids(cache, c, Split.TRAIN, tok, true);
-                 TokenIds valIds = TokenCache.ids(cache, c, Split.VALIDATION, tok, true)) {
-                comm.releaseOthers();
-                long full = ckpt.architecture().parameterCount();
-                System.out.printf(Locale.ROOT, "teacher   %s: %s parameters, %d layers (%d Mamba, %d attention, %d MLP)%n", teacher,
-                        CliSupport.count(full), ckpt.architecture().layers().size(), ckpt.architecture().countLayers(LayerKind.MAMBA),
-                        ckpt.architecture().countLayers(LayerKind.ATTENTION), ckpt.architecture().countLayers(LayerKind.MLP));
-                System.out.printf(Locale.ROOT, "schedule  stage 1: %d steps at %d tokens; stage 2: %d steps at %d tokens; budgets %s%n",
-                        config.stage1Steps(), seqLen, config.stage2Steps(), config.stage2SeqLen(), budgets);
-                long t0 = System.nanoTime();
-                Elastify.Result result = new Elastify(out, config, TokenSource.of(trainIds), TokenSource.of(valIds), System.out)
-                        .withCommunicator(comm)
-                        .run(t, removal, resume, stopAfter != null ? stopAfter : 0);
-                if (comm.isRoot()) {
-                    Checkpoint.copyTokenizerFile(tokFile, out);
-                    RankingsJson.write(out.resolve(RankingsJson.FILE), r.isWidthIdentity() ? r : r.permuted());
-                }
-                System.out.printf(Locale.ROOT, "done: %d steps in %.1f s%n", result.steps(), (System.nanoTime() - t0) / 1e9);
-                System.out.println("  budget      target        resolved      deviation   held-out loss   cut, untrained");
-                for (TrainedBudget b : result.budgets()) {
-                    System.out.printf(Locale.ROOT, "  %-9s %,12d  %,12d   %+7.2f %%   %13.4f   %14.4f%n", b.budget(), b.target(),
-                            b.parameters(), 100 * b.deviation(), result.valLoss().getOrDefault(b.budget(), Double.NaN),
-                            result.untrainedCutLoss().getOrDefault(b.budget(), Double.NaN));
-                }
-                System.out.println("wrote " + out + ": config.json, model.safetensors, elastic.json, rankings.json, log.jsonl, kd.png, val.png");
-            }
-        }
+        new ElastifyRun(teacher, config, World.communicator(), System.out).withRankings(rankings).withTokenizer(tokenizer)
+                .withStopAfter(stopAfter != null ? stopAfter : 0)
+                .run(corpus, CacheDir.resolve(cacheDir), out, resume);
         return 0;
     }
 }

@@ -1,30 +1,12 @@
 package org.nestlm.cli;
 
-import ai.djl.ndarray.NDManager;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.nestlm.data.CacheDir;
-import org.nestlm.data.Corpora;
-import org.nestlm.data.Corpus;
 import org.nestlm.data.Split;
-import org.nestlm.tokenizer.TokenCache;
-import org.nestlm.tokenizer.TokenIds;
-import org.nestlm.dist.Communicator;
 import org.nestlm.dist.World;
 import org.nestlm.elastic.DepthImportance;
 import org.nestlm.elastic.Importance;
 import org.nestlm.elastic.ImportanceConfig;
-import org.nestlm.elastic.Permutation;
-import org.nestlm.elastic.Rankings;
-import org.nestlm.elastic.RankingsJson;
-import org.nestlm.model.Checkpoint;
-import org.nestlm.io.DType;
-import org.nestlm.model.NemotronH;
-import org.nestlm.model.WeightNames;
-import org.nestlm.tokenizer.TextTokenizer;
-import org.nestlm.train.RunDirectory;
-import org.nestlm.train.TokenSource;
+import org.nestlm.elastic.ImportanceRun;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,11 +16,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code nestlm importance}: width and depth importance rankings of a model, optionally the permuted checkpoint. */
+/** {@code nestlm importance}: the flags of the importance stage ({@link ImportanceRun}) as an {@link ImportanceConfig}. */
 @Command(name = "importance", mixinStandardHelpOptions = true, defaultValueProvider = ImportanceCommand.Defaults.class,
         description = {"Rank hidden channels, MLP neurons, attention heads (within KV groups), Mamba heads (within groups) "
                 + "and head channels by activation magnitude on calibration data (forward passes only), and layers by "
@@ -161,135 +142,22 @@ final class ImportanceCommand implements Callable<Integer> {
         if (permuteOut != null && permuteOut.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
             throw new UserException("--permute-out must differ from --model (the original weights are read from it)");
         }
-        Communicator comm = World.communicator();
-        // --permute-out is this process's (rank 0's in an MPI job) for the whole run: a second importance writing there
-        // fails at once
-        try (RunDirectory owned = permuteOut != null && comm.isRoot() ? RunDirectory.open(permuteOut) : null;
-             Checkpoint ckpt = Checkpoint.open(model); NDManager manager = NDManager.newBaseManager()) {
-            Rankings rankings;
-            try (NemotronH net = NemotronH.load(ckpt, manager)) {
-                comm.waitForRoot();   // rank 0 first builds the token cache
-                Calibration cal = calibration(ckpt);
-                comm.releaseOthers();
-                try (ProgressBar bar = quiet || !comm.isRoot() ? null : progressBar()) {
-                    rankings = Importance.estimate(net, Importance.windows(cal.source(), config.samples(), config.seqLen()),
-                            config.estimator(),
-                            cal.description(), listener(bar), comm);
-                } finally {
-                    cal.close();
-                }
-            }
-            rankings.validate(ckpt.architecture(), out.toString());
-            if (!comm.isRoot()) {
-                return 0;   // rank 0 writes
-            }
-            RankingsJson.write(out, rankings);
-            System.out.println("wrote " + out + " (" + rankings.calibration().samples() + " x " + seqLen + " tokens from "
-                    + rankings.calibration().source() + ")");
-            Rankings.Depth d = rankings.depth();
-            if (d.removalOrder().length > 0) {
-                StringBuilder sb = new StringBuilder("depth removal order (least important first):");
-                for (int i = 0; i < d.removalOrder().length; i++) {
-                    sb.append(String.format(Locale.ROOT, " %d(%.4g)", d.removalOrder()[i], d.normalizedMse()[i]));
-                }
-                System.out.println(sb);
-            }
-            if (permuteOut != null) {
-                writePermuted(ckpt, rankings);
-            }
+        ImportanceRun run = new ImportanceRun(model, config, World.communicator(), System.out).withProgress(!quiet);
+        if (permuteOut != null) {
+            run.withPermuted(permuteOut, dtype != null ? CliSupport.weightDType(dtype) : null);
         }
+        run.run(calibration(), out);
         return 0;
     }
 
-    private void writePermuted(Checkpoint ckpt, Rankings rankings) throws IOException {
-        DType dt = dtype != null ? CliSupport.weightDType(dtype) : storedDType(ckpt);
-        Map<String, float[]> weights = new java.util.LinkedHashMap<>();
-        for (String name : ckpt.architecture().tensorShapes().keySet()) {
-            weights.put(name, ckpt.floats(name));
-        }
-        Map<String, float[]> permuted = Permutation.apply(weights, ckpt.architecture(), rankings);
-        Checkpoint.write(permuteOut, ckpt.config(), permuted, ckpt.architecture(), dt);
-        RankingsJson.write(permuteOut.resolve(RankingsJson.FILE), rankings.permuted());
-        Checkpoint.copyTokenizer(model, permuteOut);
-        System.out.println("wrote permuted checkpoint " + permuteOut + " (" + dt + ", rankings are the identity)");
-    }
-
-    private static DType storedDType(Checkpoint ckpt) {
-        try {
-            DType d = ckpt.tensor(WeightNames.embeddings()).dtype();
-            return d == DType.BF16 || d == DType.F16 ? d : DType.F32;
-        } catch (org.nestlm.io.CheckpointFormatException e) {
-            return DType.F32;
-        }
-    }
-
-    /** The calibration token stream and what it is, with whatever must be closed after use. */
-    private record Calibration(TokenSource source, String description, AutoCloseable owner) implements AutoCloseable {
-        @Override
-        public void close() throws Exception {
-            if (owner != null) {
-                owner.close();
-            }
-        }
-    }
-
-    private Calibration calibration(Checkpoint ckpt) throws Exception {
-        int vocab = ckpt.config().vocabSize();
+    private ImportanceRun.Calibration calibration() throws IOException {
         if (data.idsFile != null) {
             String text = Files.readString(data.idsFile, StandardCharsets.UTF_8).trim();
             if (text.isEmpty()) {
                 throw new UserException(data.idsFile + ": no token ids");
             }
-            long[] ids = CliSupport.parseIds(text);
-            int[] v = new int[ids.length];
-            for (int i = 0; i < ids.length; i++) {
-                if (ids[i] >= vocab) {
-                    throw new UserException(data.idsFile + ": token id " + ids[i] + " is outside the vocabulary of " + vocab);
-                }
-                v[i] = (int) ids[i];
-            }
-            return new Calibration(TokenSource.of(v, 0), "ids " + data.idsFile.getFileName(), null);
+            return new ImportanceRun.IdsCalibration(CliSupport.parseIds(text), data.idsFile);
         }
-        Path cache = CacheDir.resolve(cacheDir);
-        Corpus corpus = Corpora.open(data.corpus, cache);
-        Path tok = tokenizer != null ? tokenizer : ckpt.tokenizer().orElseThrow(() ->
-                new UserException(model + " has no tokenizer.json; pass --tokenizer FILE or use --ids-file"));
-        Split s = Split.parse(split);
-        try (TextTokenizer t = TextTokenizer.load(tok)) {
-            TokenIds ids = TokenCache.ids(cache, corpus, s, t, !quiet);
-            TokenSource src = new TokenSource(ids.buffer(), ids.info().bytes());
-            for (int i = 0; i < src.size(); i++) {
-                if (src.get(i) >= vocab) {
-                    ids.close();
-                    throw new UserException("the tokenizer produced id " + src.get(i) + ", outside the model's vocabulary of " + vocab);
-                }
-            }
-            return new Calibration(src, corpus.description() + " (" + s.label() + ")", ids);
-        }
-    }
-
-    /** A bar on an interactive terminal only (plain pipes and CI logs get the summary lines). */
-    private static ProgressBar progressBar() {
-        if (System.console() == null || !System.console().isTerminal()) {
-            return null;
-        }
-        return new ProgressBarBuilder().setTaskName("depth").setInitialMax(1).setUnit(" eval", 1)
-                .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BAR).build();
-    }
-
-    private static DepthImportance.Listener listener(ProgressBar bar) {
-        if (bar == null) {
-            return DepthImportance.Listener.NONE;
-        }
-        return new DepthImportance.Listener() {
-            public void start(long evaluations) {
-                bar.maxHint(Math.max(1, evaluations));
-            }
-
-            public void evaluated(int round, int layer, double mse) {
-                bar.step();
-                bar.setExtraMessage(String.format(Locale.ROOT, "round %d layer %d mse %.3g", round, layer, mse));
-            }
-        };
+        return new ImportanceRun.CorpusCalibration(data.corpus, tokenizer, Split.parse(split), CacheDir.resolve(cacheDir));
     }
 }

@@ -1,49 +1,33 @@
 package org.nestlm.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nestlm.data.CacheDir;
-import org.nestlm.data.Corpora;
-import org.nestlm.data.Corpus;
 import org.nestlm.data.Hashing;
-import org.nestlm.data.Split;
-import org.nestlm.tokenizer.TokenCache;
-import org.nestlm.tokenizer.TokenIds;
 import org.nestlm.dist.Communicator;
 import org.nestlm.dist.World;
-import org.nestlm.io.AtomicFiles;
-import org.nestlm.model.Checkpoint;
 import org.nestlm.model.Architecture;
 import org.nestlm.model.ConfigJson;
 import org.nestlm.model.ModelConfig;
 import org.nestlm.model.Presets;
-import org.nestlm.tokenizer.TextTokenizer;
 import org.nestlm.train.Batching;
 import org.nestlm.train.Cadence;
 import org.nestlm.train.PretrainConfig;
-import org.nestlm.train.Pretrainer;
+import org.nestlm.train.Pretraining;
 import org.nestlm.train.RunDirectory;
-import org.nestlm.train.TokenSource;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code nestlm pretrain}: trains a parent model from scratch on a corpus ({@link Pretrainer}). The corpus is read
- * through the token cache (train split for training, validation split for validation), the tokenizer is copied
- * into the output directory, and the settings of the run (training hyperparameters, corpus, model source) are saved
- * in {@code train_state/state.json} so that {@code --resume} needs only {@code --out}.
+ * {@code nestlm pretrain}: the flags of the pretraining stage ({@link Pretraining}) as a {@link PretrainConfig}, a
+ * model source, a corpus and a tokenizer; {@code --resume} needs only {@code --out}, and flags given again must agree
+ * with the run's saved settings.
  */
 @Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false,
         defaultValueProvider = PretrainCommand.Defaults.class,
@@ -137,9 +121,6 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--stop-after", hidden = true)
     Integer stopAfter;
 
-    /** This process's rank of the MPI job, or a single process. */
-    private Communicator comm;
-
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -175,92 +156,20 @@ final class PretrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         threads.apply();
-        comm = World.communicator();
-        comm.waitForRoot();   // rank 0 first holds --out, copies the tokenizer, builds the token caches
-        if (resume && !Files.isDirectory(out)) {
-            throw new UserException(out + ": nothing to resume (no such directory)");
-        }
+        Communicator comm = World.communicator();
         if (!resume) {
             // flag errors before --out is created
             newConfig();
             requireCorpus();
-            tokenizerFile(tokenizer != null ? tokenizer : Path.of("tokenizer.json"));
         }
-        // --out is this process's (rank 0's in an MPI job) from here on: a second pretrain on it fails at once
-        try (RunDirectory owned = comm.isRoot() ? RunDirectory.open(out) : null) {
-            return train();
-        }
-    }
-
-    private Integer train() throws Exception {
-        Path cache = CacheDir.resolve(dir);
-        ObjectNode saved = resume ? savedState() : null;
-        PretrainConfig config = resume ? resumedConfig(saved) : newConfig();
-        ObjectNode run = resume ? (ObjectNode) saved.get("run") : null;
-        List<String> corpusSpecs = resume ? resumedCorpus(run) : requireCorpus();
-        Path tokFile = resume ? resumedTokenizer(run) : tokenizerFile(tokenizer != null ? tokenizer : Path.of("tokenizer.json"));
-
-        ModelConfig model;
+        Pretraining stage = new Pretraining(out, CacheDir.resolve(dir), comm, System.out).withProgress(!quiet)
+                .withStopAfter(stopAfter != null ? stopAfter : 0);
         if (resume) {
-            model = ConfigJson.read(RunDirectory.state(out).resolve(ConfigJson.FILE_NAME));
-            checkModelFlagsOnResume(model, tokFile);
+            stage.resume(this::checkResumed);
         } else {
-            if (RunDirectory.hasState(out)) {
-                throw new UserException(out + " holds a training run already; pass --resume to continue it or choose another --out");
-            }
-            model = modelConfig(tokFile);
-        }
-
-        Corpus c = Corpora.open(corpusSpecs, cache);
-        if (!resume && comm.isRoot()) {
-            copyTokenizer(tokFile, out);
-        }
-        try (TextTokenizer tok = TextTokenizer.load(tokFile);
-             TokenIds trainIds = TokenCache.ids(cache, c, Split.TRAIN, tok, !quiet);
-             TokenIds valIds = TokenCache.ids(cache, c, Split.VALIDATION, tok, !quiet)) {
-            comm.releaseOthers();
-            TokenSource train = TokenSource.of(trainIds);
-            TokenSource validation = TokenSource.of(valIds);
-            checkIds(trainIds, model.vocabSize(), "train");
-            checkIds(valIds, model.vocabSize(), "validation");
-            Architecture arch = Architecture.fromConfig(model);
-            Batching b = config.batching();
-            System.out.printf(Locale.ROOT, "model     %s parameters, layers %s, hidden %d, vocab %d%n",
-                    CliSupport.count(arch.parameterCount()), model.hybridOverridePattern(), model.hiddenSize(), model.vocabSize());
-            System.out.printf(Locale.ROOT, "data      %s: train %,d tokens, validation %,d tokens (%.2f bytes/token); "
-                            + "unigram entropy of the train tokens %.3f nats/token%n", c.description(), train.size(),
-                    validation.size(), validation.bytesPerToken(), train.unigramEntropy());
-            System.out.printf(Locale.ROOT, "schedule  %,d tokens = %d steps of %d x %d x %d tokens, lr %.2e -> %.2e, warm-up %d, "
-                            + "validation every %d steps on %,d tokens, checkpoint every %d%n", config.tokens(),
-                    config.totalSteps(), b.seqLen(), b.batchSize(), b.accumulation(), config.schedule().peakLr(),
-                    config.schedule().minLr(), config.schedule().warmupSteps(), config.cadence().evalEvery(),
-                    (long) Math.min((validation.size() - 1) / b.seqLen(), (long) config.cadence().evalBatches() * b.batchSize())
-                            * b.seqLen(), config.cadence().checkpointEvery());
-            if (comm.size() > 1) {
-                System.out.printf(Locale.ROOT, "ranks     %d (MPI): each computes %d of the %d micro-batches of a step; gradients "
-                        + "summed with MPI_Allreduce%n", comm.size(), b.accumulation() / Math.max(1, comm.size()),
-                        b.accumulation());
-            }
-            if (config.tokens() > train.size()) {
-                System.out.printf(Locale.ROOT, "note      --tokens is %.1f passes over the training split%n",
-                        (double) config.tokens() / train.size());
-            }
-            long t0 = System.nanoTime();
-            Pretrainer.Result r = new Pretrainer(out, config, train, validation, System.out)
-                    .withRunInfo(comm.isRoot() ? runInfo(corpusSpecs, tokFile, saved) : null)   // rank 0 writes it
-                    .withCommunicator(comm)
-                    .run(model, resume, stopAfter != null ? stopAfter : 0);
-            double secs = (System.nanoTime() - t0) / 1e9;
-            if (r.steps() < config.totalSteps()) {
-                System.out.printf(Locale.ROOT, "stopped at step %d of %d (%.1f s); continue with: nestlm pretrain --out %s --resume%n",
-                        r.steps(), config.totalSteps(), secs, out);
-            } else {
-                System.out.printf(Locale.ROOT, "done: %d steps in %.1f s; train loss %.4f, validation loss %.4f (perplexity %.2f, "
-                                + "%.4f bits/byte)%n", r.steps(), secs, r.trainLoss(), r.valLoss(), Math.exp(r.valLoss()),
-                        r.valBitsPerByte());
-                System.out.println("wrote " + out + ": config.json, model.safetensors, tokenizer.json, log.jsonl, loss.png, "
-                        + RunDirectory.STATE_DIR + "/");
-            }
+            stage.start(newConfig(), source.preset != null ? Pretraining.ModelSource.preset(source.preset)
+                    : Pretraining.ModelSource.config(source.config), requireCorpus(),
+                    tokenizer != null ? tokenizer : Path.of("tokenizer.json"));
         }
         return 0;
     }
@@ -290,109 +199,11 @@ final class PretrainCommand implements Callable<Integer> {
                         positive(checkpointEvery, "--checkpoint-every")), seed);
     }
 
-    private ModelConfig modelConfig(Path tokFile) throws IOException {
-        int tokVocab = tokenizerVocab(tokFile);
-        if (source.preset != null) {
-            ModelConfig p = Presets.get(source.preset);
-            if (p.vocabSize() != tokVocab) {
-                System.out.printf(Locale.ROOT, "note      preset %s: vocab_size %d -> %d, the vocabulary of %s%n", source.preset,
-                        p.vocabSize(), tokVocab, tokFile);
-                p = withVocab(p, tokVocab);
-            }
-            return p;
-        }
-        Path file = Files.isDirectory(source.config) ? source.config.resolve(ConfigJson.FILE_NAME) : source.config;
-        ModelConfig c = ConfigJson.read(file);
-        if (c.vocabSize() != tokVocab) {
-            throw new UserException(file + ": vocab_size is " + c.vocabSize() + " but " + tokFile + " has " + tokVocab
-                    + " tokens; set vocab_size to " + tokVocab + " or use another tokenizer");
-        }
-        return c;
-    }
-
-    static ModelConfig withVocab(ModelConfig c, int vocab) {
-        return c.withSizes(vocab, c.hiddenSize(), c.hybridOverridePattern(), c.intermediateSize(), c.numAttentionHeads(),
-                c.numKeyValueHeads(), c.headDim(), c.mambaNumHeads(), c.mambaHeadDim(), c.ssmStateSize(), c.nGroups(),
-                c.convKernel(), c.chunkSize());
-    }
-
-    /** Vocabulary size of a tokenizer.json: one more than the largest id of its model vocabulary and added tokens. */
-    static int tokenizerVocab(Path file) throws IOException {
-        JsonNode root;
-        try {
-            root = ConfigJson.MAPPER.readTree(file.toFile());
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IOException(file + ": not a valid tokenizer.json: " + e.getOriginalMessage(), e);
-        }
-        int max = -1;
-        JsonNode vocab = root.path("model").path("vocab");
-        if (vocab.isObject()) {
-            for (JsonNode id : (Iterable<JsonNode>) vocab::elements) {
-                max = Math.max(max, id.asInt());
-            }
-        } else if (vocab.isArray()) {                              // Unigram: [[piece, score], ...]
-            max = vocab.size() - 1;
-        }
-        for (JsonNode t : root.path("added_tokens")) {
-            max = Math.max(max, t.path("id").asInt(-1));
-        }
-        if (max < 0) {
-            throw new IOException(file + ": no vocabulary (model.vocab) found");
-        }
-        return max + 1;
-    }
-
-    private static Path tokenizerFile(Path p) throws IOException {
-        Path f = Files.isDirectory(p) ? p.resolve(Checkpoint.TOKENIZER_FILE) : p;
-        if (!Files.isRegularFile(f)) {
-            throw new UserException(f + ": no tokenizer; train one with 'nestlm tokenizer train --vocab 4096 --corpus "
-                    + "default --out tokenizer.json' or pass --tokenizer FILE");
-        }
-        return f;
-    }
-
-    /** Copies the tokenizer into the run directory (atomically), so that the run directory is a complete checkpoint. */
-    private static void copyTokenizer(Path tokFile, Path out) throws IOException {
-        Path target = out.resolve(Checkpoint.TOKENIZER_FILE);
-        if (Files.exists(target) && Files.isSameFile(tokFile, target)) {
-            return;
-        }
-        if (tokFile.getFileName().toString().equals(Checkpoint.TOKENIZER_FILE)) {
-            Checkpoint.copyTokenizer(tokFile.toAbsolutePath().getParent(), out);
-        } else {
-            AtomicFiles.writeBytes(target, Files.readAllBytes(tokFile));
-        }
-    }
-
-    private ObjectNode runInfo(List<String> corpusSpecs, Path tokFile, ObjectNode saved) throws IOException {
-        if (saved != null && saved.get("run") instanceof ObjectNode r) {
-            return r;
-        }
-        ObjectNode r = ConfigJson.MAPPER.createObjectNode();
-        ArrayNode cs = r.putArray("corpus");
-        corpusSpecs.forEach(cs::add);
-        r.put("tokenizer_sha256", Hashing.sha256(out.resolve(Checkpoint.TOKENIZER_FILE)));
-        if (source.preset != null) {
-            r.put("preset", source.preset);
-        } else {
-            r.put("config", source.config.toAbsolutePath().toString());
-        }
-        return r;
-    }
-
     // ---- --resume -----------------------------------------------------------------------------------------------
 
-    private ObjectNode savedState() throws IOException {
-        Path state = RunDirectory.state(out).resolve("state.json");
-        if (!Files.isRegularFile(state)) {
-            throw new UserException(out + ": nothing to resume (no " + RunDirectory.STATE_DIR + "/state.json)");
-        }
-        return (ObjectNode) ConfigJson.MAPPER.readTree(state.toFile());
-    }
-
-    /** The saved settings; every flag given again must agree with them. */
-    private PretrainConfig resumedConfig(ObjectNode saved) throws IOException {
-        PretrainConfig s = ConfigJson.MAPPER.treeToValue(saved.get("config"), PretrainConfig.class);
+    /** Every flag given again must agree with the saved settings; --corpus stands in for a state that lacks it. */
+    private Pretraining.Saved checkResumed(Pretraining.Saved saved) throws IOException {
+        PretrainConfig s = saved.config();
         agree("--tokens", tokens, s.tokens());
         agree("--seq-len", seqLen, s.batching().seqLen());
         agree("--batch", batch, s.batching().batchSize());
@@ -406,38 +217,20 @@ final class PretrainCommand implements Callable<Integer> {
         agree("--eval-batches", evalBatches, s.cadence().evalBatches());
         agree("--checkpoint-every", checkpointEvery, s.cadence().checkpointEvery());
         agree("--seed", seed, s.seed());
-        return s;
-    }
-
-    private List<String> resumedCorpus(ObjectNode run) {
-        if (run == null || !run.path("corpus").isArray()) {
+        if (saved.corpus() == null) {
             if (corpus == null) {
                 throw new UserException(out + ": the saved state does not name the corpus; pass --corpus again");
             }
-            return corpus;
-        }
-        List<String> savedSpecs = new ArrayList<>();
-        run.get("corpus").forEach(n -> savedSpecs.add(n.asText()));
-        if (corpus != null && !corpus.equals(savedSpecs)) {
+            saved = saved.withCorpus(corpus);
+        } else if (corpus != null && !corpus.equals(saved.corpus())) {
             throw new UserException("--corpus " + String.join(" ", corpus) + " differs from the run's corpus "
-                    + String.join(" ", savedSpecs) + " (saved in " + RunDirectory.state(out).resolve("state.json") + ")");
+                    + String.join(" ", saved.corpus()) + " (saved in " + RunDirectory.state(out).resolve("state.json") + ")");
         }
-        return savedSpecs;
-    }
-
-    private Path resumedTokenizer(ObjectNode run) throws IOException {
-        Path copy = out.resolve(Checkpoint.TOKENIZER_FILE);
-        if (!Files.isRegularFile(copy)) {
-            throw new UserException(copy + " is missing: the run directory lost its tokenizer");
+        if (tokenizer != null && !Hashing.sha256(Pretraining.tokenizerFile(tokenizer)).equals(saved.tokenizerSha256())) {
+            throw new UserException("--tokenizer " + tokenizer + " differs from the run's tokenizer " + saved.tokenizer());
         }
-        String sha = Hashing.sha256(copy);
-        if (run != null && run.hasNonNull("tokenizer_sha256") && !run.get("tokenizer_sha256").asText().equals(sha)) {
-            throw new UserException(copy + " is not the tokenizer the run started with (sha256 differs)");
-        }
-        if (tokenizer != null && !Hashing.sha256(tokenizerFile(tokenizer)).equals(sha)) {
-            throw new UserException("--tokenizer " + tokenizer + " differs from the run's tokenizer " + copy);
-        }
-        return copy;
+        checkModelFlagsOnResume(saved.model(), saved.tokenizer());
+        return saved;
     }
 
     private void checkModelFlagsOnResume(ModelConfig saved, Path tokFile) throws IOException {
@@ -447,11 +240,10 @@ final class PretrainCommand implements Callable<Integer> {
         ModelConfig given;
         String flag;
         if (source.preset != null) {
-            given = withVocab(Presets.get(source.preset), tokenizerVocab(tokFile));
+            given = Pretraining.withVocab(Presets.get(source.preset), Pretraining.tokenizerVocab(tokFile));
             flag = "--preset " + source.preset;
         } else {
-            Path file = Files.isDirectory(source.config) ? source.config.resolve(ConfigJson.FILE_NAME) : source.config;
-            given = ConfigJson.read(file);
+            given = ConfigJson.read(Pretraining.ModelSource.config(source.config).configFile());
             flag = "--config " + source.config;
         }
         if (!given.hybridOverridePattern().equals(saved.hybridOverridePattern()) || !shapesEqual(given, saved)) {
@@ -484,21 +276,6 @@ final class PretrainCommand implements Callable<Integer> {
     }
 
     // ---- helpers --------------------------------------------------------------------------------------------------
-
-    private static void checkIds(TokenIds ids, int vocab, String split) {
-        // the cache was written with this tokenizer, whose vocabulary equals the model's: a cheap guard all the same
-        for (long i = 0, n = ids.size(); i < n; i += Math.max(1, n / 4096)) {
-            int id = ids.get(i);
-            if (id < 0 || id >= vocab) {
-                throw new UserException(ids.file() + ": token id " + id + " in the " + split + " split is outside the "
-                        + "model's vocabulary of " + vocab);
-            }
-        }
-    }
-
-    private static <T> T or(T v, T d) {
-        return v != null ? v : d;
-    }
 
     private static int positive(int v, String flag) {
         if (v < 1) {

@@ -5,23 +5,18 @@ import org.nestlm.data.Corpora;
 import org.nestlm.data.Corpus;
 import org.nestlm.data.Split;
 import org.nestlm.model.Checkpoint;
-import org.nestlm.tokenizer.BpeEncoder;
-import org.nestlm.tokenizer.BpeModel;
-import org.nestlm.tokenizer.BpeTrainer;
 import org.nestlm.tokenizer.BpeTrainerConfig;
 import org.nestlm.tokenizer.SpecialTokens;
-import org.nestlm.tokenizer.TokenizerJson;
+import org.nestlm.tokenizer.TokenizerTraining;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code nestlm tokenizer train}: byte-level BPE on a corpus, written as Hugging Face tokenizer.json. */
+/** {@code nestlm tokenizer train}: the flags of the tokenizer stage ({@link TokenizerTraining}). */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Train a byte-level BPE tokenizer (GPT-2 pre-tokenizer and byte mapping) on the train split "
                 + "of a corpus and write it as a Hugging Face tokenizer.json.",
@@ -64,35 +59,7 @@ final class TokenizerTrainCommand implements Callable<Integer> {
         Split s = Split.parse(split);
         BpeTrainerConfig cfg = new BpeTrainerConfig(vocab, minFrequency, SpecialTokens.DEFAULT,
                 threads != null ? threads : Runtime.getRuntime().availableProcessors(), !quiet);
-        long t0 = System.nanoTime();
-        BpeModel model = BpeTrainer.train(c, s, cfg);
-        TokenizerJson.write(model, out);
-        double secs = (System.nanoTime() - t0) / 1e9;
-        System.out.printf(Locale.ROOT, "%s: vocabulary %d (%d special, 256 bytes, %d merges), trained on the %s split "
-                        + "of %s in %.1f s%n", out, model.vocabSize(), model.specials(), model.merges().size(),
-                s.label(), c.description(), secs);
-        if (model.vocabSize() < vocab) {
-            System.out.printf(Locale.ROOT, "  note: stopped at %d tokens: no pair occurs %d times any more%n",
-                    model.vocabSize(), minFrequency);
-        }
-        if (s == Split.TRAIN) {
-            reportCompression(c, model);
-        }
+        TokenizerTraining.run(c, s, cfg, out, System.out);
         return 0;
-    }
-
-    /** Bytes per token on the validation split: the number that matters when comparing vocabularies. */
-    private static void reportCompression(Corpus c, BpeModel model) throws java.io.IOException {
-        BpeEncoder enc = new BpeEncoder(model);
-        long[] bytes = new long[1];
-        long[] tokens = new long[1];
-        c.forEach(Split.VALIDATION, d -> {
-            bytes[0] += d.text().getBytes(StandardCharsets.UTF_8).length;
-            tokens[0] += enc.encode(d.text()).length;
-        });
-        if (tokens[0] > 0) {
-            System.out.printf(Locale.ROOT, "  validation split: %d bytes -> %d tokens, %.3f bytes/token%n",
-                    bytes[0], tokens[0], (double) bytes[0] / tokens[0]);
-        }
     }
 }

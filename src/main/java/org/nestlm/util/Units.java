@@ -19,4 +19,18 @@ public final class Units {
         }
         return u == 0 ? b + " B" : String.format(Locale.ROOT, "%." + decimals + "f %s", v, units[u]);
     }
+
+    /** Counts with a metric prefix: 7208440 → "7.21 M", 1500 → "1.5 K", 999 → "999". */
+    public static String count(long n) {
+        if (n >= 1_000_000_000L) {
+            return String.format(Locale.ROOT, "%.3f B", n / 1e9);
+        }
+        if (n >= 1_000_000L) {
+            return String.format(Locale.ROOT, "%.2f M", n / 1e6);
+        }
+        if (n >= 1_000L) {
+            return String.format(Locale.ROOT, "%.1f K", n / 1e3);
+        }
+        return Long.toString(n);
+    }
 }
