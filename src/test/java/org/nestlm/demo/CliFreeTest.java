@@ -1,21 +1,15 @@
 package org.nestlm.demo;
 
 import org.junit.jupiter.api.Test;
+import org.nestlm.ClassReferences;
 
 import java.io.IOException;
-import java.lang.classfile.ClassFile;
-import java.lang.classfile.ClassModel;
-import java.lang.classfile.constantpool.ClassEntry;
-import java.lang.classfile.constantpool.PoolEntry;
-import java.lang.classfile.constantpool.Utf8Entry;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,7 +24,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CliFreeTest {
 
     private static final String CLI = "org/nestlm/cli/";
-    private static final Pattern CLASS_IN_DESCRIPTOR = Pattern.compile("L([\\w/$]+);");
 
     @Test
     void noPackageButCliReferencesTheCli() throws Exception {
@@ -58,29 +51,9 @@ class CliFreeTest {
             for (Path f : files.filter(p -> p.toString().endsWith(".class")).toList()) {
                 String name = root.relativize(f).toString().replace('\\', '/');
                 name = name.substring(0, name.length() - ".class".length());
-                out.put(name, references(Files.readAllBytes(f), name));
+                out.put(name, ClassReferences.of(Files.readAllBytes(f), name));
             }
         }
-        return out;
-    }
-
-    /** Every class named in a class file's constant pool: class entries and those inside descriptors. */
-    private static TreeSet<String> references(byte[] classFile, String internalName) {
-        TreeSet<String> out = new TreeSet<>();
-        ClassModel cm = ClassFile.of().parse(classFile);
-        for (PoolEntry e : cm.constantPool()) {
-            if (e instanceof ClassEntry ce) {
-                String n = ce.asInternalName();
-                int array = n.lastIndexOf('[');
-                out.add(array >= 0 && n.endsWith(";") ? n.substring(array + 2, n.length() - 1) : n);
-            } else if (e instanceof Utf8Entry u) {
-                Matcher m = CLASS_IN_DESCRIPTOR.matcher(u.stringValue());
-                while (m.find()) {
-                    out.add(m.group(1));
-                }
-            }
-        }
-        out.remove(internalName);
         return out;
     }
 }

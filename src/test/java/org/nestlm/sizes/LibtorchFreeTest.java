@@ -1,22 +1,16 @@
 package org.nestlm.sizes;
 
 import org.junit.jupiter.api.Test;
+import org.nestlm.ClassReferences;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.classfile.ClassFile;
-import java.lang.classfile.ClassModel;
-import java.lang.classfile.constantpool.ClassEntry;
-import java.lang.classfile.constantpool.PoolEntry;
-import java.lang.classfile.constantpool.Utf8Entry;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,7 +26,6 @@ class LibtorchFreeTest {
 
     /** DJL classes these paths may use: the tokenizer (tokenizers JNI, no libtorch). */
     private static final String ALLOWED = "ai/djl/huggingface/tokenizers/";
-    private static final Pattern CLASS_IN_DESCRIPTOR = Pattern.compile("L([\\w/$]+);");
 
     @Test
     void sizesSlicingPlanningAndServingReachNoDjlTensorCode() throws IOException {
@@ -67,27 +60,12 @@ class LibtorchFreeTest {
 
     /** Every class named in {@code internalName}'s constant pool: class entries and those inside descriptors. */
     private static TreeSet<String> references(String internalName) throws IOException {
-        TreeSet<String> out = new TreeSet<>();
         try (InputStream in = LibtorchFreeTest.class.getClassLoader().getResourceAsStream(internalName + ".class")) {
             if (in == null) {
                 throw new IOException("no class file for " + internalName);
             }
-            ClassModel cm = ClassFile.of().parse(in.readAllBytes());
-            for (PoolEntry e : cm.constantPool()) {
-                if (e instanceof ClassEntry ce) {
-                    String n = ce.asInternalName();
-                    int array = n.lastIndexOf('[');
-                    out.add(array >= 0 && n.endsWith(";") ? n.substring(array + 2, n.length() - 1) : n);
-                } else if (e instanceof Utf8Entry u) {
-                    Matcher m = CLASS_IN_DESCRIPTOR.matcher(u.stringValue());
-                    while (m.find()) {
-                        out.add(m.group(1));
-                    }
-                }
-            }
+            return ClassReferences.of(in.readAllBytes(), internalName);
         }
-        out.remove(internalName);
-        return out;
     }
 
     private static String path(String c, Map<String, String> via) {
