@@ -147,6 +147,10 @@ public final class Minitron {
                 comm.requireSame("the Minitron run's settings, data and weights",
                         RunFingerprint.of(s, student, run.startStep(), run.endStep(), train, validation) * 31
                                 + RunFingerprint.of(s, teacher, run.startStep(), run.endStep()));
+                if (comm.size() > 1 && comm.isRoot()) {
+                    console.printf(Locale.ROOT, "  minitron %s: %d ranks (MPI), each computes %d of the %d micro-batches of a step%n",
+                            name, comm.size(), accumulation / comm.size(), accumulation);
+                }
                 try (GradientAllReduce reducer = new GradientAllReduce(new ArrayList<>(student.parameters().values()), comm)) {
                     Distil task = new Distil(run, name, teacher, student, opt, reducer, train, validation, s);
                     run.loop(task);
