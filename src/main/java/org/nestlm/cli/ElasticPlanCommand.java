@@ -85,7 +85,7 @@ final class ElasticPlanCommand implements Callable<Integer> {
                 for (Subnet s : near.subList(0, Math.min(top, near.size()))) {
                     long p = s.parameterCount(full.config());
                     System.out.printf(Locale.ROOT, "  %6d  %9s  %11s  %6d  %,12d   %+7.2f %%   %12s   %s%n", s.hiddenSize(),
-                            first(s, LayerKind.MLP), first(s, LayerKind.MAMBA), s.kept().stream().filter(k -> k).count(), p,
+                            s.firstSize(LayerKind.MLP), s.firstSize(LayerKind.MAMBA), s.kept().stream().filter(k -> k).count(), p,
                             100.0 * (p - target) / target, CliSupport.bytes(2 * p), CliSupport.bytes(stateBytes(s, full)));
                 }
             }
@@ -150,19 +150,6 @@ final class ElasticPlanCommand implements Callable<Integer> {
         int[] a = new int[n];
         Arrays.fill(a, v);
         return a;
-    }
-
-    private static String first(Subnet s, LayerKind kind) {
-        for (int i = 0; i < s.layers().size(); i++) {
-            if (s.kept().get(i) && s.layers().get(i).kind() == kind) {
-                return switch (s.layers().get(i)) {
-                    case LayerSpec.Mlp f -> Integer.toString(f.width());
-                    case LayerSpec.Mamba m -> Integer.toString(m.heads());
-                    case LayerSpec.Attention at -> Integer.toString(at.heads());
-                };
-            }
-        }
-        return "-";
     }
 
     /**

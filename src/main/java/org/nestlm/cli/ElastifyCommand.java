@@ -90,6 +90,12 @@ final class ElastifyCommand implements Callable<Integer> {
                     + "as the paper).")
     int resolveCandidates;
 
+    @Option(names = "--routing",
+            description = "How each trained budget's sub-model is chosen: 'searched', the teacher's best cut by KL on fixed "
+                    + "training windows, the same for every seed (docs/METHOD.md §6.6), or 'learned', the paper's router trained "
+                    + "with the student (default ${DEFAULT-VALUE}).")
+    String routing;
+
     @Option(names = "--hetero-mlp", description = "Let the router choose a width per MLP layer.")
     boolean heteroMlp;
 
@@ -127,6 +133,7 @@ final class ElastifyCommand implements Callable<Integer> {
             m.put("--ce-weight", d.objective().ceWeight());
             m.put("--interpolation-draws", d.objective().interpolationDraws());
             m.put("--resolve-candidates", d.resolving().candidates());
+            m.put("--routing", d.routing().mode().name().toLowerCase(java.util.Locale.ROOT));
             m.put("--eval-every", d.cadence().evalEvery());
             m.put("--checkpoint-every", d.cadence().checkpointEvery());
             m.put("--seed", d.seed());
@@ -140,12 +147,20 @@ final class ElastifyCommand implements Callable<Integer> {
         return d.withBatching(new Batching(seqLen, batch, accumulation))
                 .withStages(new ElastifyConfig.Stages(stage1Fraction, stage2Multiplier, d.stages().stage2Probs()))
                 .withRates(new ElastifyConfig.Rates(lr, routerLr, warmup))
-                .withRouting(new ElastifyConfig.Routing(d.routing().width(), heteroMlp, d.routing().tauStart(),
+                .withRouting(new ElastifyConfig.Routing(routingMode(), d.routing().width(), heteroMlp, d.routing().tauStart(),
                         d.routing().tauEnd(), d.routing().scaleStart(), d.routing().scaleEnd()))
                 .withObjective(new ElastifyConfig.Objective(ceWeight, d.objective().budgetTolerance(), interpolationDraws))
                 .withResolving(new ElastifyConfig.Resolving(d.resolving().tolerance(), resolveCandidates))
                 .withCadence(new Cadence(evalEvery, d.cadence().evalBatches(), checkpointEvery))
                 .withSeed(seed);
+    }
+
+    ElastifyConfig.Routing.Mode routingMode() {
+        return switch (routing) {
+            case "searched" -> ElastifyConfig.Routing.Mode.SEARCHED;
+            case "learned" -> ElastifyConfig.Routing.Mode.LEARNED;
+            default -> throw new UserException("--routing must be 'searched' or 'learned', got '" + routing + "'");
+        };
     }
 
     @Override

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import org.nestlm.model.Masks;
 import org.nestlm.sizes.ElasticSpace;
+import org.nestlm.sizes.Subnet;
 import org.nestlm.model.NemotronH;
 import org.nestlm.model.Tensors;
 import org.nestlm.train.Losses;
@@ -75,14 +76,7 @@ public final class Distillation {
             RouterSample sample = models.router().sample(scope, routerInput, tau, scale, rng, full ? 0 : target,
                     config.resolving().tolerance());
             Masks masks = full ? null : SubnetMasks.straightThrough(scope, models.space(), sample);
-            NDArray logits = masks == null ? models.student().forward(batch.inputs())
-                    : models.student().forward(batch.inputs(), masks);
-            NDArray loss = forwardKl(teacherLogits, logits);
-            float kd = loss.getFloat();
-            double ceWeight = config.objective().ceWeight();
-            if (ceWeight > 0) {
-                loss = loss.add(Tensors.mul(Losses.crossEntropy(logits, batch.targets()), (float) ceWeight));
-            }
+            Loss loss = loss(models, batch, teacherLogits, masks, config);
             // the router learns every budget's size, the full one too (so interpolation above the largest routed
             // budget is meaningful); the full budget's forward pass is never masked
             NDArray expected = ExpectedCost.expectedParameters(scope, models.space(), sample);
@@ -92,11 +86,48 @@ public final class Distillation {
                 // through the saturated softmax gives inf/NaN router gradients
                 bl = bl.stopGradient();
             }
-            Step step = new Step(kd, loss.getFloat(), bl.getFloat(), expected.getFloat());
+            Step step = new Step(loss.kd(), loss.total().getFloat(), bl.getFloat(), expected.getFloat());
             if (step.finite()) {
-                gc.backward(Tensors.div(loss.add(bl), (float) config.batching().accumulation()));
+                gc.backward(Tensors.div(loss.total().add(bl), (float) config.batching().accumulation()));
             }
             return step;
         }
+    }
+
+    /**
+     * One micro-batch of elastic distillation with the routing fixed (the searched routing, docs/METHOD.md §6.6):
+     * the teacher's forward pass, the student's under the hard masks of {@code subnet} ({@code null}: the full model,
+     * unmasked), forward KL (+ the CE term), backward of it / accumulation through the student alone. The budget
+     * loss is 0: the sub-model meets its budget by construction.
+     */
+    public static Step fixedStep(NDManager scope, Models models, WindowSampler.Batch batch, Subnet subnet,
+                                 ElastifyConfig config) {
+        NDArray teacherLogits = models.teacher().forward(batch.inputs());            // no autograd: outside the collector
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            Masks masks = subnet == null ? null : SubnetMasks.hard(scope, models.space().full(), subnet);
+            Loss loss = loss(models, batch, teacherLogits, masks, config);
+            long parameters = (subnet == null ? Subnet.full(models.space().full()) : subnet)
+                    .parameterCount(models.space().full().config());
+            Step step = new Step(loss.kd(), loss.total().getFloat(), 0f, parameters);
+            if (step.finite()) {
+                gc.backward(Tensors.div(loss.total(), (float) config.batching().accumulation()));
+            }
+            return step;
+        }
+    }
+
+    /** The student's distillation loss under {@code masks} (null: unmasked) and its KD part, in nats per token. */
+    private record Loss(NDArray total, float kd) {
+    }
+
+    private static Loss loss(Models models, WindowSampler.Batch batch, NDArray teacherLogits, Masks masks, ElastifyConfig config) {
+        NDArray logits = masks == null ? models.student().forward(batch.inputs()) : models.student().forward(batch.inputs(), masks);
+        NDArray loss = forwardKl(teacherLogits, logits);
+        float kd = loss.getFloat();
+        double ceWeight = config.objective().ceWeight();
+        if (ceWeight > 0) {
+            loss = loss.add(Tensors.mul(Losses.crossEntropy(logits, batch.targets()), (float) ceWeight));
+        }
+        return new Loss(loss, kd);
     }
 }

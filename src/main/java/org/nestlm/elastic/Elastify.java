@@ -128,7 +128,7 @@ public final class Elastify {
                     : teacher.toFloatArrays();
             OptimizerConfig o = config.optimizer();
             try (NemotronH student = NemotronH.fromTensors(arch, root, weights::get);
-                 Router router = new Router(space, budgets.size(), config.routing().width(), root, config.seed());
+                 Router router = new Router(space, budgets.size(), config.routing().width(), root, searched() ? 0 : config.seed());
                  AdamW modelOpt = new AdamW(new ArrayList<>(student.parameters().values()), root, o);
                  AdamW routerOpt = new AdamW(router.params(), root, o.withWeightDecay(0.0))) {
                 if (run.resumed()) {
@@ -136,10 +136,14 @@ public final class Elastify {
                     modelOpt.load(prefixed(opt, "model/"), run.startStep());
                     routerOpt.load(prefixed(opt, "router/"), run.startStep());
                     router.load(TensorStore.readFloats(state.resolve("router.safetensors")));
+                } else if (searched()) {
+                    router.fit(search(teacher, space, budgets, fullParams));
                 }
                 run.requireSameOnEveryRank(student, train, validation);
                 List<Param> trained = new ArrayList<>(student.parameters().values());
-                trained.addAll(router.params());
+                if (!searched()) {
+                    trained.addAll(router.params());   // searched: the router is fitted once and frozen
+                }
                 try (GradientAllReduce reducer = new GradientAllReduce(trained, comm)) {
                     Training task = new Training(run, new Distillation.Models(teacher, student, router, space), budgets, fullParams,
                             modelOpt, routerOpt, reducer);
@@ -153,6 +157,39 @@ public final class Elastify {
                 }
             }
         }
+    }
+
+    private boolean searched() {
+        return config.routing().mode() == ElastifyConfig.Routing.Mode.SEARCHED;
+    }
+
+    /**
+     * The searched routing's choices ({@link SubnetSearch}), one per budget, largest first; the full budget's is the
+     * full model. Scored on the first windows of the training data, the windows {@link Training#resolveFinal} uses.
+     */
+    private List<ElasticSpace.Choice> search(NemotronH teacher, ElasticSpace space, List<Budget> budgets, long fullParams) {
+        List<ElasticSpace.Choice> anchors = new ArrayList<>();
+        try (NDManager scope = NDManager.newBaseManager()) {
+            SubnetSearch search = new SubnetSearch(teacher, space, WindowSampler.validation(scope, train,
+                    config.batching().seqLen(), config.batching().batchSize(), config.cadence().evalBatches()));
+            for (Budget b : budgets) {
+                long target = b.target(fullParams);
+                if (target == fullParams) {
+                    anchors.add(ElasticSpace.Choice.full(space.mlpGroups()));
+                    continue;
+                }
+                List<SubnetSearch.Scored> ranked = search.rank(target, config.resolving().tolerance());
+                SubnetSearch.Scored best = ranked.getFirst();
+                if (comm.isRoot()) {
+                    console.printf(Locale.ROOT, "search %s: %d sub-models within %.0f %% of %,d parameters; best %s (%,d parameters, "
+                                    + "KL %.4f)%s%n", b.text(), ranked.size(), 100 * config.resolving().tolerance(), target,
+                            best.subnet().describe(), best.parameters(), best.kl(), ranked.size() > 1
+                                    ? String.format(Locale.ROOT, "; next %s (KL %.4f)", ranked.get(1).subnet().describe(), ranked.get(1).kl()) : "");
+                }
+                anchors.add(best.choice());
+            }
+        }
+        return anchors;
     }
 
     /** One run's models, its step, its validation and its checkpoint files. */
@@ -224,8 +261,11 @@ public final class Elastify {
                 }
                 try (NDManager scope = NDManager.newBaseManager()) {
                     WindowSampler.Batch batch = (stage1 ? shortWindows : longWindows).batch(scope, step, micro);
-                    Distillation.Step s = Distillation.elasticStep(scope, models, batch, input, target, isFull(b), tau, scale,
-                            rng, config);
+                    Distillation.Step s = searched()
+                            // fixed routing: the fitted router's choice (a trained budget's is its searched sub-model)
+                            ? Distillation.fixedStep(scope, models, batch, isFull(b) ? null
+                                    : space.subnet(router.resolve(input, target, config.resolving().tolerance())), config)
+                            : Distillation.elasticStep(scope, models, batch, input, target, isFull(b), tau, scale, rng, config);
                     if (between) {
                         kdBetween += s.kd();
                         drawsBetween++;
@@ -259,14 +299,19 @@ public final class Elastify {
             double lr = config.rates().modelLr() * warm;
             TrainingRun.Update u = run.update(step, () -> {
                 double norm = modelOpt.step(lr, config.optimizer().clipNorm());
-                routerOpt.step(config.rates().routerLr() * warm, 0);
+                if (!searched()) {
+                    routerOpt.step(config.rates().routerLr() * warm, 0);
+                }
                 return norm;
             }, () -> {
                 modelOpt.zeroGradients();
                 routerOpt.zeroGradients();
             });
-            entry.put("stage", stage1 ? 1 : 2).put("tau", tau).put("scale", scale).put("lr", lr)
-                    .put("budget_loss", budgetLoss / Math.max(1, routed))
+            entry.put("stage", stage1 ? 1 : 2);
+            if (!searched()) {
+                entry.put("tau", tau).put("scale", scale);
+            }
+            entry.put("lr", lr).put("budget_loss", budgetLoss / Math.max(1, routed))
                     .put("expected_fraction", expectedFraction / Math.max(1, routed));
             double total = 0;
             for (int b = 0; b < budgets.size(); b++) {
@@ -414,8 +459,8 @@ public final class Elastify {
          * of the training data (fixed, the same for every seed; the validation split stays unseen).
          */
         List<TrainedBudget> resolveFinal() {
-            if (config.resolving().candidates() == 1) {
-                return resolveAll();
+            if (config.resolving().candidates() == 1 || searched()) {
+                return resolveAll();   // searched: the anchors, chosen before training
             }
             List<TrainedBudget> out = new ArrayList<>();
             try (NDManager scope = NDManager.newBaseManager()) {

@@ -64,6 +64,8 @@ public record ElastifyConfig(List<String> budgets, long tokens, Batching batchin
     }
 
     /**
+     * @param mode             how each trained budget's sub-model is chosen: learned jointly with the student (the
+     *                         paper) or searched on the teacher before training ({@link SubnetSearch})
      * @param width            router hidden width (paper: 256)
      * @param heterogeneousMlp one MLP width choice per layer
      * @param tauStart         Gumbel temperature at the start
@@ -71,8 +73,23 @@ public record ElastifyConfig(List<String> budgets, long tokens, Batching batchin
      * @param scaleStart       router logit scale at the start
      * @param scaleEnd         logit scale at the end of the run
      */
-    public record Routing(int width, boolean heterogeneousMlp, double tauStart, double tauEnd, double scaleStart,
+    public record Routing(Mode mode, int width, boolean heterogeneousMlp, double tauStart, double tauEnd, double scaleStart,
                           double scaleEnd) {
+
+        /** How trained budgets get their sub-models (docs/METHOD.md §6, §6.6). */
+        public enum Mode {
+            /** The paper's: Gumbel-softmax samples, trained with the student by the distillation and budget losses. */
+            LEARNED,
+            /**
+             * Searched: before training, each budget's sub-model is the teacher's best cut ({@link SubnetSearch}); the
+             * router is fitted to those choices and frozen (it still routes budgets in between).
+             */
+            SEARCHED
+        }
+
+        public Routing withMode(Mode m) {
+            return new Routing(m, width, heterogeneousMlp, tauStart, tauEnd, scaleStart, scaleEnd);
+        }
     }
 
     /**
@@ -116,14 +133,14 @@ public record ElastifyConfig(List<String> budgets, long tokens, Batching batchin
     /**
      * The defaults for the given budgets and token count: windows of 128 tokens, 8 per micro-batch, 3 micro-batches
      * per step; student LR 1e-3, router LR 5e-2, 20 warm-up steps; AdamW 0.9 / 0.95 without weight decay, clip 1;
-     * router width {@link Router#DEFAULT_WIDTH}, τ 1 → 0.05, scale 1 → 10; KD only, 30 % interpolated draws;
+     * searched routing (router width {@link Router#DEFAULT_WIDTH}; learned: τ 1 → 0.05, scale 1 → 10); KD only, 30 % interpolated draws;
      * resolution within 2 % keeping the best of 8 candidates; validation every 50 steps on 4 batches, a checkpoint
      * every 100, seed 0.
      */
     public static ElastifyConfig defaults(List<String> budgets, long tokens) {
         return new ElastifyConfig(budgets, tokens, new Batching(128, 8, 3), Stages.defaults(budgets.size()),
                 new Rates(1e-3, 5e-2, 20), new OptimizerConfig(0.9, 0.95, 0.0, 1.0),
-                new Routing(Router.DEFAULT_WIDTH, false, 1.0, 0.05, 1.0, 10.0), new Objective(0.0, 0.0, 0.3),
+                new Routing(Routing.Mode.SEARCHED, Router.DEFAULT_WIDTH, false, 1.0, 0.05, 1.0, 10.0), new Objective(0.0, 0.0, 0.3),
                 new Resolving(0.02, 8), new Cadence(50, 4, 100), 0);
     }
 

@@ -175,6 +175,56 @@ public final class Router implements AutoCloseable {
         return new RouterSample(probs, chosen, factors);
     }
 
+    /** Steps of {@link #fit}: enough for a margin of several nats at every anchor. */
+    static final int FIT_STEPS = 300;
+    static final double FIT_LR = 1e-2;
+
+    /**
+     * Fits the router to fixed choices (the searched routing, docs/METHOD.md §6.6): cross-entropy of every axis's
+     * noise-free softmax at the one-hot input of budget b against {@code anchors.get(b)}, summed over budgets and
+     * axes, {@value #FIT_STEPS} steps of Adam at {@value #FIT_LR}. Afterwards the per-axis argmax at each trained
+     * budget is its anchor; interpolated inputs blend the anchors' preferences of their two neighbours.
+     *
+     * @throws IllegalStateException if an anchor is still not the argmax (it cannot be, short of a bug)
+     */
+    public void fit(List<ElasticSpace.Choice> anchors) {
+        if (anchors.size() != budgets) {
+            throw new IllegalArgumentException(anchors.size() + " anchors for " + budgets + " budgets");
+        }
+        try (NDManager scope = manager.newSubManager();
+             org.nestlm.train.AdamW opt = new org.nestlm.train.AdamW(params(), scope,
+                     new org.nestlm.train.OptimizerConfig(0.9, 0.999, 0.0, 0.0))) {
+            for (int step = 0; step < FIT_STEPS; step++) {
+                try (NDManager m = scope.newSubManager();
+                     ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                    NDArray loss = null;
+                    for (int b = 0; b < budgets; b++) {
+                        int[][] target = indices(anchors.get(b));
+                        for (Axis a : Axis.values()) {
+                            int[] idx = target[a.ordinal()];
+                            NDArray lp = logits(m, a, oneHot(b)).logSoftmax(-1)
+                                    .gather(Tensors.of(m, toLong(idx), new Shape(idx.length, 1)), 1).sum();
+                            loss = loss == null ? lp.neg() : loss.sub(lp);
+                        }
+                    }
+                    gc.backward(loss);
+                }
+                opt.step(FIT_LR, 0);
+            }
+        }
+        for (int b = 0; b < budgets; b++) {
+            ElasticSpace.Choice got = argmax(oneHot(b)), want = anchors.get(b);
+            if (!java.util.Arrays.deepEquals(indices(got), indices(want))) {
+                throw new IllegalStateException("router fit: budget " + b + " resolves to " + got + ", not its anchor " + want);
+            }
+        }
+    }
+
+    /** A choice as [axis][group] indices (ordinal order of {@link Axis}). */
+    static int[][] indices(ElasticSpace.Choice c) {
+        return new int[][] {{c.hidden()}, c.mlp(), {c.mamba()}, {c.attention()}, {c.depth()}};
+    }
+
     /** The router's deterministic choice for input u: per-axis argmax of the logits, no noise. */
     public ElasticSpace.Choice argmax(float[] u) {
         return Resolution.argmax(space, logProbs(u));

@@ -32,6 +32,29 @@ public record Subnet(int hiddenSize, List<LayerSpec> layers, List<Boolean> kept)
         }
     }
 
+    /**
+     * The size of the first kept layer of {@code kind}: MLP width, Mamba heads or query heads; "-" if none is kept
+     * (with homogeneous choices every kept layer of a kind has this size).
+     */
+    public String firstSize(LayerKind kind) {
+        for (int i = 0; i < layers.size(); i++) {
+            if (kept.get(i) && layers.get(i).kind() == kind) {
+                return switch (layers.get(i)) {
+                    case LayerSpec.Mlp f -> Integer.toString(f.width());
+                    case LayerSpec.Mamba m -> Integer.toString(m.heads());
+                    case LayerSpec.Attention at -> Integer.toString(at.heads());
+                };
+            }
+        }
+        return "-";
+    }
+
+    /** One line for logs: residual width, first MLP width, first Mamba head count, kept layers. */
+    public String describe() {
+        return "hidden " + hiddenSize + ", MLP " + firstSize(LayerKind.MLP) + ", Mamba heads " + firstSize(LayerKind.MAMBA)
+                + ", " + kept.stream().filter(k -> k).count() + " layers";
+    }
+
     /** The full model as a sub-model of itself. */
     public static Subnet full(Architecture arch) {
         return new Subnet(arch.hiddenSize(), arch.layers(), java.util.Collections.nCopies(arch.layers().size(), true));

@@ -68,7 +68,7 @@ class ElastifyTest extends org.nestlm.DjlTestBase {
         ElastifyConfig d = ElastifyConfig.defaults(List.of("1.0", "0.75", "0.5"), tokens);
         return new ElastifyConfig(d.budgets(), tokens, new Batching(32, 4, 1),
                 new ElastifyConfig.Stages(0.75, 2, d.stages().stage2Probs()), new ElastifyConfig.Rates(1e-3, 5e-2, 5),
-                new OptimizerConfig(0.9, 0.95, 0.0, 1.0), new ElastifyConfig.Routing(64, false, 1.0, 0.05, 1.0, 10.0),
+                new OptimizerConfig(0.9, 0.95, 0.0, 1.0), new ElastifyConfig.Routing(ElastifyConfig.Routing.Mode.LEARNED, 64, false, 1.0, 0.05, 1.0, 10.0),
                 new ElastifyConfig.Objective(0.0, 0.0, 0.0), new ElastifyConfig.Resolving(0.02, candidates),
                 new Cadence(20, 2, checkpointEvery), 3);
     }
