@@ -14,15 +14,21 @@ import java.util.concurrent.Callable;
         description = {"Run the whole pipeline: data fetch -> tokenizer -> parent pretraining -> importance -> elastify -> "
                 + "slice -> baselines ((a) cut, (b) Minitron-style distillation, (c) from scratch) -> eval -> report.md.",
                 "Each stage is skipped when done (demo.json), so rerunning a killed demo resumes it; pretraining and the "
-                        + "elastic run continue mid-stage. Default: about 15 minutes on 2 cores; --quick: about 2 minutes "
-                        + "on the built-in corpus (no network)."},
-        footer = {"", "Examples:", "  nestlm demo", "  nestlm demo --quick --out /tmp/quick-demo"})
+                        + "elastic run continue mid-stage. Plans (2 cores): default, about 5 minutes; quick, about a minute "
+                        + "on the built-in corpus (no network); reference, a larger parent for held-out judges, about 90 "
+                        + "minutes with --seeds 3."},
+        footer = {"", "Examples:", "  nestlm demo", "  nestlm demo --quick --out /tmp/quick-demo",
+                "  nestlm demo --plan reference --seeds 3 --out reference"})
 final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--out", defaultValue = "demo", description = "Output directory (default ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--quick", description = "Tiny settings on the built-in corpus: about 2 minutes (CI).")
+    @Option(names = "--plan", defaultValue = "default",
+            description = "default, quick or reference (docs/TRAINING.md §6; default ${DEFAULT-VALUE}).")
+    String plan;
+
+    @Option(names = "--quick", description = "The quick plan: tiny settings on the built-in corpus (CI); --plan quick.")
     boolean quick;
 
     @Option(names = "--dir", description = "Cache directory of fetched corpora and token caches (default: the nestlm cache).")
@@ -48,7 +54,16 @@ final class DemoCommand implements Callable<Integer> {
         }
         Demo.Row.class.getName();   // loads the demo before the long run starts (a broken jar fails here, not mid-run)
         List<Long> all = java.util.stream.LongStream.range(seed, seed + seeds).boxed().toList();
-        new Demo(out, quick ? DemoPlan.quick() : DemoPlan.standard(), all, dir, npm, System.out).run();
+        DemoPlan p;
+        try {
+            p = DemoPlan.named(quick ? "quick" : plan);
+        } catch (IllegalArgumentException e) {
+            throw new UserException("--plan: " + e.getMessage());
+        }
+        if (quick && !plan.equals("default") && !plan.equals("quick")) {
+            throw new UserException("--quick and --plan " + plan + " contradict each other");
+        }
+        new Demo(out, p, all, dir, npm, System.out).run();
         return 0;
     }
 }

@@ -138,13 +138,13 @@ public final class Demo {
         stage("data", "corpus (nestlm data fetch, else the built-in corpus)", this::data);
         corpus = state.corpus();
         console.println("corpus    " + corpus);
-        stage("tokenizer", "byte-level BPE, vocab " + plan.vocab(), this::tokenizerStage);
-        parallelStage("parent", "pretrain the parent, " + plan.pretrainTokens() + " tokens", () -> pretrain(dir("parent"), 0,
-                Pretraining.ModelSource.preset(plan.preset())));
+        stage("tokenizer", "byte-level BPE, vocab " + plan.text().vocab(), this::tokenizerStage);
+        parallelStage("parent", "pretrain the parent, " + plan.parent().tokens() + " tokens", () -> pretrain(dir("parent"), 0, plan.parent().tokens(),
+                Pretraining.ModelSource.preset(plan.parent().preset())));
         parallelStage("importance", "rank every component, write the permuted parent", this::importance);
         for (long seed : seeds) {
             String at = seed == 0 ? "" : "@" + seed;
-            parallelStage("elastify" + at, "one elastic run for budgets " + plan.budgets() + ", " + plan.elastifyTokens() + " tokens, seed "
+            parallelStage("elastify" + at, "one elastic run for budgets " + plan.family().budgets() + ", " + plan.family().tokens() + " tokens, seed "
                     + seed, () -> elastify(seed));
             for (String b : plan.derived()) {
                 stage("slice-" + b + at, "standalone BF16 checkpoint of budget " + b, () -> {
@@ -157,12 +157,12 @@ public final class Demo {
                 stage("cut-" + b + at, "baseline (a): the parent cut to budget " + b + ", no training", () -> cut(seed, b));
             }
             for (String b : plan.derived()) {
-                parallelStage("minitron-" + b + at, "baseline (b): cut + " + plan.minitronTokens() + " tokens of distillation alone, seed "
+                parallelStage("minitron-" + b + at, "baseline (b): cut + " + plan.baselines().minitronTokens() + " tokens of distillation alone, seed "
                         + seed, () -> minitron(seed, b));
             }
             for (String b : plan.derived()) {
                 parallelStage("scratch-" + b + at, "baseline (c): budget " + b + "'s architecture pretrained from scratch, "
-                        + plan.pretrainTokens() + " tokens, seed " + seed, () -> scratch(seed, b));
+                        + plan.baselines().scratchTokens() + " tokens, seed " + seed, () -> scratch(seed, b));
             }
         }
         stage("eval" + (seeds.equals(List.of(0L)) ? "" : "@" + String.join("-", seeds.stream().map(String::valueOf).toList())), "held-out loss, perplexities, bits per byte, BLiMP of "
@@ -220,7 +220,7 @@ public final class Demo {
     }
 
     private void data() throws IOException {
-        if (plan.builtinOnly()) {
+        if (plan.text().builtinOnly()) {
             state.corpus(List.of(BuiltinCorpus.extract(dir("data/builtin")).toString()));
             return;
         }
@@ -242,20 +242,20 @@ public final class Demo {
     }
 
     private void tokenizerStage() throws IOException {
-        echo("tokenizer", "train", "--vocab", "" + plan.vocab(), corpusArgs("--corpus"), "--out", tokenizer().toString(), "--dir",
+        echo("tokenizer", "train", "--vocab", "" + plan.text().vocab(), corpusArgs("--corpus"), "--out", tokenizer().toString(), "--dir",
                 cache.toString(), "--quiet");
         runAs("tokenizer", () -> TokenizerTraining.run(Corpora.open(corpus, cache), Split.TRAIN,
-                BpeTrainerConfig.of(plan.vocab()).withProgress(false), tokenizer(), console));
+                BpeTrainerConfig.of(plan.text().vocab()).withProgress(false), tokenizer(), console));
     }
 
-    private void pretrain(Path run, long seed, Pretraining.ModelSource model) throws IOException {
+    private void pretrain(Path run, long seed, long tokens, Pretraining.ModelSource model) throws IOException {
         Pretraining p = new Pretraining(run, cache, comm, console).withProgress(false);
         if (comm.rootDecides(RunDirectory.hasState(run))) {
             echo("pretrain", "--out", run.toString(), "--resume", "--dir", cache.toString(), "--quiet");
             runAs("pretrain", () -> p.resume(Pretraining.ResumeCheck.NONE));
             return;
         }
-        PretrainConfig c = pretrainConfig(plan, seed, comm.size());
+        PretrainConfig c = pretrainConfig(plan, tokens, seed, comm.size());
         List<String> a = new ArrayList<>(List.of("pretrain"));
         a.addAll(model.preset() != null ? List.of("--preset", model.preset()) : List.of("--config", model.config().toString()));
         a.addAll(List.of(corpusArgs("--corpus")));
@@ -306,19 +306,19 @@ public final class Demo {
     /** The importance run's settings: the plan's calibration samples and window; the rest {@link ImportanceConfig#defaults}. */
     static ImportanceConfig importanceConfig(DemoPlan plan) {
         ImportanceConfig d = ImportanceConfig.defaults();
-        return new ImportanceConfig(plan.importanceSamples(), plan.seqLen(), d.estimator());
+        return new ImportanceConfig(plan.importanceSamples(), plan.windows().seqLen(), d.estimator());
     }
 
     /**
-     * The pretraining settings of the parent and of the from-scratch baselines (c): the plan's tokens, window, warm-up
+     * The pretraining settings of the parent and of the from-scratch baselines (c): {@code tokens}, the plan's window, warm-up
      * and validation cadence (a checkpoint at every validation), the plan's batch split over {@code ranks} ranks as one
      * micro-batch each; the rest {@link PretrainConfig#defaults}.
      */
-    static PretrainConfig pretrainConfig(DemoPlan plan, long seed, int ranks) {
-        PretrainConfig d = PretrainConfig.defaults(plan.pretrainTokens());
-        return d.withBatching(new Batching(plan.seqLen(), rankBatch(plan, ranks), ranks))
-                .withSchedule(new PretrainConfig.Schedule(d.schedule().peakLr(), d.schedule().minLr(), plan.pretrainWarmup()))
-                .withCadence(new Cadence(plan.pretrainEvalEvery(), 4, plan.pretrainEvalEvery()))
+    static PretrainConfig pretrainConfig(DemoPlan plan, long tokens, long seed, int ranks) {
+        PretrainConfig d = PretrainConfig.defaults(tokens);
+        return d.withBatching(new Batching(plan.windows().seqLen(), rankBatch(plan, ranks), ranks))
+                .withSchedule(new PretrainConfig.Schedule(d.schedule().peakLr(), d.schedule().minLr(), plan.parent().warmup()))
+                .withCadence(new Cadence(plan.parent().evalEvery(), 4, plan.parent().evalEvery()))
                 .withSeed(seed);
     }
 
@@ -328,10 +328,10 @@ public final class Demo {
      * {@link ElastifyConfig#defaults}.
      */
     static ElastifyConfig elastifyConfig(DemoPlan plan, long seed, int ranks) {
-        ElastifyConfig d = ElastifyConfig.defaults(plan.budgets(), plan.elastifyTokens());
-        return d.withBatching(new Batching(plan.seqLen(), rankBatch(plan, ranks), ranks))
-                .withRates(new ElastifyConfig.Rates(plan.distillLr(), d.rates().routerLr(), plan.distillWarmup()))
-                .withCadence(new Cadence(plan.distillEvalEvery(), d.cadence().evalBatches(), plan.distillEvalEvery()))
+        ElastifyConfig d = ElastifyConfig.defaults(plan.family().budgets(), plan.family().tokens());
+        return d.withBatching(new Batching(plan.windows().seqLen(), rankBatch(plan, ranks), ranks))
+                .withRates(new ElastifyConfig.Rates(plan.family().lr(), d.rates().routerLr(), plan.family().warmup()))
+                .withCadence(new Cadence(plan.family().evalEvery(), d.cadence().evalBatches(), plan.family().evalEvery()))
                 .withSeed(seed);
     }
 
@@ -340,8 +340,8 @@ public final class Demo {
      * split over {@code ranks} ranks.
      */
     static Minitron.Settings minitronSettings(DemoPlan plan, long seed, int ranks) {
-        return Minitron.Settings.of(plan.minitronTokens(), plan.seqLen(), rankBatch(plan, ranks), ranks, plan.distillLr(),
-                plan.distillWarmup(), plan.distillEvalEvery(), 4, seed);
+        return Minitron.Settings.of(plan.baselines().minitronTokens(), plan.windows().seqLen(), rankBatch(plan, ranks), ranks, plan.family().lr(),
+                plan.family().warmup(), plan.family().evalEvery(), 4, seed);
     }
 
     /**
@@ -349,11 +349,11 @@ public final class Demo {
      * micro-batch each), so that a step sees the plan's tokens on any number of ranks.
      */
     private static int rankBatch(DemoPlan plan, int ranks) {
-        if (plan.batch() % ranks != 0) {
-            throw new IllegalArgumentException("the demo's batch of " + plan.batch() + " sequences does not split over "
+        if (plan.windows().batch() % ranks != 0) {
+            throw new IllegalArgumentException("the demo's batch of " + plan.windows().batch() + " sequences does not split over "
                     + ranks + " ranks");
         }
-        return plan.batch() / ranks;
+        return plan.windows().batch() / ranks;
     }
 
     /** The standalone BF16 checkpoint of budget {@code b} of seed {@code seed}'s elastic run, as {@code nestlm slice} writes it. */
@@ -405,22 +405,22 @@ public final class Demo {
             }
             ConfigJson.write(cfgDir, c);
         }
-        pretrain(run, seed, Pretraining.ModelSource.config(cfgDir.resolve(ConfigJson.FILE_NAME)));
+        pretrain(run, seed, plan.baselines().scratchTokens(), Pretraining.ModelSource.config(cfgDir.resolve(ConfigJson.FILE_NAME)));
     }
 
     /** Every model of the comparison, evaluated once each into {@code eval/NAME.json} of its seed's directory. */
     List<Row> rows() {
         List<Row> rows = new ArrayList<>();
-        rows.add(new Row(PARENT, plan.budgets().getFirst(), "parent", dir("permuted"), null, seeds.getFirst(), out));
+        rows.add(new Row(PARENT, plan.family().budgets().getFirst(), "parent", dir("permuted"), null, seeds.getFirst(), out));
         double lo = Double.MAX_VALUE, hi = 0;
-        for (String b : plan.budgets()) {
+        for (String b : plan.family().budgets()) {
             double f = org.nestlm.sizes.Budget.parse(b).fraction();
             lo = Math.min(lo, f);
             hi = Math.max(hi, f);
         }
         for (long seed : seeds) {
             Path root = seedRoot(out, seed);
-            for (String b : plan.budgets()) {
+            for (String b : plan.family().budgets()) {
                 rows.add(new Row(ELASTIC, b, "elastic-" + b, dir(seed, "elastic"), b, seed, root));
             }
             for (int k = 1; hi > lo && k <= INTERPOLATED_POINTS; k++) {
@@ -456,13 +456,13 @@ public final class Demo {
     }
 
     TextEval.Settings evalSettings() {
-        return new TextEval.Settings(2 * plan.seqLen(), plan.seqLen(), 8, plan.evalTokens());
+        return new TextEval.Settings(2 * plan.windows().seqLen(), plan.windows().seqLen(), 8, plan.evaluation().textTokens());
     }
 
     private void evaluate() throws IOException {
         List<EvalData> sets = evalSets();
         console.println("          sets: " + sets.stream().map(EvalData::label).toList());
-        Evaluator ev = new Evaluator(cache, evalSettings(), plan.blimpPairs(), false);
+        Evaluator ev = new Evaluator(cache, evalSettings(), plan.evaluation().blimpPairs(), false);
         for (Row r : rows()) {
             Path f = r.evalFile();
             Files.createDirectories(f.getParent());

@@ -23,7 +23,7 @@ public record FamilyCost(long elastic, long minitron, long scratch, int derived)
         long elastic = e.tokensAfter(e.totalSteps());                       // both stages, stage 2 at its longer context
         Minitron.Settings m = Demo.minitronSettings(p, 0, 1);
         long minitronEach = m.steps() * m.tokensPerStep();
-        org.nestlm.train.PretrainConfig scratch = Demo.pretrainConfig(p, 0, 1);
+        org.nestlm.train.PretrainConfig scratch = Demo.pretrainConfig(p, p.baselines().scratchTokens(), 0, 1);
         long scratchEach = scratch.totalSteps() * scratch.tokensPerStep();
         int n = p.derived().size();
         return new FamilyCost(elastic, n * minitronEach, n * scratchEach, n);

@@ -108,7 +108,7 @@ public final class Report {
                 "tokens trained (elastic: whole run)", "validation loss (nats / token)", curves(first, plan));
         // --- memory
         List<Long> params = new ArrayList<>();
-        for (String b : plan.budgets()) {
+        for (String b : plan.family().budgets()) {
             params.add(results.get(groups.get(Demo.ELASTIC + " " + b).getFirst()).parameters());
         }
         long meta = sizeOf(first.resolve("elastic").resolve(ElasticJson.FILE_NAME)) + sizeOf(first.resolve("elastic").resolve(ElasticJson.ROUTER_FILE));
@@ -120,20 +120,22 @@ public final class Report {
 
         StringBuilder md = new StringBuilder();
         md.append("# nestlm demo report (plan '").append(plan.name()).append("')\n\n");
-        md.append("Corpus: `").append(String.join(" ", state.corpus())).append("`. Parent: preset `").append(plan.preset())
-                .append("`, ").append(String.format(Locale.ROOT, "%,d", plan.pretrainTokens())).append(" pretraining tokens. ")
+        md.append("Corpus: `").append(String.join(" ", state.corpus())).append("`. Parent: preset `").append(plan.parent().preset())
+                .append("`, ").append(String.format(Locale.ROOT, "%,d", plan.parent().tokens())).append(" pretraining tokens. ")
                 .append("Held-out loss: mean next-token NLL on `").append(heldOut).append("` (first ")
-                .append(String.format(Locale.ROOT, "%,d", plan.evalTokens())).append(" tokens, sliding windows of ")
-                .append(2 * plan.seqLen()).append(" with stride ").append(plan.seqLen())
+                .append(String.format(Locale.ROOT, "%,d", plan.evaluation().textTokens())).append(" tokens, sliding windows of ")
+                .append(2 * plan.windows().seqLen()).append(" with stride ").append(plan.windows().seqLen())
                 .append("; fp32; elastic budgets by their masks over the one checkpoint).")
                 .append(several ? " Seeds " + seeds + ": the parent once; the elastic run and every baseline once per seed"
                         + " (router noise, budget draws, data order, initialisation)." : "").append("\n\n");
         md.append("## Results\n\n").append(table).append('\n');
         md.append("Methods: **elastic** — the nested sizes of one elastic run (router + KD from the frozen parent); "
                 + "**(a) cut** — the same sub-model cut from the parent with no training; **(b) Minitron-style** — that cut "
-                + "distilled alone from the same parent for ").append(String.format(Locale.ROOT, "%,d", plan.minitronTokens()))
+                + "distilled alone from the same parent for ").append(String.format(Locale.ROOT, "%,d", plan.baselines().minitronTokens()))
                 .append(" tokens; **(c) from scratch** — the same architecture pretrained for ")
-                .append(String.format(Locale.ROOT, "%,d", plan.pretrainTokens())).append(" tokens, as the parent was.\n\n");
+                .append(String.format(Locale.ROOT, "%,d", plan.baselines().scratchTokens())).append(" tokens")
+                .append(plan.baselines().scratchTokens() == plan.parent().tokens() ? ", as the parent was" : String.format(Locale.ROOT,
+                        " (the parent had %,d)", plan.parent().tokens())).append(".\n\n");
         md.append("![held-out loss against parameters](loss_vs_params.png)\n\n");
         md.append("![validation loss while distilling](val_curves.png)\n\n");
         md.append("Training curves: parent `parent/loss.png`; elastic run `elastic/kd.png` (KL per budget) and `elastic/val.png` "
@@ -149,11 +151,11 @@ public final class Report {
         md.append(String.format(Locale.ROOT, "| Nemotron Elastic (one run, every size) | 0 | %,d | %,d | 1× |%n%n", cost.elastic(), cost.elastic()));
         md.append(String.format(Locale.ROOT, "Common to all: the parent's %,d pretraining tokens and the importance ranking's %,d "
                 + "forward-only calibration tokens. Adding a size costs (b) and (c) another run; the elastic run's cost is the same "
-                + "for any number of budgets.%n%n", plan.pretrainTokens(), (long) plan.importanceSamples() * plan.seqLen()));
+                + "for any number of budgets.%n%n", plan.parent().tokens(), (long) plan.importanceSamples() * plan.windows().seqLen()));
         md.append("## Table 3 at our scale: deployment memory (BF16 weights)\n\n| configuration | models | bytes |\n|---|---|---|\n");
         md.append(String.format(Locale.ROOT, "| one elastic checkpoint (+ elastic.json / router) | %s | %,d (+ %,d) |%n",
-                String.join(" + ", plan.budgets()), mem.elasticBytes(), mem.metadataBytes()));
-        md.append(String.format(Locale.ROOT, "| separate checkpoints | %s | %,d |%n%n", String.join(" + ", plan.budgets()), mem.separateBytes()));
+                String.join(" + ", plan.family().budgets()), mem.elasticBytes(), mem.metadataBytes()));
+        md.append(String.format(Locale.ROOT, "| separate checkpoints | %s | %,d |%n%n", String.join(" + ", plan.family().budgets()), mem.separateBytes()));
         md.append(String.format(Locale.ROOT, "The elastic checkpoint needs %.0f %% less memory than separate checkpoints of the "
                 + "same sizes (2 bytes per parameter; the sliced BF16 files of the derived sizes measure %,d bytes in all).%n%n",
                 100 * mem.saving(), slicedBytes));
@@ -215,9 +217,9 @@ public final class Report {
     /** Validation loss per budget of the elastic run and of each Minitron-style run, by tokens trained. */
     private static Map<String, Charts.Series> curves(Path out, DemoPlan plan) throws IOException {
         Map<String, Charts.Series> s = new LinkedHashMap<>();
-        long step = (long) plan.seqLen() * plan.batch();
+        long step = (long) plan.windows().seqLen() * plan.windows().batch();
         List<JsonNode> elastic = log(out.resolve("elastic").resolve("log.jsonl"));
-        for (String b : plan.budgets()) {
+        for (String b : plan.family().budgets()) {
             List<Double> x = new ArrayList<>(), y = new ArrayList<>();
             for (JsonNode e : elastic) {
                 if (e.has("val_" + b)) {

@@ -55,23 +55,29 @@ public final class Distillation {
         }
     }
 
+    /** The frozen teacher's [b, L, V] logits for the batch; run outside any gradient collector, so no graph is kept. */
+    public static NDArray teacherLogits(Models models, WindowSampler.Batch batch) {
+        return models.teacher().forward(batch.inputs());
+    }
+
     /**
      * One micro-batch of elastic distillation (docs/METHOD.md §7), the inner step of {@code nestlm elastify} and of
-     * {@code nestlm bench train}'s elastic step: the teacher's forward pass without autograd; the router's sample for
+     * {@code nestlm bench train}'s elastic step: the router's sample for
      * {@code routerInput} (Gumbel-softmax at τ, logit scale, straight-through hard masks, projected onto
      * {@code target} unless {@code full}); the student's forward pass under those masks (unmasked for the full
      * budget); forward KL (+ the CE term) plus the budget loss; backward of their sum / accumulation through student
      * and router. Gradients accumulate in the parameters; every array of the step lives in {@code scope}.
      *
      * @param batch       [b, L] inputs and targets, in {@code scope}
+     * @param teacherLogits [b, L, V] the teacher's logits for the batch ({@link #teacherLogits}), no autograd
      * @param routerInput the router's budget input: one-hot for a trained budget, two adjacent weights between two
      * @param target      the budget's parameter count
      * @param full        the 100 % budget: the student's forward pass is not masked
      * @param rng         the micro-batch's generator of Gumbel noise (seeded by step and micro-batch)
      */
-    public static Step elasticStep(NDManager scope, Models models, WindowSampler.Batch batch, float[] routerInput, long target,
-                                   boolean full, double tau, double scale, SplittableRandom rng, ElastifyConfig config) {
-        NDArray teacherLogits = models.teacher().forward(batch.inputs());            // no autograd: outside the collector
+    public static Step elasticStep(NDManager scope, Models models, WindowSampler.Batch batch, NDArray teacherLogits,
+                                   float[] routerInput, long target, boolean full, double tau, double scale, SplittableRandom rng,
+                                   ElastifyConfig config) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             RouterSample sample = models.router().sample(scope, routerInput, tau, scale, rng, full ? 0 : target,
                     config.resolving().tolerance());
@@ -96,13 +102,12 @@ public final class Distillation {
 
     /**
      * One micro-batch of elastic distillation with the routing fixed (the searched routing, docs/METHOD.md §6.6):
-     * the teacher's forward pass, the student's under the hard masks of {@code subnet} ({@code null}: the full model,
+     * the student's forward pass under the hard masks of {@code subnet} ({@code null}: the full model,
      * unmasked), forward KL (+ the CE term), backward of it / accumulation through the student alone. The budget
      * loss is 0: the sub-model meets its budget by construction.
      */
-    public static Step fixedStep(NDManager scope, Models models, WindowSampler.Batch batch, Subnet subnet,
-                                 ElastifyConfig config) {
-        NDArray teacherLogits = models.teacher().forward(batch.inputs());            // no autograd: outside the collector
+    public static Step fixedStep(NDManager scope, Models models, WindowSampler.Batch batch, NDArray teacherLogits,
+                                 Subnet subnet, ElastifyConfig config) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             Masks masks = subnet == null ? null : SubnetMasks.hard(scope, models.space().full(), subnet);
             Loss loss = loss(models, batch, teacherLogits, masks, config);

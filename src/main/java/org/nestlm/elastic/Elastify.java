@@ -261,11 +261,22 @@ public final class Elastify {
                 }
                 try (NDManager scope = NDManager.newBaseManager()) {
                     WindowSampler.Batch batch = (stage1 ? shortWindows : longWindows).batch(scope, step, micro);
+                    NDArray teacherLogits = Distillation.teacherLogits(models, batch);
                     Distillation.Step s = searched()
                             // fixed routing: the fitted router's choice (a trained budget's is its searched sub-model)
-                            ? Distillation.fixedStep(scope, models, batch, isFull(b) ? null
+                            ? Distillation.fixedStep(scope, models, batch, teacherLogits, isFull(b) ? null
                                     : space.subnet(router.resolve(input, target, config.resolving().tolerance())), config)
-                            : Distillation.elasticStep(scope, models, batch, input, target, isFull(b), tau, scale, rng, config);
+                            : Distillation.elasticStep(scope, models, batch, teacherLogits, input, target, isFull(b), tau, scale,
+                                    rng, config);
+                    if (config.objective().fullEachStep() && isFull(0) && !isFull(b)) {
+                        // the sandwich rule: the full model on the same windows, so the shared weights stay near the teacher
+                        Distillation.Step f = Distillation.fixedStep(scope, models, batch, teacherLogits, null, config);
+                        kd[0] += f.kd();
+                        draws[0]++;
+                        if (!f.finite()) {
+                            throw run.diverged(step, "the full model beside budget " + budgets.get(b).text() + ": KD " + f.loss());
+                        }
+                    }
                     if (between) {
                         kdBetween += s.kd();
                         drawsBetween++;

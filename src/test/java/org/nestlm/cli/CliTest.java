@@ -111,6 +111,15 @@ class CliTest {
         Run preset = run("init", "--preset", "huge", "--out", dir.resolve("huge").toString());
         assertEquals(2, preset.code());
         assertTrue(preset.err().contains("known presets: tiny"), preset.err());
+
+        Run plan = run("demo", "--plan", "huge", "--out", dir.resolve("huge-demo").toString());
+        assertEquals(2, plan.code());
+        assertTrue(plan.err().contains("--plan: unknown plan 'huge'; plans: default, quick, reference"), plan.err());
+
+        Run routing = run("elastify", "--teacher", tiny.toString(), "--budgets", "1.0,0.5", "--corpus", "default", "--tokens", "100",
+                "--out", dir.resolve("routing").toString(), "--routing", "random");
+        assertEquals(2, routing.code());
+        assertTrue(routing.err().contains("--routing must be 'searched' or 'learned', got 'random'"), routing.err());
     }
 
     @Test

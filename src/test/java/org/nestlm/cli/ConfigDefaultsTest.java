@@ -56,6 +56,7 @@ class ConfigDefaultsTest {
                 Map.entry("--ce-weight", d.objective().ceWeight()),
                 Map.entry("--interpolation-draws", d.objective().interpolationDraws()),
                 Map.entry("--resolve-candidates", d.resolving().candidates()),
+                Map.entry("--routing", "searched"), Map.entry("--full-each-step", d.objective().fullEachStep()),
                 Map.entry("--eval-every", d.cadence().evalEvery()), Map.entry("--checkpoint-every", d.cadence().checkpointEvery()),
                 Map.entry("--seed", d.seed()));
         expected.forEach((option, value) -> assertShown(help, option, value));
@@ -91,16 +92,17 @@ class ConfigDefaultsTest {
         return cl.getUsageMessage(CommandLine.Help.Ansi.OFF);
     }
 
-    private static final Pattern DEFAULT = Pattern.compile("\\(default:? (-?[0-9][0-9.eE+-]*|true|false)");
+    private static final Pattern DEFAULT = Pattern.compile("\\(default:? (-?[0-9][0-9.eE+-]*|true|false|[a-z]+)");
 
     /** The help line of {@code option} shows {@code value} as its default. */
     private static void assertShown(String help, String option, Object value) {
         for (String line : help.split("\n")) {
-            if (line.trim().startsWith(option + "=")) {
+            String negatable = "--[no-]" + option.substring(2);
+            if (line.trim().startsWith(option + "=") || line.trim().startsWith(negatable + " ")) {
                 Matcher m = DEFAULT.matcher(line);
                 assertTrue(m.find(), option + " shows no default: " + line);
                 String shown = m.group(1).replaceAll("\\.$", "");
-                if (value instanceof Boolean) {
+                if (value instanceof Boolean || value instanceof String) {
                     assertEquals(value.toString(), shown, line);
                 } else {
                     assertEquals(((Number) value).doubleValue(), Double.parseDouble(shown), 0.0, line);

@@ -44,10 +44,14 @@ class AcceptanceTest {
     void familyCostAndMemory() {
         DemoPlan q = DemoPlan.quick();
         FamilyCost c = FamilyCost.of(q);
-        long step = (long) q.seqLen() * q.batch();
+        long step = (long) q.windows().seqLen() * q.windows().batch();
         assertEquals(0, c.elastic() % step);
-        assertTrue(c.elastic() <= q.elastifyTokens());
-        assertEquals(2 * (q.minitronTokens() / step) * step, c.minitron());
+        assertTrue(c.elastic() <= q.family().tokens());
+        assertEquals(2 * (q.baselines().minitronTokens() / step) * step, c.minitron());
+        DemoPlan r = DemoPlan.reference();   // (c) with its own token count, below the parent's
+        long scratchStep = (long) r.windows().seqLen() * r.windows().batch();
+        assertEquals(2 * (r.baselines().scratchTokens() / scratchStep) * scratchStep, FamilyCost.of(r).scratch());
+        assertTrue(r.baselines().scratchTokens() < r.parent().tokens());
         FamilyCost.Memory m = FamilyCost.memory(List.of(1000L, 750L, 500L), 10);
         assertEquals(2000, m.elasticBytes());
         assertEquals(4500, m.separateBytes());

@@ -318,7 +318,8 @@ public final class TrainBenchCommand implements Callable<Integer> {
                     SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
                     try (NDManager scope = NDManager.newBaseManager()) {
                         // elastify's micro-batch at the start of its schedule (τ and logit scale at their first values)
-                        return Distillation.elasticStep(scope, models, batchOf(scope, d, local, seqLen), router.oneHot(b),
+                        WindowSampler.Batch batch = batchOf(scope, d, local, seqLen);
+                        return Distillation.elasticStep(scope, models, batch, Distillation.teacherLogits(models, batch), router.oneHot(b),
                                 targets[b], false, defaults.routing().tauStart(), defaults.routing().scaleStart(), rng,
                                 defaults).kd();
                     }
