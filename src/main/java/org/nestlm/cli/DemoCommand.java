@@ -25,7 +25,7 @@ final class DemoCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--plan", defaultValue = "default",
-            description = "default, quick or reference (docs/TRAINING.md §6; default ${DEFAULT-VALUE}).")
+            description = "default, quick or reference (docs/TRAINING.md, Demo plans; default ${DEFAULT-VALUE}).")
     String plan;
 
     @Option(names = "--quick", description = "The quick plan: tiny settings on the built-in corpus (CI); --plan quick.")

@@ -127,9 +127,9 @@ public final class Report {
                 .append(2 * plan.windows().seqLen()).append(" with stride ").append(plan.windows().seqLen())
                 .append("; fp32; elastic budgets by their masks over the one checkpoint).")
                 .append(several ? " Seeds " + seeds + ": the parent once; the elastic run and every baseline once per seed"
-                        + " (router noise, budget draws, data order, initialisation)." : "").append("\n\n");
+                        + " (budget draws, data order, initialisation; with learned routing also the router noise)." : "").append("\n\n");
         md.append("## Results\n\n").append(table).append('\n');
-        md.append("Methods: **elastic** — the nested sizes of one elastic run (router + KD from the frozen parent); "
+        md.append("Methods: **elastic** — the nested sizes of one elastic run (sub-models searched on the parent, KD from the frozen parent); "
                 + "**(a) cut** — the same sub-model cut from the parent with no training; **(b) Minitron-style** — that cut "
                 + "distilled alone from the same parent for ").append(String.format(Locale.ROOT, "%,d", plan.baselines().minitronTokens()))
                 .append(" tokens; **(c) from scratch** — the same architecture pretrained for ")
