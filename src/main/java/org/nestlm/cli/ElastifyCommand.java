@@ -90,10 +90,10 @@ final class ElastifyCommand implements Callable<Integer> {
                     + "as the paper).")
     int resolveCandidates;
 
-    @Option(names = "--full-each-step", negatable = true, fallbackValue = "true",
-            description = "Also distill the full model on every micro-batch drawn below 100 %% (default ${DEFAULT-VALUE}; "
-                    + "--no-full-each-step: only on the full budget's own draws, as the paper).")
-    boolean fullEachStep;
+    @Option(names = "--full-weight",
+            description = "Beside every micro-batch drawn below 100 %%, also distill the full model on the same windows, "
+                    + "its loss times this weight (default ${DEFAULT-VALUE}; 0: only on the full budget's own draws, as the paper).")
+    double fullWeight;
 
     @Option(names = "--routing",
             description = "How each trained budget's sub-model is chosen: 'searched', the teacher's best cut by KL on fixed "
@@ -137,7 +137,7 @@ final class ElastifyCommand implements Callable<Integer> {
             m.put("--warmup", d.rates().warmupSteps());
             m.put("--ce-weight", d.objective().ceWeight());
             m.put("--interpolation-draws", d.objective().interpolationDraws());
-            m.put("--full-each-step", d.objective().fullEachStep());
+            m.put("--full-weight", d.objective().fullWeight());
             m.put("--resolve-candidates", d.resolving().candidates());
             m.put("--routing", d.routing().mode().name().toLowerCase(java.util.Locale.ROOT));
             m.put("--eval-every", d.cadence().evalEvery());
@@ -155,7 +155,7 @@ final class ElastifyCommand implements Callable<Integer> {
                 .withRates(new ElastifyConfig.Rates(lr, routerLr, warmup))
                 .withRouting(new ElastifyConfig.Routing(routingMode(), d.routing().width(), heteroMlp, d.routing().tauStart(),
                         d.routing().tauEnd(), d.routing().scaleStart(), d.routing().scaleEnd()))
-                .withObjective(new ElastifyConfig.Objective(ceWeight, d.objective().budgetTolerance(), interpolationDraws, fullEachStep))
+                .withObjective(new ElastifyConfig.Objective(ceWeight, d.objective().budgetTolerance(), interpolationDraws, fullWeight))
                 .withResolving(new ElastifyConfig.Resolving(d.resolving().tolerance(), resolveCandidates))
                 .withCadence(new Cadence(evalEvery, d.cadence().evalBatches(), checkpointEvery))
                 .withSeed(seed);

@@ -103,11 +103,11 @@ public final class Distillation {
     /**
      * One micro-batch of elastic distillation with the routing fixed (the searched routing, docs/METHOD.md §6.6):
      * the student's forward pass under the hard masks of {@code subnet} ({@code null}: the full model,
-     * unmasked), forward KL (+ the CE term), backward of it / accumulation through the student alone. The budget
-     * loss is 0: the sub-model meets its budget by construction.
+     * unmasked), forward KL (+ the CE term), backward of it × {@code weight} / accumulation through the student
+     * alone. The budget loss is 0: the sub-model meets its budget by construction.
      */
     public static Step fixedStep(NDManager scope, Models models, WindowSampler.Batch batch, NDArray teacherLogits,
-                                 Subnet subnet, ElastifyConfig config) {
+                                 Subnet subnet, double weight, ElastifyConfig config) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             Masks masks = subnet == null ? null : SubnetMasks.hard(scope, models.space().full(), subnet);
             Loss loss = loss(models, batch, teacherLogits, masks, config);
@@ -115,7 +115,7 @@ public final class Distillation {
                     .parameterCount(models.space().full().config());
             Step step = new Step(loss.kd(), loss.total().getFloat(), 0f, parameters);
             if (step.finite()) {
-                gc.backward(Tensors.div(loss.total(), (float) config.batching().accumulation()));
+                gc.backward(Tensors.div(loss.total(), (float) (config.batching().accumulation() / weight)));
             }
             return step;
         }

@@ -265,12 +265,13 @@ public final class Elastify {
                     Distillation.Step s = searched()
                             // fixed routing: the fitted router's choice (a trained budget's is its searched sub-model)
                             ? Distillation.fixedStep(scope, models, batch, teacherLogits, isFull(b) ? null
-                                    : space.subnet(router.resolve(input, target, config.resolving().tolerance())), config)
+                                    : space.subnet(router.resolve(input, target, config.resolving().tolerance())), 1, config)
                             : Distillation.elasticStep(scope, models, batch, teacherLogits, input, target, isFull(b), tau, scale,
                                     rng, config);
-                    if (config.objective().fullEachStep() && isFull(0) && !isFull(b)) {
+                    if (config.objective().fullWeight() > 0 && isFull(0) && !isFull(b)) {
                         // the sandwich rule: the full model on the same windows, so the shared weights stay near the teacher
-                        Distillation.Step f = Distillation.fixedStep(scope, models, batch, teacherLogits, null, config);
+                        Distillation.Step f = Distillation.fixedStep(scope, models, batch, teacherLogits, null,
+                                config.objective().fullWeight(), config);
                         kd[0] += f.kd();
                         draws[0]++;
                         if (!f.finite()) {

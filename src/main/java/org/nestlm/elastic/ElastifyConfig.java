@@ -98,12 +98,13 @@ public record ElastifyConfig(List<String> budgets, long tokens, Batching batchin
      * @param interpolationDraws share of micro-batches (below 100 %) trained at a random budget between two adjacent
      *                           trained ones, with the router input interpolated as at deployment (0: only trained
      *                           budgets)
-     * @param fullEachStep       every micro-batch drawn below 100 % also distills the full model (when 100 % is a trained
-     *                           budget) on the same windows
+     * @param fullWeight         weight of a second pass beside every micro-batch drawn below 100 %: the full model
+     *                           distilled (when 100 % is a trained budget) on the same windows, its KD loss times this
+     *                           weight (0: off, as the paper)
      *                           (the sandwich rule of slimmable networks): the shared weights are pulled back to the
      *                           teacher on every step, not only on the draws of the full budget (docs/METHOD.md §7.3)
      */
-    public record Objective(double ceWeight, double budgetTolerance, double interpolationDraws, boolean fullEachStep) {
+    public record Objective(double ceWeight, double budgetTolerance, double interpolationDraws, double fullWeight) {
     }
 
     /**
@@ -145,7 +146,7 @@ public record ElastifyConfig(List<String> budgets, long tokens, Batching batchin
     public static ElastifyConfig defaults(List<String> budgets, long tokens) {
         return new ElastifyConfig(budgets, tokens, new Batching(128, 8, 3), Stages.defaults(budgets.size()),
                 new Rates(1e-3, 5e-2, 20), new OptimizerConfig(0.9, 0.95, 0.0, 1.0),
-                new Routing(Routing.Mode.SEARCHED, Router.DEFAULT_WIDTH, false, 1.0, 0.05, 1.0, 10.0), new Objective(0.0, 0.0, 0.3, true),
+                new Routing(Routing.Mode.SEARCHED, Router.DEFAULT_WIDTH, false, 1.0, 0.05, 1.0, 10.0), new Objective(0.0, 0.0, 0.3, 1.0),
                 new Resolving(0.02, 8), new Cadence(50, 4, 100), 0);
     }
 

@@ -56,7 +56,7 @@ class ConfigDefaultsTest {
                 Map.entry("--ce-weight", d.objective().ceWeight()),
                 Map.entry("--interpolation-draws", d.objective().interpolationDraws()),
                 Map.entry("--resolve-candidates", d.resolving().candidates()),
-                Map.entry("--routing", "searched"), Map.entry("--full-each-step", d.objective().fullEachStep()),
+                Map.entry("--routing", "searched"), Map.entry("--full-weight", d.objective().fullWeight()),
                 Map.entry("--eval-every", d.cadence().evalEvery()), Map.entry("--checkpoint-every", d.cadence().checkpointEvery()),
                 Map.entry("--seed", d.seed()));
         expected.forEach((option, value) -> assertShown(help, option, value));

@@ -69,7 +69,7 @@ class ElastifyTest extends org.nestlm.DjlTestBase {
         return new ElastifyConfig(d.budgets(), tokens, new Batching(32, 4, 1),
                 new ElastifyConfig.Stages(0.75, 2, d.stages().stage2Probs()), new ElastifyConfig.Rates(1e-3, 5e-2, 5),
                 new OptimizerConfig(0.9, 0.95, 0.0, 1.0), new ElastifyConfig.Routing(ElastifyConfig.Routing.Mode.LEARNED, 64, false, 1.0, 0.05, 1.0, 10.0),
-                new ElastifyConfig.Objective(0.0, 0.0, 0.0, false), new ElastifyConfig.Resolving(0.02, candidates),
+                new ElastifyConfig.Objective(0.0, 0.0, 0.0, 0.0), new ElastifyConfig.Resolving(0.02, candidates),
                 new Cadence(20, 2, checkpointEvery), 3);
     }
 
