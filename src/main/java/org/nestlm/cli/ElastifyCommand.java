@@ -85,7 +85,7 @@ final class ElastifyCommand implements Callable<Integer> {
     double interpolationDraws;
 
     @Option(names = "--resolve-candidates",
-            description = "Each trained budget keeps the best, by distillation loss on fixed training windows, of the router's "
+            description = "Learned routing: each trained budget keeps the best, by distillation loss on fixed training windows, of the router's "
                     + "N most likely sub-models within the resolution tolerance of its target (default ${DEFAULT-VALUE}; 1: the most likely, "
                     + "as the paper).")
     int resolveCandidates;

@@ -46,14 +46,18 @@ import java.util.SplittableRandom;
 
 /**
  * Elastic distillation (docs/METHOD.md §7): one run trains a student for several parameter budgets at
- * once, with a frozen teacher and a learned router. Per optimizer step and micro-batch:
+ * once, with a frozen teacher and a router. With searched routing (the default, §6.6) each trained budget's sub-model
+ * is first found on the teacher ({@link SubnetSearch}) and the router fitted to the choices and frozen; with learned
+ * routing (the paper's) the router trains with the student. Per optimizer step and micro-batch:
  * <ol>
  *   <li>draw a micro-batch and a budget (stage 1 uniform; stage 2 at a longer context, largest first 0.5/0.3/0.2);</li>
  *   <li>teacher forward without autograd → teacher logits;</li>
- *   <li>for a budget below 100 %: the router samples a sub-model (Gumbel-softmax at τ(t), logit scale s(t),
- *       straight-through hard masks); the 100 % budget is the unmasked full model;</li>
- *   <li>student forward under those masks; loss = KL(teacher ‖ student) (+ optional CE) + |E[P]/P̂ − 1|;</li>
- *   <li>backward; AdamW on the student (model LR) and on the router (router LR).</li>
+ *   <li>for a budget below 100 %: its sub-model — searched: the fitted router's resolution (hard masks); learned: a
+ *       router sample (Gumbel-softmax at τ(t), logit scale s(t), straight-through hard masks); the 100 % budget is the
+ *       unmasked full model;</li>
+ *   <li>student forward under those masks; loss = KL(teacher ‖ student) (+ optional CE), learned: + |E[P]/P̂ − 1|;</li>
+ *   <li>below 100 %, the full model is distilled on the same windows too (weight {@code fullWeight}, §7.3);</li>
+ *   <li>backward; AdamW on the student (model LR) and, learned, on the router (router LR).</li>
  * </ol>
  * The micro-batch is {@link Distillation#elasticStep}; the loop, resume, checkpoints and the log are
  * {@link TrainingRun}'s. The student starts as a copy of the (permuted) teacher. Everything a resume needs is in
@@ -339,7 +343,8 @@ public final class Elastify {
             entry.put("loss", total / accumulation);
             u.logSkip(entry);
             entry.put("tokens", run.tokensAfter(step + 1));
-            lastMessage = String.format(Locale.ROOT, "stage %d τ %.2f kd %s  budget loss %.3f", stage1 ? 1 : 2, tau,
+            lastMessage = searched() ? String.format(Locale.ROOT, "stage %d kd %s", stage1 ? 1 : 2, kdText(kd, draws))
+                    : String.format(Locale.ROOT, "stage %d τ %.2f kd %s  budget loss %.3f", stage1 ? 1 : 2, tau,
                     kdText(kd, draws), budgetLoss / Math.max(1, routed));
         }
 
@@ -465,7 +470,7 @@ public final class Elastify {
         }
 
         /**
-         * The sub-models the elastic checkpoint keeps. With {@code resolveCandidates} = 1 the router's most likely
+         * The sub-models the elastic checkpoint keeps. With searched routing, or {@code resolveCandidates} = 1, the router's most likely
          * ({@link #resolveAll}); otherwise, per trained budget below 100 %, the one of the router's most likely
          * candidates that the trained student imitates the teacher best with: lowest forward KL on the first windows
          * of the training data (fixed, the same for every seed; the validation split stays unseen).

@@ -13,6 +13,10 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import org.nestlm.model.Param;
+import org.nestlm.train.AdamW;
+import org.nestlm.train.OptimizerConfig;
+import ai.djl.engine.Engine;
+import ai.djl.training.GradientCollector;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -175,7 +179,7 @@ public final class Router implements AutoCloseable {
         return new RouterSample(probs, chosen, factors);
     }
 
-    /** Steps of {@link #fit}: enough for a margin of several nats at every anchor. */
+    /** Steps and learning rate of {@link #fit} (it checks that every anchor became the argmax). */
     static final int FIT_STEPS = 300;
     static final double FIT_LR = 1e-2;
 
@@ -192,11 +196,10 @@ public final class Router implements AutoCloseable {
             throw new IllegalArgumentException(anchors.size() + " anchors for " + budgets + " budgets");
         }
         try (NDManager scope = manager.newSubManager();
-             org.nestlm.train.AdamW opt = new org.nestlm.train.AdamW(params(), scope,
-                     new org.nestlm.train.OptimizerConfig(0.9, 0.999, 0.0, 0.0))) {
+             AdamW opt = new AdamW(params(), scope, new OptimizerConfig(0.9, 0.999, 0.0, 0.0))) {
             for (int step = 0; step < FIT_STEPS; step++) {
                 try (NDManager m = scope.newSubManager();
-                     ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                     GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     NDArray loss = null;
                     for (int b = 0; b < budgets; b++) {
                         int[][] target = indices(anchors.get(b));

@@ -84,6 +84,18 @@ class SubnetSearchTest extends org.nestlm.DjlTestBase {
     }
 
     @Test
+    void aKilledSearchedRunResumesToTheSameFiles(@TempDir Path dir) throws IOException {
+        ElastifyConfig c = ElastifyTest.config(32 * 4 * 10, 4);
+        c = c.withRouting(c.routing().withMode(ElastifyConfig.Routing.Mode.SEARCHED))
+                .withObjective(new ElastifyConfig.Objective(0.0, 0.0, 0.3, 1.0));   // interpolated draws and full passes too
+        ElastifyTest.elastify(dir.resolve("whole"), c).run(teacher, ElastifyTest.REMOVAL, false, 0);
+        Path killed = dir.resolve("killed");
+        ElastifyTest.elastify(killed, c).run(teacher, ElastifyTest.REMOVAL, false, 6);    // last checkpoint at step 4
+        ElastifyTest.elastify(killed, c).run(teacher, ElastifyTest.REMOVAL, true, 0);
+        org.nestlm.train.RunFiles.assertSameRun(dir.resolve("whole"), killed);
+    }
+
+    @Test
     void everySeedTrainsTheSearchedSubModels(@TempDir Path dir) throws IOException {
         List<List<TrainedBudget>> bySeed = new java.util.ArrayList<>();
         for (long seed : new long[] {3, 4}) {
