@@ -32,6 +32,17 @@ public final class Distillation {
     }
 
     /**
+     * {@link #forwardKl} with every temporary in {@code scope}: DJL puts the result of an operation in the manager of
+     * its first operand, so with teacher logits that outlive the call (one set scored against many students) the
+     * loss's [b, L, V] temporaries would otherwise stay until those logits are freed. The logits are attached to
+     * {@code scope} for the call and return to their own manager when it closes.
+     */
+    public static float forwardKlIn(NDManager scope, NDArray teacher, NDArray student) {
+        teacher.tempAttach(scope);
+        return forwardKl(teacher, student).getFloat();
+    }
+
+    /**
      * The students and router that one elastic micro-batch trains, with the frozen teacher.
      *
      * @param space the elastic space the router chooses in (the student's full architecture)

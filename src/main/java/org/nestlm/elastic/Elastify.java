@@ -497,7 +497,7 @@ public final class Elastify {
                                 for (int w = 0; w < windows.size(); w++) {
                                     NDArray in = windows.get(w).inputs().duplicate();   // in m: the pass's arrays go with it
                                     in.attach(m);
-                                    kl += Distillation.forwardKl(teacherLogits.get(w), student.forward(in, masks)).getFloat();
+                                    kl += Distillation.forwardKlIn(m, teacherLogits.get(w), student.forward(in, masks));
                                 }
                             }
                             if (kl < bestKl) {   // ties keep the more likely candidate

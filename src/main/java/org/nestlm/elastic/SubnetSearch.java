@@ -67,8 +67,8 @@ public final class SubnetSearch {
                     try (NDManager m = scope.newSubManager()) {
                         Masks masks = SubnetMasks.hard(m, space.full(), s);
                         long n = windows.get(i).inputs().getShape().size();
-                        kl += Distillation.forwardKl(teacherLogits.get(i), teacher.forward(attached(windows.get(i), m), masks))
-                                .getFloat() * (double) n;
+                        kl += Distillation.forwardKlIn(m, teacherLogits.get(i), teacher.forward(attached(windows.get(i), m), masks))
+                                * (double) n;
                         tokens += n;
                     }
                 }
