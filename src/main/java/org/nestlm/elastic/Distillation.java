@@ -57,13 +57,29 @@ public final class Distillation {
      * @param loss               the distillation loss: {@code kd} plus the weighted CE term, if any
      * @param budgetLoss         |E[P] / P̂ − 1| of the router's sample (with its dead zone)
      * @param expectedParameters E[P] of the router's sample
+     * @param fullKd             forward KL of the full model's pass on the same windows, NaN when there was none
      */
-    public record Step(float kd, float loss, float budgetLoss, float expectedParameters) {
+    public record Step(float kd, float loss, float budgetLoss, float expectedParameters, float fullKd) {
 
         /** Neither loss left the numbers. */
         public boolean finite() {
             return Float.isFinite(loss) && Float.isFinite(budgetLoss);
         }
+    }
+
+    /**
+     * The distillation loss of the micro-batch, with the full model's pass added at {@code fullWeight} (0: none). Both
+     * passes go into one loss and one backward, so a micro-batch adds one gradient to the accumulation, whichever rank
+     * computes it (the data-parallel sum then equals one process's, docs/MPI.md).
+     */
+    private static Loss withFull(Models models, WindowSampler.Batch batch, NDArray teacherLogits, Loss loss, double fullWeight,
+                                 ElastifyConfig config) {
+        if (fullWeight <= 0) {
+            return new Loss(loss.total(), loss.kd(), Float.NaN);
+        }
+        Loss full = loss(models, batch, teacherLogits, null, config);
+        NDArray total = loss.total().add(fullWeight == 1 ? full.total() : Tensors.mul(full.total(), (float) fullWeight));
+        return new Loss(total, loss.kd(), full.kd());
     }
 
     /** The frozen teacher's [b, L, V] logits for the batch; run outside any gradient collector, so no graph is kept. */
@@ -88,12 +104,12 @@ public final class Distillation {
      */
     public static Step elasticStep(NDManager scope, Models models, WindowSampler.Batch batch, NDArray teacherLogits,
                                    float[] routerInput, long target, boolean full, double tau, double scale, SplittableRandom rng,
-                                   ElastifyConfig config) {
+                                   double fullWeight, ElastifyConfig config) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             RouterSample sample = models.router().sample(scope, routerInput, tau, scale, rng, full ? 0 : target,
                     config.resolving().tolerance());
             Masks masks = full ? null : SubnetMasks.straightThrough(scope, models.space(), sample);
-            Loss loss = loss(models, batch, teacherLogits, masks, config);
+            Loss loss = withFull(models, batch, teacherLogits, loss(models, batch, teacherLogits, masks, config), fullWeight, config);
             // the router learns every budget's size, the full one too (so interpolation above the largest routed
             // budget is meaningful); the full budget's forward pass is never masked
             NDArray expected = ExpectedCost.expectedParameters(scope, models.space(), sample);
@@ -103,7 +119,7 @@ public final class Distillation {
                 // through the saturated softmax gives inf/NaN router gradients
                 bl = bl.stopGradient();
             }
-            Step step = new Step(loss.kd(), loss.total().getFloat(), bl.getFloat(), expected.getFloat());
+            Step step = new Step(loss.kd(), loss.total().getFloat(), bl.getFloat(), expected.getFloat(), loss.fullKd());
             if (step.finite()) {
                 gc.backward(Tensors.div(loss.total().add(bl), (float) config.batching().accumulation()));
             }
@@ -114,26 +130,26 @@ public final class Distillation {
     /**
      * One micro-batch of elastic distillation with the routing fixed (the searched routing, docs/METHOD.md §6.6):
      * the student's forward pass under the hard masks of {@code subnet} ({@code null}: the full model,
-     * unmasked), forward KL (+ the CE term), backward of it × {@code weight} / accumulation through the student
-     * alone. The budget loss is 0: the sub-model meets its budget by construction.
+     * unmasked), forward KL (+ the CE term), plus the full model's pass at {@code fullWeight} (0: none), backward of
+     * it / accumulation through the student alone. The budget loss is 0: the sub-model meets its budget by construction.
      */
     public static Step fixedStep(NDManager scope, Models models, WindowSampler.Batch batch, NDArray teacherLogits,
-                                 Subnet subnet, double weight, ElastifyConfig config) {
+                                 Subnet subnet, double fullWeight, ElastifyConfig config) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             Masks masks = subnet == null ? null : SubnetMasks.hard(scope, models.space().full(), subnet);
-            Loss loss = loss(models, batch, teacherLogits, masks, config);
+            Loss loss = withFull(models, batch, teacherLogits, loss(models, batch, teacherLogits, masks, config), fullWeight, config);
             long parameters = (subnet == null ? Subnet.full(models.space().full()) : subnet)
                     .parameterCount(models.space().full().config());
-            Step step = new Step(loss.kd(), loss.total().getFloat(), 0f, parameters);
+            Step step = new Step(loss.kd(), loss.total().getFloat(), 0f, parameters, loss.fullKd());
             if (step.finite()) {
-                gc.backward(Tensors.div(loss.total(), (float) (config.batching().accumulation() / weight)));
+                gc.backward(Tensors.div(loss.total(), (float) config.batching().accumulation()));
             }
             return step;
         }
     }
 
     /** The student's distillation loss under {@code masks} (null: unmasked) and its KD part, in nats per token. */
-    private record Loss(NDArray total, float kd) {
+    private record Loss(NDArray total, float kd, float fullKd) {
     }
 
     private static Loss loss(Models models, WindowSampler.Batch batch, NDArray teacherLogits, Masks masks, ElastifyConfig config) {
@@ -144,6 +160,6 @@ public final class Distillation {
         if (ceWeight > 0) {
             loss = loss.add(Tensors.mul(Losses.crossEntropy(logits, batch.targets()), (float) ceWeight));
         }
-        return new Loss(loss, kd);
+        return new Loss(loss, kd, Float.NaN);
     }
 }

@@ -266,21 +266,17 @@ public final class Elastify {
                 try (NDManager scope = NDManager.newBaseManager()) {
                     WindowSampler.Batch batch = (stage1 ? shortWindows : longWindows).batch(scope, step, micro);
                     NDArray teacherLogits = Distillation.teacherLogits(models, batch);
+                    // the sandwich rule: the full model on the same windows too, so the shared weights stay near the teacher
+                    double fullWeight = isFull(0) && !isFull(b) ? config.objective().fullWeight() : 0;
                     Distillation.Step s = searched()
                             // fixed routing: the fitted router's choice (a trained budget's is its searched sub-model)
                             ? Distillation.fixedStep(scope, models, batch, teacherLogits, isFull(b) ? null
-                                    : space.subnet(router.resolve(input, target, config.resolving().tolerance())), 1, config)
+                                    : space.subnet(router.resolve(input, target, config.resolving().tolerance())), fullWeight, config)
                             : Distillation.elasticStep(scope, models, batch, teacherLogits, input, target, isFull(b), tau, scale,
-                                    rng, config);
-                    if (config.objective().fullWeight() > 0 && isFull(0) && !isFull(b)) {
-                        // the sandwich rule: the full model on the same windows, so the shared weights stay near the teacher
-                        Distillation.Step f = Distillation.fixedStep(scope, models, batch, teacherLogits, null,
-                                config.objective().fullWeight(), config);
-                        kd[0] += f.kd();
+                                    rng, fullWeight, config);
+                    if (fullWeight > 0) {
+                        kd[0] += s.fullKd();
                         draws[0]++;
-                        if (!f.finite()) {
-                            throw run.diverged(step, "the full model beside budget " + budgets.get(b).text() + ": KD " + f.loss());
-                        }
                     }
                     if (between) {
                         kdBetween += s.kd();

@@ -320,7 +320,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
                         // elastify's micro-batch at the start of its schedule (τ and logit scale at their first values)
                         WindowSampler.Batch batch = batchOf(scope, d, local, seqLen);
                         return Distillation.elasticStep(scope, models, batch, Distillation.teacherLogits(models, batch), router.oneHot(b),
-                                targets[b], false, defaults.routing().tauStart(), defaults.routing().scaleStart(), rng,
+                                targets[b], false, defaults.routing().tauStart(), defaults.routing().scaleStart(), rng, 0,
                                 defaults).kd();
                     }
                 }
