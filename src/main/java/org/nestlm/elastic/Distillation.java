@@ -92,7 +92,7 @@ public final class Distillation {
      * {@code nestlm bench train}'s elastic step: the router's sample for
      * {@code routerInput} (Gumbel-softmax at τ, logit scale, straight-through hard masks, projected onto
      * {@code target} unless {@code full}); the student's forward pass under those masks (unmasked for the full
-     * budget); forward KL (+ the CE term) plus the budget loss; backward of their sum / accumulation through student
+     * budget); forward KL (+ the CE term) plus the budget loss; backward of their sum / microBatches through student
      * and router. Gradients accumulate in the parameters; every array of the step lives in {@code scope}.
      *
      * @param batch       [b, L] inputs and targets, in {@code scope}
@@ -104,7 +104,7 @@ public final class Distillation {
      */
     public static Step elasticStep(NDManager scope, Models models, WindowSampler.Batch batch, NDArray teacherLogits,
                                    float[] routerInput, long target, boolean full, double tau, double scale, SplittableRandom rng,
-                                   double fullWeight, ElastifyConfig config) {
+                                   double fullWeight, int microBatches, ElastifyConfig config) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             RouterSample sample = models.router().sample(scope, routerInput, tau, scale, rng, full ? 0 : target,
                     config.resolving().tolerance());
@@ -121,7 +121,7 @@ public final class Distillation {
             }
             Step step = new Step(loss.kd(), loss.total().getFloat(), bl.getFloat(), expected.getFloat(), loss.fullKd());
             if (step.finite()) {
-                gc.backward(Tensors.div(loss.total().add(bl), (float) config.batching().accumulation()));
+                gc.backward(Tensors.div(loss.total().add(bl), (float) microBatches));
             }
             return step;
         }
@@ -131,10 +131,10 @@ public final class Distillation {
      * One micro-batch of elastic distillation with the routing fixed (the searched routing, docs/METHOD.md §6.6):
      * the student's forward pass under the hard masks of {@code subnet} ({@code null}: the full model,
      * unmasked), forward KL (+ the CE term), plus the full model's pass at {@code fullWeight} (0: none), backward of
-     * it / accumulation through the student alone. The budget loss is 0: the sub-model meets its budget by construction.
+     * it / microBatches through the student alone. The budget loss is 0: the sub-model meets its budget by construction.
      */
     public static Step fixedStep(NDManager scope, Models models, WindowSampler.Batch batch, NDArray teacherLogits,
-                                 Subnet subnet, double fullWeight, ElastifyConfig config) {
+                                 Subnet subnet, double fullWeight, int microBatches, ElastifyConfig config) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             Masks masks = subnet == null ? null : SubnetMasks.hard(scope, models.space().full(), subnet);
             Loss loss = withFull(models, batch, teacherLogits, loss(models, batch, teacherLogits, masks, config), fullWeight, config);
@@ -142,7 +142,7 @@ public final class Distillation {
                     .parameterCount(models.space().full().config());
             Step step = new Step(loss.kd(), loss.total().getFloat(), 0f, parameters, loss.fullKd());
             if (step.finite()) {
-                gc.backward(Tensors.div(loss.total(), (float) config.batching().accumulation()));
+                gc.backward(Tensors.div(loss.total(), (float) microBatches));
             }
             return step;
         }

@@ -228,7 +228,7 @@ public final class Elastify {
             this.targets = budgets.stream().mapToLong(b -> b.target(fullParams)).toArray();
             Batching batching = config.batching();
             this.shortWindows = new WindowSampler(train, batching.seqLen(), batching.batchSize(), config.seed());
-            this.longWindows = new WindowSampler(train, config.stage2SeqLen(), batching.batchSize(), config.seed() + 1);
+            this.longWindows = new WindowSampler(train, config.stage2SeqLen(), config.windowsPerMicroBatch(false), config.seed() + 1);
         }
 
         boolean isFull(int b) {
@@ -237,8 +237,8 @@ public final class Elastify {
 
         @Override
         public void step(int step, ObjectNode entry) {
-            int accumulation = config.batching().accumulation();
             boolean stage1 = step < config.stage1Steps();
+            int accumulation = config.microBatches(stage1);
             double tau = config.tau(step), scale = config.scale(step), warm = config.warmup(step);
             double[] kd = new double[budgets.size()];
             int[] draws = new int[budgets.size()];
@@ -271,9 +271,9 @@ public final class Elastify {
                     Distillation.Step s = searched()
                             // fixed routing: the fitted router's choice (a trained budget's is its searched sub-model)
                             ? Distillation.fixedStep(scope, models, batch, teacherLogits, isFull(b) ? null
-                                    : space.subnet(router.resolve(input, target, config.resolving().tolerance())), fullWeight, config)
+                                    : space.subnet(router.resolve(input, target, config.resolving().tolerance())), fullWeight, accumulation, config)
                             : Distillation.elasticStep(scope, models, batch, teacherLogits, input, target, isFull(b), tau, scale,
-                                    rng, fullWeight, config);
+                                    rng, fullWeight, accumulation, config);
                     if (fullWeight > 0) {
                         kd[0] += s.fullKd();
                         draws[0]++;

@@ -36,8 +36,13 @@ public record ElastifyConfig(List<String> budgets, long tokens, Batching batchin
      * @param stage1Fraction   share of {@code tokens} spent in stage 1 (paper: 65B of 110B ≈ 0.6)
      * @param stage2Multiplier stage-2 sequence length = stage-1 length × this
      * @param stage2Probs      stage-2 sampling probabilities, largest budget first (stage 1 is uniform)
+     * @param stage2Split      a stage-2 micro-batch holds {@code batchSize / stage2Split} windows and a stage-2 step
+     *                         {@code accumulation × stage2Split} micro-batches, each with its own budget draw: the same
+     *                         tokens per step in fewer per pass (1: stage 2 passes {@code stage2Multiplier}× the tokens
+     *                         of a stage-1 pass; {@code stage2Multiplier}: every pass of the run holds as many tokens,
+     *                         so stage 2 needs no more memory than stage 1)
      */
-    public record Stages(double stage1Fraction, int stage2Multiplier, List<Double> stage2Probs) {
+    public record Stages(double stage1Fraction, int stage2Multiplier, List<Double> stage2Probs, int stage2Split) {
 
         public Stages {
             stage2Probs = List.copyOf(stage2Probs);
@@ -47,11 +52,17 @@ public record ElastifyConfig(List<String> budgets, long tokens, Batching batchin
             if (stage2Multiplier < 1) {
                 throw new IllegalArgumentException("the stage-2 multiplier must be at least 1, got " + stage2Multiplier);
             }
+            if (stage2Split < 1) {
+                throw new IllegalArgumentException("--stage2-split must be at least 1, got " + stage2Split);
+            }
         }
 
-        /** 60 % of the tokens in stage 1; stage 2 at 4× the context, sampling {@link #defaultStage2Probs}. */
+        /**
+         * 60 % of the tokens in stage 1; stage 2 at 4× the context, sampling {@link #defaultStage2Probs}, its
+         * micro-batches as many windows as stage 1's.
+         */
         public static Stages defaults(int budgets) {
-            return new Stages(0.6, 4, defaultStage2Probs(budgets));
+            return new Stages(0.6, 4, defaultStage2Probs(budgets), 1);
         }
     }
 
@@ -133,6 +144,10 @@ public record ElastifyConfig(List<String> budgets, long tokens, Batching batchin
             throw new IllegalArgumentException(stages.stage2Probs().size() + " stage-2 probabilities for " + budgets.size()
                     + " budgets");
         }
+        if (batching.batchSize() % stages.stage2Split() != 0) {
+            throw new IllegalArgumentException("--stage2-split " + stages.stage2Split() + " does not divide --batch "
+                    + batching.batchSize() + " (a stage-2 micro-batch holds batch / split windows)");
+        }
     }
 
     /**
@@ -207,6 +222,16 @@ public record ElastifyConfig(List<String> budgets, long tokens, Batching batchin
     /** Tokens per stage-2 optimizer step: {@code stage2Multiplier}× a stage-1 step. */
     public long stage2TokensPerStep() {
         return stage1TokensPerStep() * stages.stage2Multiplier();
+    }
+
+    /** Windows per micro-batch in each stage. */
+    public int windowsPerMicroBatch(boolean stage1) {
+        return stage1 ? batching.batchSize() : batching.batchSize() / stages.stage2Split();
+    }
+
+    /** Micro-batches (budget draws) per optimizer step in each stage. */
+    public int microBatches(boolean stage1) {
+        return stage1 ? batching.accumulation() : batching.accumulation() * stages.stage2Split();
     }
 
     /** Stage-2 sequence length. */

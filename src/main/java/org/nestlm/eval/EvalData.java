@@ -20,13 +20,14 @@ import java.util.Locale;
  *       benchmark's way ({@link WordCount});</li>
  *   <li>{@code blimp} — every paradigm in {@code ../shared/data/blimp/}; a {@code .jsonl} file or a directory of
  *       them — BLiMP minimal pairs;</li>
- *   <li>{@code default:test}, {@code brown:test} (any split) — a split of the fetched corpora;</li>
+ *   <li>{@code default:test}, {@code sentences:test}, {@code brown:test} (any split) — a split of the fetched
+ *       corpora;</li>
  *   <li>any other path — a plain UTF-8 text file (or directory of {@code *.txt}), scored whole.</li>
  * </ul>
  *
  * @param label    as shown in tables and JSON
  * @param kind     how it is scored
- * @param spec     corpus spec ({@code default}, {@code brown}) or a path
+ * @param spec     corpus spec ({@code default}, {@code sentences}, {@code brown}) or a path
  * @param split    the split of a corpus ({@link Split#ALL} for files)
  * @param wikitext words counted WikiText's way
  */
@@ -74,19 +75,20 @@ public record EvalData(String label, Kind kind, String spec, Split split, boolea
         if (lower.equals("blimp")) {
             return blimp("blimp", sharedData().resolve("blimp"));
         }
-        for (String corpus : List.of(Corpora.DEFAULT, Corpora.BROWN)) {
+        List<String> fetched = List.of(Corpora.DEFAULT, Corpora.SENTENCES, Corpora.BROWN);
+        for (String corpus : fetched) {
             if (lower.startsWith(corpus + ":")) {
                 Split split = Split.parse(v.substring(corpus.length() + 1));
                 return new EvalData(corpus + ":" + split.label(), Kind.TEXT, corpus, split, false);
             }
         }
-        if (lower.equals(Corpora.DEFAULT) || lower.equals(Corpora.BROWN)) {
+        if (fetched.contains(lower)) {
             return new EvalData(lower + ":test", Kind.TEXT, lower, Split.TEST, false);
         }
         Path p = Path.of(v);
         if (!Files.exists(p)) {
             throw new NoSuchFileException(p + ": no such file or directory (--data takes wikitext2, blimp, default:test, "
-                    + "brown:test, a text file, a .jsonl file or a directory)");
+                    + "sentences:test, brown:test, a text file, a .jsonl file or a directory)");
         }
         if (isBlimp(p)) {
             return blimp(p.getFileName().toString(), p);

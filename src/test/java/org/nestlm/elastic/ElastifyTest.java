@@ -67,7 +67,7 @@ class ElastifyTest extends org.nestlm.DjlTestBase {
     static ElastifyConfig config(long tokens, int checkpointEvery, int candidates) {
         ElastifyConfig d = ElastifyConfig.defaults(List.of("1.0", "0.75", "0.5"), tokens);
         return new ElastifyConfig(d.budgets(), tokens, new Batching(32, 4, 1),
-                new ElastifyConfig.Stages(0.75, 2, d.stages().stage2Probs()), new ElastifyConfig.Rates(1e-3, 5e-2, 5),
+                new ElastifyConfig.Stages(0.75, 2, d.stages().stage2Probs(), 1), new ElastifyConfig.Rates(1e-3, 5e-2, 5),
                 new OptimizerConfig(0.9, 0.95, 0.0, 1.0), new ElastifyConfig.Routing(ElastifyConfig.Routing.Mode.LEARNED, 64, false, 1.0, 0.05, 1.0, 10.0),
                 new ElastifyConfig.Objective(0.0, 0.0, 0.0, 0.0), new ElastifyConfig.Resolving(0.02, candidates),
                 new Cadence(20, 2, checkpointEvery), 3);
@@ -102,6 +102,37 @@ class ElastifyTest extends org.nestlm.DjlTestBase {
         assertEquals(6, new TrainLog(killed).entries().size());
         elastify(killed, c).run(teacher, REMOVAL, true, 0);
         org.nestlm.train.RunFiles.assertSameRun(dir.resolve("whole"), killed);
+    }
+
+    @Test
+    void aStage2SplitKeepsEveryStepsTokensInSmallerPasses(@TempDir Path dir) throws IOException {
+        ElastifyConfig c = config(32 * 4 * 24, 1000);   // 18 stage-1 + 3 stage-2 steps
+        ElastifyConfig.Stages st = c.stages();
+        ElastifyConfig split = c.withStages(new ElastifyConfig.Stages(st.stage1Fraction(), st.stage2Multiplier(), st.stage2Probs(), 2));
+        assertEquals(2, split.windowsPerMicroBatch(false));
+        assertEquals(2, split.microBatches(false));
+        assertEquals(4, split.windowsPerMicroBatch(true));
+        assertEquals(1, split.microBatches(true));
+        elastify(dir.resolve("whole"), c).run(teacher, REMOVAL, false, 0);
+        elastify(dir.resolve("split"), split).run(teacher, REMOVAL, false, 0);
+        List<com.fasterxml.jackson.databind.JsonNode> a = new TrainLog(dir.resolve("whole")).entries();
+        List<com.fasterxml.jackson.databind.JsonNode> b = new TrainLog(dir.resolve("split")).entries();
+        assertEquals(c.totalSteps(), b.size());
+        int stage2 = 0;
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(a.get(i).get("tokens").asLong(), b.get(i).get("tokens").asLong(), "step " + i);
+            if (a.get(i).get("stage").asInt() == 1) {
+                assertEquals(a.get(i).get("loss").asDouble(), b.get(i).get("loss").asDouble(), "stage 1 is not split: step " + i);
+            } else {
+                stage2++;
+                assertTrue(Double.isFinite(b.get(i).get("loss").asDouble()));
+                assertTrue(a.get(i).get("loss").asDouble() != b.get(i).get("loss").asDouble(), "other windows and draws: step " + i);
+            }
+        }
+        assertEquals(3, stage2);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> c.withStages(new ElastifyConfig.Stages(st.stage1Fraction(), st.stage2Multiplier(), st.stage2Probs(), 3)));
+        assertTrue(e.getMessage().contains("--stage2-split 3 does not divide --batch 4"), e.getMessage());
     }
 
     @Test

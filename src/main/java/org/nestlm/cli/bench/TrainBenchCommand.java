@@ -321,7 +321,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
                         WindowSampler.Batch batch = batchOf(scope, d, local, seqLen);
                         return Distillation.elasticStep(scope, models, batch, Distillation.teacherLogits(models, batch), router.oneHot(b),
                                 targets[b], false, defaults.routing().tauStart(), defaults.routing().scaleStart(), rng, 0,
-                                defaults).kd();
+                                defaults.batching().accumulation(), defaults).kd();
                     }
                 }
 
