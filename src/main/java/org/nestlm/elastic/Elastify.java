@@ -407,20 +407,43 @@ public final class Elastify {
             return sb.toString().trim();
         }
 
-        /** Stage 1: uniform; stage 2: the configured probabilities, largest budget first. */
+        /**
+         * Whether micro-batches draw the 100 % budget. Not when the full model is distilled beside every draw of the
+         * fixed (searched) routing: it then trains on every micro-batch through that pass, and a draw of its own would
+         * only take a draw from the smaller budgets (docs/METHOD.md §7.3). The learned router needs draws of every
+         * budget, the full one included, to learn their sizes.
+         */
+        boolean drawsFull() {
+            return !(searched() && isFull(0) && budgets.size() > 1 && config.objective().fullWeight() > 0);
+        }
+
+        /**
+         * Stage 1: uniform; stage 2: the configured probabilities, largest budget first; over the budgets below 100 %
+         * (stage 2's probabilities renormalised) when the full budget is not drawn ({@link #drawsFull}).
+         */
         int drawBudget(SplittableRandom rng, boolean stage1) {
             double u = rng.nextDouble();
+            int first = drawsFull() ? 0 : 1;
+            int n = budgets.size();
             if (stage1) {
-                return Math.min(budgets.size() - 1, (int) (u * budgets.size()));
+                return first + Math.min(n - first - 1, (int) (u * (n - first)));
+            }
+            List<Double> probs = config.stages().stage2Probs();
+            if (first > 0) {
+                double total = 0;
+                for (int b = first; b < n; b++) {
+                    total += probs.get(b);
+                }
+                u *= total;
             }
             double acc = 0;
-            for (int b = 0; b < budgets.size(); b++) {
-                acc += config.stages().stage2Probs().get(b);
+            for (int b = first; b < n; b++) {
+                acc += probs.get(b);
                 if (u < acc) {
                     return b;
                 }
             }
-            return budgets.size() - 1;
+            return n - 1;
         }
 
         /** Held-out next-token loss of every budget's resolved sub-model (the student). */

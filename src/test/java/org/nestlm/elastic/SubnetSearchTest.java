@@ -95,6 +95,25 @@ class SubnetSearchTest extends org.nestlm.DjlTestBase {
         org.nestlm.train.RunFiles.assertSameRun(dir.resolve("whole"), killed);
     }
 
+    /** Whether every logged step trained a budget below 100 % (a trained one or one in between). */
+    private static boolean everyStepDrewBelowFull(Path run) throws IOException {
+        return new org.nestlm.train.TrainLog(run).entries().stream()
+                .allMatch(e -> e.has("kd_0.75") || e.has("kd_0.5") || e.has("kd_interpolated"));
+    }
+
+    @Test
+    void withTheFullModelBesideEveryDrawOnlySmallerBudgetsAreDrawn(@TempDir Path dir) throws IOException {
+        ElastifyConfig c = ElastifyTest.config(32 * 4 * 24, 1000);   // 18 stage-1 + 3 stage-2 steps
+        ElastifyConfig searched = c.withRouting(c.routing().withMode(ElastifyConfig.Routing.Mode.SEARCHED));
+        ElastifyConfig beside = searched.withObjective(new ElastifyConfig.Objective(0.0, 0.0, 0.3, 1.0));
+        ElastifyTest.elastify(dir.resolve("beside"), beside).run(teacher, ElastifyTest.REMOVAL, false, 0);
+        assertTrue(everyStepDrewBelowFull(dir.resolve("beside")), "the full model trains through its pass beside each draw");
+        assertTrue(new org.nestlm.train.TrainLog(dir.resolve("beside")).entries().stream().allMatch(e -> e.has("kd_1.0")));
+        // without the full model's pass (the paper's objective) the full budget is drawn like the others
+        ElastifyTest.elastify(dir.resolve("alone"), searched).run(teacher, ElastifyTest.REMOVAL, false, 0);
+        assertTrue(!everyStepDrewBelowFull(dir.resolve("alone")), "some step draws the full budget");
+    }
+
     @Test
     void everySeedTrainsTheSearchedSubModels(@TempDir Path dir) throws IOException {
         List<List<TrainedBudget>> bySeed = new java.util.ArrayList<>();
