@@ -97,7 +97,8 @@ final class ElastifyCommand implements Callable<Integer> {
 
     @Option(names = "--full-weight",
             description = "Beside every micro-batch drawn below 100 %%, also distill the full model on the same windows, "
-                    + "its loss times this weight (default ${DEFAULT-VALUE}; 0: only on the full budget's own draws, as the paper).")
+                    + "its loss times this weight; with searched routing the full budget is then not drawn itself "
+                    + "(default ${DEFAULT-VALUE}; 0: only on the full budget's own draws, as the paper; docs/METHOD.md §7.3).")
     double fullWeight;
 
     @Option(names = "--routing",

@@ -238,7 +238,7 @@ public final class Elastify {
         @Override
         public void step(int step, ObjectNode entry) {
             boolean stage1 = step < config.stage1Steps();
-            int accumulation = config.microBatches(stage1);
+            int microBatches = config.microBatches(stage1);   // budget draws of this step
             double tau = config.tau(step), scale = config.scale(step), warm = config.warmup(step);
             double[] kd = new double[budgets.size()];
             int[] draws = new int[budgets.size()];
@@ -247,7 +247,7 @@ public final class Elastify {
             double budgetLoss = 0, expectedFraction = 0;
             int routed = 0;
             double interpolationDraws = config.objective().interpolationDraws();
-            for (int micro = comm.rank(); micro < accumulation; micro += comm.size()) {
+            for (int micro = comm.rank(); micro < microBatches; micro += comm.size()) {
                 SplittableRandom rng = new SplittableRandom(config.seed() * 0x9E3779B97F4A7C15L + step * 1024L + micro);
                 int b = drawBudget(rng, stage1);
                 float[] input = router.oneHot(b);
@@ -271,9 +271,9 @@ public final class Elastify {
                     Distillation.Step s = searched()
                             // fixed routing: the fitted router's choice (a trained budget's is its searched sub-model)
                             ? Distillation.fixedStep(scope, models, batch, teacherLogits, isFull(b) ? null
-                                    : space.subnet(router.resolve(input, target, config.resolving().tolerance())), fullWeight, accumulation, config)
+                                    : space.subnet(router.resolve(input, target, config.resolving().tolerance())), fullWeight, microBatches, config)
                             : Distillation.elasticStep(scope, models, batch, teacherLogits, input, target, isFull(b), tau, scale,
-                                    rng, fullWeight, accumulation, config);
+                                    rng, fullWeight, microBatches, config);
                     if (fullWeight > 0) {
                         kd[0] += s.fullKd();
                         draws[0]++;
@@ -336,7 +336,7 @@ public final class Elastify {
                 entry.put("kd_interpolated", kdBetween / drawsBetween);
                 total += kdBetween;
             }
-            entry.put("loss", total / accumulation);
+            entry.put("loss", total / microBatches);
             u.logSkip(entry);
             entry.put("tokens", run.tokensAfter(step + 1));
             lastMessage = searched() ? String.format(Locale.ROOT, "stage %d kd %s", stage1 ? 1 : 2, kdText(kd, draws))

@@ -154,14 +154,14 @@ public record ElastifyConfig(List<String> budgets, long tokens, Batching batchin
      * The defaults for the given budgets and token count: windows of 128 tokens, 8 per micro-batch, 3 micro-batches
      * per step; student LR 1e-3, router LR 5e-2, 20 warm-up steps; AdamW 0.9 / 0.95 without weight decay, clip 1;
      * searched routing (router width {@link Router#DEFAULT_WIDTH}; learned: τ 1 → 0.05, scale 1 → 10); KD only, 30 % interpolated draws,
-     * the full model distilled on every micro-batch;
+     * the full model distilled beside every draw at weight 3 (only smaller budgets drawn);
      * resolution within 2 % keeping the best of 8 candidates; validation every 50 steps on 4 batches, a checkpoint
      * every 100, seed 0.
      */
     public static ElastifyConfig defaults(List<String> budgets, long tokens) {
         return new ElastifyConfig(budgets, tokens, new Batching(128, 8, 3), Stages.defaults(budgets.size()),
                 new Rates(1e-3, 5e-2, 20), new OptimizerConfig(0.9, 0.95, 0.0, 1.0),
-                new Routing(Routing.Mode.SEARCHED, Router.DEFAULT_WIDTH, false, 1.0, 0.05, 1.0, 10.0), new Objective(0.0, 0.0, 0.3, 1.0),
+                new Routing(Routing.Mode.SEARCHED, Router.DEFAULT_WIDTH, false, 1.0, 0.05, 1.0, 10.0), new Objective(0.0, 0.0, 0.3, 3.0),
                 new Resolving(0.02, 8), new Cadence(50, 4, 100), 0);
     }
 
