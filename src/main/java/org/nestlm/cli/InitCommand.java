@@ -25,7 +25,7 @@ final class InitCommand implements Callable<Integer> {
     Source source;
 
     static final class Source {
-        @Option(names = "--preset", description = "Named size: tiny (205 K parameters), small (7.2 M).")
+        @Option(names = "--preset", description = "Named size: tiny (205 K parameters), mini (2.4 M), small (7.2 M).")
         String preset;
         @Option(names = "--config", description = "A Nemotron-H config.json to instantiate.")
         Path config;

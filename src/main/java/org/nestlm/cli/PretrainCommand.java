@@ -49,7 +49,7 @@ final class PretrainCommand implements Callable<Integer> {
     Source source;
 
     static final class Source {
-        @Option(names = "--preset", description = "Named size: tiny, small (vocab_size follows the tokenizer).")
+        @Option(names = "--preset", description = "Named size: tiny, mini, small (vocab_size follows the tokenizer).")
         String preset;
         @Option(names = "--config", description = "A Nemotron-H config.json (or a checkpoint directory holding one).")
         Path config;
