@@ -19,7 +19,6 @@ import org.nestlm.train.Batching;
 import org.nestlm.train.Cadence;
 import org.nestlm.train.Charts;
 import org.nestlm.train.GradientAllReduce;
-import org.nestlm.train.Losses;
 import org.nestlm.train.OptimizerConfig;
 import org.nestlm.train.RunDirectory;
 import org.nestlm.train.RunFingerprint;
@@ -27,6 +26,7 @@ import org.nestlm.train.Steps;
 import org.nestlm.train.TokenSource;
 import org.nestlm.train.TrainLog;
 import org.nestlm.train.TrainingRun;
+import org.nestlm.train.ValidationLoss;
 import org.nestlm.train.WindowSampler;
 
 import java.io.IOException;
@@ -244,15 +244,8 @@ public final class Minitron {
     /** Mean next-token loss on the fixed validation windows (the ones the other runs validate on). */
     static double validate(NemotronH model, TokenSource validation, Settings s) {
         try (NDManager scope = NDManager.newBaseManager()) {
-            double sum = 0;
-            long n = 0;
-            for (WindowSampler.Batch b : WindowSampler.validation(scope, validation, s.batching().seqLen(),
-                    s.batching().batchSize(), s.cadence().evalBatches())) {
-                long c = b.targets().getShape().size();
-                sum += Losses.crossEntropy(model.forward(b.inputs()), b.targets()).getFloat() * c;
-                n += c;
-            }
-            return sum / n;
+            return ValidationLoss.mean(WindowSampler.validation(scope, validation, s.batching().seqLen(),
+                    s.batching().batchSize(), s.cadence().evalBatches()), (m, in) -> model.forward(in));
         }
     }
 

@@ -23,11 +23,11 @@ import org.nestlm.train.AdamW;
 import org.nestlm.train.Batching;
 import org.nestlm.train.Charts;
 import org.nestlm.train.GradientAllReduce;
-import org.nestlm.train.Losses;
 import org.nestlm.train.OptimizerConfig;
 import org.nestlm.train.TokenSource;
 import org.nestlm.train.TrainLog;
 import org.nestlm.train.TrainingRun;
+import org.nestlm.train.ValidationLoss;
 import org.nestlm.train.WindowSampler;
 
 import java.io.IOException;
@@ -462,16 +462,9 @@ public final class Elastify {
                 List<WindowSampler.Batch> batches = WindowSampler.validation(scope, validation, config.batching().seqLen(),
                         config.batching().batchSize(), config.cadence().evalBatches());
                 for (int b = 0; b < budgets.size(); b++) {
-                    Masks masks = isFull(b) ? null : SubnetMasks.hard(scope, space.full(), resolved.get(b).subnet());
-                    double sum = 0;
-                    long n = 0;
-                    for (WindowSampler.Batch batch : batches) {
-                        NDArray logits = masks == null ? model.forward(batch.inputs()) : model.forward(batch.inputs(), masks);
-                        long count = batch.targets().getShape().size();
-                        sum += Losses.crossEntropy(logits, batch.targets()).getFloat() * count;
-                        n += count;
-                    }
-                    val.put(budgets.get(b).text(), sum / n);
+                    Subnet subnet = isFull(b) ? null : resolved.get(b).subnet();
+                    val.put(budgets.get(b).text(), ValidationLoss.mean(batches, (m, in) -> subnet == null ? model.forward(in)
+                            : model.forward(in, SubnetMasks.hard(m, space.full(), subnet))));
                 }
             }
             return val;
@@ -502,7 +495,14 @@ public final class Elastify {
             try (NDManager scope = NDManager.newBaseManager()) {
                 List<WindowSampler.Batch> windows = WindowSampler.validation(scope, train, config.batching().seqLen(),
                         config.batching().batchSize(), config.cadence().evalBatches());
-                List<NDArray> teacherLogits = windows.stream().map(w -> teacher.forward(w.inputs())).toList();
+                List<NDArray> teacherLogits = new ArrayList<>();
+                for (WindowSampler.Batch w : windows) {
+                    try (NDManager m = scope.newSubManager()) {   // keep the logits, not the pass
+                        NDArray logits = teacher.forward(w.inputsIn(m));
+                        logits.attach(scope);
+                        teacherLogits.add(logits);
+                    }
+                }
                 for (int b = 0; b < budgets.size(); b++) {
                     Subnet best = Subnet.full(space.full());
                     if (!isFull(b)) {
@@ -514,9 +514,7 @@ public final class Elastify {
                             try (NDManager m = scope.newSubManager()) {
                                 Masks masks = SubnetMasks.hard(m, space.full(), s);
                                 for (int w = 0; w < windows.size(); w++) {
-                                    NDArray in = windows.get(w).inputs().duplicate();   // in m: the pass's arrays go with it
-                                    in.attach(m);
-                                    kl += Distillation.forwardKlIn(m, teacherLogits.get(w), student.forward(in, masks));
+                                    kl += Distillation.forwardKlIn(m, teacherLogits.get(w), student.forward(windows.get(w).inputsIn(m), masks));
                                 }
                             }
                             if (kl < bestKl) {   // ties keep the more likely candidate

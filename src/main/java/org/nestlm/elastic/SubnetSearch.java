@@ -54,7 +54,7 @@ public final class SubnetSearch {
             List<NDArray> teacherLogits = new ArrayList<>();
             for (WindowSampler.Batch w : windows) {
                 try (NDManager m = scope.newSubManager()) {
-                    NDArray logits = teacher.forward(attached(w, m));
+                    NDArray logits = teacher.forward(w.inputsIn(m));
                     logits.attach(scope);
                     teacherLogits.add(logits);
                 }
@@ -67,7 +67,7 @@ public final class SubnetSearch {
                     try (NDManager m = scope.newSubManager()) {
                         Masks masks = SubnetMasks.hard(m, space.full(), s);
                         long n = windows.get(i).inputs().getShape().size();
-                        kl += Distillation.forwardKlIn(m, teacherLogits.get(i), teacher.forward(attached(windows.get(i), m), masks))
+                        kl += Distillation.forwardKlIn(m, teacherLogits.get(i), teacher.forward(windows.get(i).inputsIn(m), masks))
                                 * (double) n;
                         tokens += n;
                     }
@@ -83,13 +83,6 @@ public final class SubnetSearch {
     /** The best candidate for {@code target}. */
     public Scored best(long target, double tolerance) {
         return rank(target, tolerance).getFirst();
-    }
-
-    /** A copy of the window's inputs in {@code m}, so the pass's arrays are freed with it. */
-    private static NDArray attached(WindowSampler.Batch w, NDManager m) {
-        NDArray in = w.inputs().duplicate();
-        in.attach(m);
-        return in;
     }
 
     /** Log-probabilities that rank no configuration above another: zeros of the router's shape. */

@@ -1,6 +1,7 @@
 package org.nestlm.train;
 
 import ai.djl.ndarray.NDArray;
+import org.nestlm.model.DjlScope;
 import org.nestlm.model.Tensors;
 
 /** Training losses. */
@@ -17,7 +18,9 @@ public final class Losses {
      */
     public static NDArray crossEntropy(NDArray logits, NDArray targets) {
         NDArray logProbs = logits.logSoftmax(-1);                                  // [b, L, V]
-        return logProbs.gather(targets.expandDims(-1), -1).mean().neg();
+        // [b, L, 1] index, freed with the logits rather than with the (possibly longer-lived) targets
+        NDArray index = DjlScope.with(targets.expandDims(-1), logits);
+        return logProbs.gather(index, -1).mean().neg();
     }
 
     /**

@@ -190,14 +190,7 @@ public final class Pretrainer {
         try (NDManager scope = NDManager.newBaseManager()) {
             List<WindowSampler.Batch> batches = WindowSampler.validation(scope, validation, config.batching().seqLen(),
                     config.batching().batchSize(), config.cadence().evalBatches());
-            double sum = 0;
-            long count = 0;
-            for (WindowSampler.Batch b : batches) {
-                long n = b.targets().getShape().size();
-                sum += Losses.crossEntropy(model.forward(b.inputs()), b.targets()).getFloat() * n;
-                count += n;
-            }
-            double loss = sum / count;
+            double loss = ValidationLoss.mean(batches, (m, in) -> model.forward(in));
             double bpb = loss / Math.log(2) / validation.bytesPerToken();
             return new double[] {loss, bpb};
         }

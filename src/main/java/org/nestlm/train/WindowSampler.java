@@ -32,6 +32,18 @@ public final class WindowSampler {
 
     /** Inputs and next-token targets, each [batch, seqLen] int64. */
     public record Batch(NDArray inputs, NDArray targets) {
+
+        /**
+         * A copy of the inputs in {@code scope}. DJL keeps an operation's result in the manager of its first
+         * operand, so a forward pass over this copy leaves its activations in {@code scope}, and they are freed
+         * when it closes rather than when the batch is: windows kept for many passes (validation, search) hold
+         * no pass's arrays.
+         */
+        public NDArray inputsIn(NDManager scope) {
+            NDArray in = inputs.duplicate();
+            in.attach(scope);
+            return in;
+        }
     }
 
     public Batch batch(NDManager m, int step, int micro) {
