@@ -32,9 +32,6 @@ import org.nestlm.train.WindowSampler;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -235,78 +232,69 @@ public final class Elastify {
             return targets[b] == fullParams;
         }
 
+        /**
+         * One micro-batch's budget: a trained budget {@code budget}, or, with probability {@code interpolationDraws},
+         * a point between two adjacent trained budgets ({@code between}), routed as an untrained budget is at
+         * deployment.
+         *
+         * @param routerInput the router's input: a one-hot budget, or two adjacent budgets' weights
+         * @param target      parameters of the drawn size
+         */
+        private record Draw(int budget, float[] routerInput, long target, boolean between) {
+        }
+
+        /** The budget of a micro-batch, from its random stream (the stream then goes on to the Gumbel noise). */
+        Draw draw(SplittableRandom rng, boolean stage1) {
+            int b = drawBudget(rng, stage1);
+            double interpolationDraws = config.objective().interpolationDraws();
+            boolean between = interpolationDraws > 0 && !isFull(b) && budgets.size() > 1
+                    && rng.nextDouble() < interpolationDraws;
+            if (!between) {
+                return new Draw(b, router.oneHot(b), targets[b], false);
+            }
+            int hi = rng.nextInt(budgets.size() - 1);
+            double w = rng.nextDouble();
+            float[] input = new float[budgets.size()];
+            input[hi] = (float) w;
+            input[hi + 1] = (float) (1 - w);
+            return new Draw(b, input, Math.round((w * targets[hi] + (1 - w) * targets[hi + 1])), true);
+        }
+
         @Override
         public void step(int step, ObjectNode entry) {
             boolean stage1 = step < config.stage1Steps();
             int microBatches = config.microBatches(stage1);   // budget draws of this step
             double tau = config.tau(step), scale = config.scale(step), warm = config.warmup(step);
-            double[] kd = new double[budgets.size()];
-            int[] draws = new int[budgets.size()];
-            double kdBetween = 0;   // draws at interpolated budgets
-            int drawsBetween = 0;
-            double budgetLoss = 0, expectedFraction = 0;
-            int routed = 0;
-            double interpolationDraws = config.objective().interpolationDraws();
+            StepStatistics stats = new StepStatistics(budgets.size());
             for (int micro = comm.rank(); micro < microBatches; micro += comm.size()) {
+                // 1. the budget
                 SplittableRandom rng = new SplittableRandom(config.seed() * 0x9E3779B97F4A7C15L + step * 1024L + micro);
-                int b = drawBudget(rng, stage1);
-                float[] input = router.oneHot(b);
-                long target = targets[b];
-                boolean between = interpolationDraws > 0 && !isFull(b) && budgets.size() > 1
-                        && rng.nextDouble() < interpolationDraws;
-                if (between) {
-                    // a budget between two adjacent trained ones, routed as an untrained budget is at deployment
-                    int hi = rng.nextInt(budgets.size() - 1);
-                    double w = rng.nextDouble();
-                    input = new float[budgets.size()];
-                    input[hi] = (float) w;
-                    input[hi + 1] = (float) (1 - w);
-                    target = Math.round((w * targets[hi] + (1 - w) * targets[hi + 1]));
-                }
+                Draw d = draw(rng, stage1);
                 try (NDManager scope = NDManager.newBaseManager()) {
+                    // 2. the windows and the teacher's logits on them
                     WindowSampler.Batch batch = (stage1 ? shortWindows : longWindows).batch(scope, step, micro);
                     NDArray teacherLogits = Distillation.teacherLogits(models, batch);
-                    // the sandwich rule: the full model on the same windows too, so the shared weights stay near the teacher
-                    double fullWeight = isFull(0) && !isFull(b) ? config.objective().fullWeight() : 0;
+                    // 3. the sandwich rule: the full model on the same windows too, so the shared weights stay near the teacher
+                    double fullWeight = isFull(0) && !isFull(d.budget()) ? config.objective().fullWeight() : 0;
+                    // 4. the student under the budget's masks, KD (+ budget loss), backward
                     Distillation.Step s = searched()
                             // fixed routing: the fitted router's choice (a trained budget's is its searched sub-model)
-                            ? Distillation.fixedStep(scope, models, batch, teacherLogits, isFull(b) ? null
-                                    : space.subnet(router.resolve(input, target, config.resolving().tolerance())), fullWeight, microBatches, config)
-                            : Distillation.elasticStep(scope, models, batch, teacherLogits, input, target, isFull(b), tau, scale,
-                                    rng, fullWeight, microBatches, config);
-                    if (fullWeight > 0) {
-                        kd[0] += s.fullKd();
-                        draws[0]++;
-                    }
-                    if (between) {
-                        kdBetween += s.kd();
-                        drawsBetween++;
-                    } else {
-                        kd[b] += s.kd();
-                        draws[b]++;
-                    }
-                    budgetLoss += s.budgetLoss();
-                    expectedFraction += s.expectedParameters() / fullParams;
-                    routed++;
+                            ? Distillation.fixedStep(scope, models, batch, teacherLogits, isFull(d.budget()) ? null
+                                    : space.subnet(router.resolve(d.routerInput(), d.target(), config.resolving().tolerance())),
+                                    fullWeight, microBatches, config)
+                            : Distillation.elasticStep(scope, models, batch, teacherLogits, d.routerInput(), d.target(),
+                                    isFull(d.budget()), tau, scale, rng, fullWeight, microBatches, config);
+                    stats.add(s, d.budget(), d.between(), fullWeight > 0, fullParams);
                     if (!s.finite()) {
-                        throw run.diverged(step, "budget " + budgets.get(b).text() + ": KD " + s.loss() + ", budget loss "
-                                + s.budgetLoss());
+                        throw run.diverged(step, "budget " + budgets.get(d.budget()).text() + ": KD " + s.loss()
+                                + ", budget loss " + s.budgetLoss());
                     }
                 }
             }
+            // 5. gradients and statistics over ranks, then AdamW on the student (and a learned router)
             if (comm.size() > 1) {
                 reducer.sum();
-                double[] stats = sumOverRanks(kd, draws, kdBetween, drawsBetween, budgetLoss, expectedFraction, routed);
-                int n = budgets.size();
-                for (int b = 0; b < n; b++) {
-                    kd[b] = stats[b];
-                    draws[b] = (int) stats[n + b];
-                }
-                kdBetween = stats[2 * n];
-                drawsBetween = (int) stats[2 * n + 1];
-                budgetLoss = stats[2 * n + 2];
-                expectedFraction = stats[2 * n + 3];
-                routed = (int) stats[2 * n + 4];
+                stats.sumOverRanks(comm);
             }
             double lr = config.rates().modelLr() * warm;
             TrainingRun.Update u = run.update(step, () -> {
@@ -323,25 +311,13 @@ public final class Elastify {
             if (!searched()) {
                 entry.put("tau", tau).put("scale", scale);
             }
-            entry.put("lr", lr).put("budget_loss", budgetLoss / Math.max(1, routed))
-                    .put("expected_fraction", expectedFraction / Math.max(1, routed));
-            double total = 0;
-            for (int b = 0; b < budgets.size(); b++) {
-                if (draws[b] > 0) {
-                    entry.put("kd_" + budgets.get(b).text(), kd[b] / draws[b]);
-                    total += kd[b];
-                }
-            }
-            if (drawsBetween > 0) {
-                entry.put("kd_interpolated", kdBetween / drawsBetween);
-                total += kdBetween;
-            }
-            entry.put("loss", total / microBatches);
+            entry.put("lr", lr);
+            stats.write(entry, budgets, microBatches);
             u.logSkip(entry);
             entry.put("tokens", run.tokensAfter(step + 1));
-            lastMessage = searched() ? String.format(Locale.ROOT, "stage %d kd %s", stage1 ? 1 : 2, kdText(kd, draws))
+            lastMessage = searched() ? String.format(Locale.ROOT, "stage %d kd %s", stage1 ? 1 : 2, stats.kdText(budgets))
                     : String.format(Locale.ROOT, "stage %d τ %.2f kd %s  budget loss %.3f", stage1 ? 1 : 2, tau,
-                    kdText(kd, draws), budgetLoss / Math.max(1, routed));
+                    stats.kdText(budgets), stats.meanBudgetLoss());
         }
 
         @Override
@@ -376,35 +352,6 @@ public final class Elastify {
         @Override
         public String summary(ObjectNode entry) {
             return lastMessage + (entry.has("val_" + budgets.get(0).text()) ? "  val " + lastVal : "");
-        }
-
-        /** A step's statistics summed over ranks, in one all-reduce: kd[], draws[], then the five scalars. */
-        double[] sumOverRanks(double[] kd, int[] draws, double kdBetween, int drawsBetween, double budgetLoss,
-                              double expectedFraction, int routed) {
-            int n = kd.length;
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment s = arena.allocate(ValueLayout.JAVA_DOUBLE, 2L * n + 5);
-                for (int b = 0; b < n; b++) {
-                    s.setAtIndex(ValueLayout.JAVA_DOUBLE, b, kd[b]);
-                    s.setAtIndex(ValueLayout.JAVA_DOUBLE, n + b, draws[b]);
-                }
-                double[] scalars = {kdBetween, drawsBetween, budgetLoss, expectedFraction, routed};
-                for (int i = 0; i < scalars.length; i++) {
-                    s.setAtIndex(ValueLayout.JAVA_DOUBLE, 2L * n + i, scalars[i]);
-                }
-                comm.allreduce(s, Communicator.Type.DOUBLE, Communicator.Op.SUM);
-                return s.toArray(ValueLayout.JAVA_DOUBLE);
-            }
-        }
-
-        String kdText(double[] kd, int[] draws) {
-            StringBuilder sb = new StringBuilder();
-            for (int b = 0; b < budgets.size(); b++) {
-                if (draws[b] > 0) {
-                    sb.append(String.format(Locale.ROOT, "%s=%.3f ", budgets.get(b).text(), kd[b] / draws[b]));
-                }
-            }
-            return sb.toString().trim();
         }
 
         /**
