@@ -106,6 +106,21 @@ public interface Communicator {
         }
     }
 
+    /**
+     * In place: the element-wise sum of {@code values} over ranks, in MPI's order of addition (statistics and
+     * scores, where that order is fixed for a given number of ranks); nothing for one rank.
+     */
+    default void sumElementwise(double[] values) {
+        if (size() == 1) {
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocateFrom(ValueLayout.JAVA_DOUBLE, values);
+            allreduce(s, Type.DOUBLE, Op.SUM);
+            MemorySegment.copy(s, ValueLayout.JAVA_DOUBLE, 0, values, 0, values.length);
+        }
+    }
+
     /** Elements of {@link #sumInRankOrder} moved per broadcast (4 MiB): two such pieces are the extra memory. */
     int RANK_ORDER_CHUNK = 1 << 20;
 

@@ -11,9 +11,6 @@ import org.nestlm.model.LayerSpec;
 import org.nestlm.model.NemotronH;
 import org.nestlm.train.TokenSource;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -202,7 +199,7 @@ public final class Importance {
                 }
             }
         }
-        sumOverRanks(perBatch, comm);
+        comm.sumElementwise(perBatch);
         for (int k = 0; k < batches; k++) {
             int at = k * width;
             for (int i = 0; i < n; i++) {
@@ -238,18 +235,6 @@ public final class Importance {
             });
         }
         return out;
-    }
-
-    /** In place: the element-wise sum over ranks (a copy through off-heap memory; nothing for one rank). */
-    private static void sumOverRanks(double[] values, Communicator comm) {
-        if (comm.size() == 1) {
-            return;
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment s = arena.allocateFrom(ValueLayout.JAVA_DOUBLE, values);
-            comm.allreduce(s, Communicator.Type.DOUBLE, Communicator.Op.SUM);
-            MemorySegment.copy(s, ValueLayout.JAVA_DOUBLE, 0, values, 0, values.length);
-        }
     }
 
     /**

@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nestlm.dist.Communicator;
 import org.nestlm.sizes.Budget;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.Locale;
 
@@ -59,28 +56,26 @@ final class StepStatistics {
     /** Every rank's sums, in one all-reduce of [kd…, draws…, kdBetween, drawsBetween, budgetLoss, fraction, routed]. */
     void sumOverRanks(Communicator comm) {
         int n = kd.length;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment s = arena.allocate(ValueLayout.JAVA_DOUBLE, 2L * n + 5);
-            for (int b = 0; b < n; b++) {
-                s.setAtIndex(ValueLayout.JAVA_DOUBLE, b, kd[b]);
-                s.setAtIndex(ValueLayout.JAVA_DOUBLE, n + b, draws[b]);
-            }
-            double[] scalars = {kdBetween, drawsBetween, budgetLoss, expectedFraction, routed};
-            for (int i = 0; i < scalars.length; i++) {
-                s.setAtIndex(ValueLayout.JAVA_DOUBLE, 2L * n + i, scalars[i]);
-            }
-            comm.allreduce(s, Communicator.Type.DOUBLE, Communicator.Op.SUM);
-            double[] sum = s.toArray(ValueLayout.JAVA_DOUBLE);
-            for (int b = 0; b < n; b++) {
-                kd[b] = sum[b];
-                draws[b] = (int) sum[n + b];
-            }
-            kdBetween = sum[2 * n];
-            drawsBetween = (int) sum[2 * n + 1];
-            budgetLoss = sum[2 * n + 2];
-            expectedFraction = sum[2 * n + 3];
-            routed = (int) sum[2 * n + 4];
+        double[] sum = new double[2 * n + 5];
+        for (int b = 0; b < n; b++) {
+            sum[b] = kd[b];
+            sum[n + b] = draws[b];
         }
+        sum[2 * n] = kdBetween;
+        sum[2 * n + 1] = drawsBetween;
+        sum[2 * n + 2] = budgetLoss;
+        sum[2 * n + 3] = expectedFraction;
+        sum[2 * n + 4] = routed;
+        comm.sumElementwise(sum);
+        for (int b = 0; b < n; b++) {
+            kd[b] = sum[b];
+            draws[b] = (int) sum[n + b];
+        }
+        kdBetween = sum[2 * n];
+        drawsBetween = (int) sum[2 * n + 1];
+        budgetLoss = sum[2 * n + 2];
+        expectedFraction = sum[2 * n + 3];
+        routed = (int) sum[2 * n + 4];
     }
 
     /** Mean budget loss over the routed micro-batches. */
