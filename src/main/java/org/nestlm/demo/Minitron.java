@@ -243,10 +243,7 @@ public final class Minitron {
 
     /** Mean next-token loss on the fixed validation windows (the ones the other runs validate on). */
     static double validate(NemotronH model, TokenSource validation, Settings s) {
-        try (NDManager scope = NDManager.newBaseManager()) {
-            return ValidationLoss.mean(WindowSampler.validation(scope, validation, s.batching().seqLen(),
-                    s.batching().batchSize(), s.cadence().evalBatches()), (m, in) -> model.forward(in));
-        }
+        return ValidationLoss.mean(model, validation, s.batching().seqLen(), s.batching().batchSize(), s.cadence().evalBatches());
     }
 
     private static void plot(TrainLog log, Path png, String name) throws IOException {

@@ -107,8 +107,9 @@ public interface Communicator {
     }
 
     /**
-     * In place: the element-wise sum of {@code values} over ranks, in MPI's order of addition (statistics and
-     * scores, where that order is fixed for a given number of ranks); nothing for one rank.
+     * In place: the element-wise sum of {@code values} over ranks, in MPI's order of addition, which need not be
+     * rank order (for statistics and importance scores; gradients go through {@link #sumInRankOrder}); nothing for
+     * one rank.
      */
     default void sumElementwise(double[] values) {
         if (size() == 1) {

@@ -187,12 +187,8 @@ public final class Pretrainer {
 
     /** Mean validation loss (nats/token) and bits per byte over the fixed validation windows. */
     double[] validate(NemotronH model) {
-        try (NDManager scope = NDManager.newBaseManager()) {
-            List<WindowSampler.Batch> batches = WindowSampler.validation(scope, validation, config.batching().seqLen(),
-                    config.batching().batchSize(), config.cadence().evalBatches());
-            double loss = ValidationLoss.mean(batches, (m, in) -> model.forward(in));
-            double bpb = loss / Math.log(2) / validation.bytesPerToken();
-            return new double[] {loss, bpb};
-        }
+        double loss = ValidationLoss.mean(model, validation, config.batching().seqLen(), config.batching().batchSize(),
+                config.cadence().evalBatches());
+        return new double[] {loss, loss / Math.log(2) / validation.bytesPerToken()};
     }
 }
