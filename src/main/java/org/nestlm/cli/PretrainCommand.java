@@ -240,7 +240,7 @@ final class PretrainCommand implements Callable<Integer> {
         ModelConfig given;
         String flag;
         if (source.preset != null) {
-            given = Pretraining.withVocab(Presets.get(source.preset), Pretraining.tokenizerVocab(tokFile));
+            given = Presets.get(source.preset).resized().vocabSize(Pretraining.tokenizerVocab(tokFile)).build();
             flag = "--preset " + source.preset;
         } else {
             given = ConfigJson.read(Pretraining.ModelSource.config(source.config).configFile());

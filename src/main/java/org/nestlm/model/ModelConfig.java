@@ -106,15 +106,85 @@ public record ModelConfig(
         };
     }
 
-    /** A copy with other global sizes (used by presets and by slicing); the pattern fixes the layer count. */
-    public ModelConfig withSizes(int vocab, int hidden, String pattern, int mlp, int heads, int kvHeads, int attnHeadDim,
-                                 int mHeads, int mHeadDim, int stateSize, int groups, int kernel, int chunk) {
-        return new ModelConfig(architectures, modelType, vocab, hidden, pattern.length(), pattern, mlp, mlpHiddenAct,
-                mlpBias, heads, kvHeads, attnHeadDim, attentionBias, attentionDropout, hiddenDropout,
-                maxPositionEmbeddings, mHeads, mHeadDim, stateSize, groups, kernel, expand, chunk, mambaHiddenAct,
-                useConvBias, useBias, mambaProjBias, timeStepLimitMin, timeStepLimitMax, timeStepMin, timeStepMax,
-                timeStepFloor, mambaSsmCacheDtype, layerNormEpsilon, residualInFp32, tieWordEmbeddings,
-                rescalePrenormResidual, initializerRange, useCache, padTokenId, bosTokenId, eosTokenId, extra);
+    /**
+     * A copy with other global sizes, each set by its component's name and the rest kept:
+     * {@code c.resized().vocabSize(8192).build()}. Presets and slices use it; the pattern fixes the layer count.
+     */
+    public Resized resized() {
+        return new Resized(this);
+    }
+
+    /** The global sizes of a {@link ModelConfig} being changed; {@link #build()} makes the copy. */
+    public static final class Resized {
+        private final ModelConfig from;
+        private int vocabSize;
+        private int hiddenSize;
+        private String hybridOverridePattern;
+        private int intermediateSize;
+        private int numAttentionHeads;
+        private int numKeyValueHeads;
+        private int headDim;
+        private int mambaNumHeads;
+        private int mambaHeadDim;
+        private int ssmStateSize;
+        private int nGroups;
+        private int convKernel;
+        private int chunkSize;
+
+        private Resized(ModelConfig c) {
+            from = c;
+            vocabSize = c.vocabSize;
+            hiddenSize = c.hiddenSize;
+            hybridOverridePattern = c.hybridOverridePattern;
+            intermediateSize = c.intermediateSize;
+            numAttentionHeads = c.numAttentionHeads;
+            numKeyValueHeads = c.numKeyValueHeads;
+            headDim = c.headDim;
+            mambaNumHeads = c.mambaNumHeads;
+            mambaHeadDim = c.mambaHeadDim;
+            ssmStateSize = c.ssmStateSize;
+            nGroups = c.nGroups;
+            convKernel = c.convKernel;
+            chunkSize = c.chunkSize;
+        }
+
+        public Resized vocabSize(int v) { vocabSize = v; return this; }
+
+        public Resized hiddenSize(int v) { hiddenSize = v; return this; }
+
+        public Resized hybridOverridePattern(String v) { hybridOverridePattern = v; return this; }
+
+        public Resized intermediateSize(int v) { intermediateSize = v; return this; }
+
+        public Resized numAttentionHeads(int v) { numAttentionHeads = v; return this; }
+
+        public Resized numKeyValueHeads(int v) { numKeyValueHeads = v; return this; }
+
+        public Resized headDim(int v) { headDim = v; return this; }
+
+        public Resized mambaNumHeads(int v) { mambaNumHeads = v; return this; }
+
+        public Resized mambaHeadDim(int v) { mambaHeadDim = v; return this; }
+
+        public Resized ssmStateSize(int v) { ssmStateSize = v; return this; }
+
+        public Resized nGroups(int v) { nGroups = v; return this; }
+
+        public Resized convKernel(int v) { convKernel = v; return this; }
+
+        public Resized chunkSize(int v) { chunkSize = v; return this; }
+
+        public ModelConfig build() {
+            ModelConfig c = from;
+            return new ModelConfig(c.architectures, c.modelType, vocabSize, hiddenSize, hybridOverridePattern.length(),
+                    hybridOverridePattern, intermediateSize, c.mlpHiddenAct, c.mlpBias, numAttentionHeads, numKeyValueHeads,
+                    headDim, c.attentionBias, c.attentionDropout, c.hiddenDropout, c.maxPositionEmbeddings, mambaNumHeads,
+                    mambaHeadDim, ssmStateSize, nGroups, convKernel, c.expand, chunkSize, c.mambaHiddenAct, c.useConvBias,
+                    c.useBias, c.mambaProjBias, c.timeStepLimitMin, c.timeStepLimitMax, c.timeStepMin, c.timeStepMax,
+                    c.timeStepFloor, c.mambaSsmCacheDtype, c.layerNormEpsilon, c.residualInFp32, c.tieWordEmbeddings,
+                    c.rescalePrenormResidual, c.initializerRange, c.useCache, c.padTokenId, c.bosTokenId, c.eosTokenId,
+                    c.extra);
+        }
     }
 
     /**

@@ -14,11 +14,24 @@ public final class Presets {
     private static final Map<String, ModelConfig> PRESETS = new LinkedHashMap<>();
 
     static {
-        // 204,824 parameters: vocab 512, hidden 64, M-*-M-, Mamba 4 x 16 (1 group, N 16), attention 4/1 x 16, MLP 256.
-        PRESETS.put("tiny", base().withSizes(512, 64, "M-*-M-", 256, 4, 1, 16, 4, 16, 16, 1, 4, 64));
-        PRESETS.put("mini", base().withSizes(4096, 128, "M-M*-M-M*-M-", 512, 4, 2, 32, 8, 32, 32, 2, 4, 64));   // 2,393,464 parameters: the reference demo plan's parent
-        // 7,208,440 parameters: vocab 4096, hidden 256, M-M*-M-M*-M-, Mamba 8 x 64 (2 groups, N 32), attention 8/2 x 32, MLP 1024.
-        PRESETS.put("small", base().withSizes(4096, 256, "M-M*-M-M*-M-", 1024, 8, 2, 32, 8, 64, 32, 2, 4, 64));
+        // 204,824 parameters.
+        PRESETS.put("tiny", base()
+                .vocabSize(512).hiddenSize(64).hybridOverridePattern("M-*-M-").intermediateSize(256)
+                .numAttentionHeads(4).numKeyValueHeads(1).headDim(16)
+                .mambaNumHeads(4).mambaHeadDim(16).ssmStateSize(16).nGroups(1).convKernel(4).chunkSize(64)
+                .build());
+        // 2,393,464 parameters: the reference demo plan's parent.
+        PRESETS.put("mini", base()
+                .vocabSize(4096).hiddenSize(128).hybridOverridePattern("M-M*-M-M*-M-").intermediateSize(512)
+                .numAttentionHeads(4).numKeyValueHeads(2).headDim(32)
+                .mambaNumHeads(8).mambaHeadDim(32).ssmStateSize(32).nGroups(2).convKernel(4).chunkSize(64)
+                .build());
+        // 7,208,440 parameters.
+        PRESETS.put("small", base()
+                .vocabSize(4096).hiddenSize(256).hybridOverridePattern("M-M*-M-M*-M-").intermediateSize(1024)
+                .numAttentionHeads(8).numKeyValueHeads(2).headDim(32)
+                .mambaNumHeads(8).mambaHeadDim(64).ssmStateSize(32).nGroups(2).convKernel(4).chunkSize(64)
+                .build());
     }
 
     private Presets() {
@@ -38,8 +51,7 @@ public final class Presets {
     }
 
     /** Nemotron-H defaults for everything the presets do not set (config.json as the HF classes write it). */
-    private static ModelConfig base() {
-        return ConfigJson.fromJson(ConfigJson.MAPPER.createObjectNode().put("hybrid_override_pattern", "M"))
-                .withSizes(512, 64, "M", 256, 4, 1, 16, 4, 16, 16, 1, 4, 64);
+    private static ModelConfig.Resized base() {
+        return ConfigJson.fromJson(ConfigJson.MAPPER.createObjectNode().put("hybrid_override_pattern", "M")).resized();
     }
 }

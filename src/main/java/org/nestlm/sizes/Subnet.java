@@ -118,15 +118,21 @@ public record Subnet(int hiddenSize, List<LayerSpec> layers, List<Boolean> kept)
                 keptSpecs.add(layers.get(i));
             }
         }
-        ModelConfig c = fullConfig;
         LayerSpec.Mamba m = first(keptSpecs, LayerSpec.Mamba.class);
         LayerSpec.Attention a = first(keptSpecs, LayerSpec.Attention.class);
         LayerSpec.Mlp f = first(keptSpecs, LayerSpec.Mlp.class);
-        ModelConfig sliced = c.withSizes(c.vocabSize(), hiddenSize, pattern.toString(),
-                f != null ? f.width() : c.intermediateSize(),
-                a != null ? a.heads() : c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(),
-                m != null ? m.heads() : c.mambaNumHeads(), m != null ? m.headDim() : c.mambaHeadDim(),
-                c.ssmStateSize(), c.nGroups(), c.convKernel(), c.chunkSize());
+        // The global sizes are those of the first kept layer of each kind; per-layer sizes come from the shapes.
+        ModelConfig.Resized r = fullConfig.resized().hiddenSize(hiddenSize).hybridOverridePattern(pattern.toString());
+        if (f != null) {
+            r.intermediateSize(f.width());
+        }
+        if (a != null) {
+            r.numAttentionHeads(a.heads());
+        }
+        if (m != null) {
+            r.mambaNumHeads(m.heads()).mambaHeadDim(m.headDim());
+        }
+        ModelConfig sliced = r.build();
         return new Architecture(sliced, hiddenSize, keptSpecs);
     }
 

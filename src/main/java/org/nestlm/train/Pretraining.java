@@ -209,7 +209,7 @@ public final class Pretraining {
             if (p.vocabSize() != tokVocab) {
                 console.printf(Locale.ROOT, "note      preset %s: vocab_size %d -> %d, the vocabulary of %s%n", source.preset(),
                         p.vocabSize(), tokVocab, tokFile);
-                p = withVocab(p, tokVocab);
+                p = p.resized().vocabSize(tokVocab).build();
             }
             return p;
         }
@@ -220,12 +220,6 @@ public final class Pretraining {
                     + " tokens; set vocab_size to " + tokVocab + " or use another tokenizer");
         }
         return c;
-    }
-
-    public static ModelConfig withVocab(ModelConfig c, int vocab) {
-        return c.withSizes(vocab, c.hiddenSize(), c.hybridOverridePattern(), c.intermediateSize(), c.numAttentionHeads(),
-                c.numKeyValueHeads(), c.headDim(), c.mambaNumHeads(), c.mambaHeadDim(), c.ssmStateSize(), c.nGroups(),
-                c.convKernel(), c.chunkSize());
     }
 
     /** Vocabulary size of a tokenizer.json: one more than the largest id of its model vocabulary and added tokens. */

@@ -24,7 +24,11 @@ public final class InferTestModels {
 
     /** Pattern M*-M-*M: vocab 64, H 40, Mamba 6 × 8 (G 2, N 8, K 4), attention 4/2 × 12, MLP 48, chunk 8. */
     public static ModelConfig hybrid() {
-        return Presets.get("tiny").withSizes(64, 40, "M*-M-*M", 48, 4, 2, 12, 6, 8, 8, 2, 4, 8);
+        return Presets.get("tiny").resized()
+                .vocabSize(64).hiddenSize(40).hybridOverridePattern("M*-M-*M").intermediateSize(48)
+                .numAttentionHeads(4).numKeyValueHeads(2).headDim(12)
+                .mambaNumHeads(6).mambaHeadDim(8).ssmStateSize(8).nGroups(2).convKernel(4).chunkSize(8)
+                .build();
     }
 
     /** Writes a random checkpoint of {@code config} as {@code dtype} into {@code dir}. */

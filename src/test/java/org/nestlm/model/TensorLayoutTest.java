@@ -19,7 +19,11 @@ class TensorLayoutTest {
 
     /** V 5, H 3, pattern M*-, Mamba 4 heads × 2 (G 2, N 1, K 2: I 8, GN 2), attention 4/2 × 2, MLP 4. */
     static ModelConfig small() {
-        return Presets.get("tiny").withSizes(5, 3, "M*-", 4, 4, 2, 2, 4, 2, 1, 2, 2, 8);
+        return Presets.get("tiny").resized()
+                .vocabSize(5).hiddenSize(3).hybridOverridePattern("M*-").intermediateSize(4)
+                .numAttentionHeads(4).numKeyValueHeads(2).headDim(2)
+                .mambaNumHeads(4).mambaHeadDim(2).ssmStateSize(1).nGroups(2).convKernel(2).chunkSize(8)
+                .build();
     }
 
     static ModelConfig with(ModelConfig c, boolean biases, boolean tied) {

@@ -11,11 +11,15 @@ public final class TestModels {
      * chunk 16 so that test sequences are longer than a chunk.
      */
     public static ModelConfig hybrid() {
-        return Presets.get("tiny").withSizes(96, 48, "M*-M-*M", 80, 6, 2, 12, 6, 10, 8, 2, 4, 16);
+        return Presets.get("tiny").resized()
+                .vocabSize(96).hiddenSize(48).hybridOverridePattern("M*-M-*M").intermediateSize(80)
+                .numAttentionHeads(6).numKeyValueHeads(2).headDim(12)
+                .mambaNumHeads(6).mambaHeadDim(10).ssmStateSize(8).nGroups(2).convKernel(4).chunkSize(16)
+                .build();
     }
 
     /** The same with Mamba heads in 3 groups and a different chunk size. */
     public static ModelConfig hybrid(int groups, int chunk) {
-        return Presets.get("tiny").withSizes(96, 48, "M*-M-*M", 80, 6, 2, 12, 6, 10, 8, groups, 4, chunk);
+        return hybrid().resized().nGroups(groups).chunkSize(chunk).build();
     }
 }

@@ -27,7 +27,11 @@ public class PretrainerTest {
     }
 
     /** A tiny model over a 64-token vocabulary. */
-    static final ModelConfig MODEL = Presets.get("tiny").withSizes(64, 32, "M-*-M-", 64, 2, 1, 16, 2, 16, 8, 1, 4, 8);
+    static final ModelConfig MODEL = Presets.get("tiny").resized()
+                .vocabSize(64).hiddenSize(32).hybridOverridePattern("M-*-M-").intermediateSize(64)
+                .numAttentionHeads(2).numKeyValueHeads(1).headDim(16)
+                .mambaNumHeads(2).mambaHeadDim(16).ssmStateSize(8).nGroups(1).convKernel(4).chunkSize(8)
+                .build();
 
     /** Learnable data: a noisy repeating sequence (the next token is mostly determined by the current one). */
     static TokenSource data(int n, long seed) {
