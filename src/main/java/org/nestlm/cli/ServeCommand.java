@@ -43,6 +43,11 @@ final class ServeCommand implements Callable<Integer> {
             + "8 to 64 (default).")
     int maxBatch;
 
+    @Option(names = "--prefill-chunk", defaultValue = "" + OpenAiServer.Options.DEFAULT_PREFILL_CHUNK, description = "Prompt "
+            + "tokens fed per pass while other requests decode: smaller keeps the streams' slowest tokens faster, larger "
+            + "gives a joining request its first token sooner (default ${DEFAULT-VALUE}).")
+    int prefillChunk;
+
     @Option(names = "--max-queue", defaultValue = "64", description = "Requests allowed to wait beyond the running ones; beyond "
             + "that the answer is 429 (default ${DEFAULT-VALUE}).")
     int maxQueue;
@@ -94,7 +99,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         OpenAiServer.Options options;
         try {
-            options = new OpenAiServer.Options(batch, maxQueue, grace, stateBytes, 1000);
+            options = new OpenAiServer.Options(batch, prefillChunk, maxQueue, grace, stateBytes, 1000);
             ServerLimits.configure(requestTimeout, maxConnections);
         } catch (IllegalArgumentException e) {
             throw new UserException(e.getMessage());

@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Continuous batching for one model (one size of an elastic checkpoint): an iteration-level scheduler on a
  * thread of its own. Every pass of {@link Engine#forward(InferenceState[], int[][])} runs one token of each
- * decoding request and a piece of the prompt of each request still in prefill (at most {@link #PREFILL_ROWS}
+ * decoding request and a piece of the prompt of each request still in prefill (at most {@code prefillChunk}
  * prompt tokens per pass while others decode, so a long prompt does not stall the streams), reading the weights
  * once for all.
  * Requests join at the next pass in arrival order (FCFS) while fewer than {@code maxBatch} run and their decode
@@ -32,12 +32,9 @@ import java.util.concurrent.atomic.AtomicLong;
 final class BatchScheduler implements AutoCloseable {
 
     /**
-     * Prompt tokens fed per pass across all requests in prefill while others decode: a pass costs about its
-     * rows' share of compute, so this bounds how much a joining prompt stretches the running streams' next token.
+     * Prompt tokens per pass when no request is decoding (nobody waits on the pass but the prompts' owners), unless
+     * the chunk while decoding is larger.
      */
-    static final int PREFILL_ROWS = 32;
-
-    /** Prompt tokens per pass when no request is decoding (nobody waits on the pass but the prompts' owners). */
     static final int PREFILL_ROWS_ALONE = 256;
 
     /** What the request's HTTP thread receives. */
@@ -85,9 +82,9 @@ final class BatchScheduler implements AutoCloseable {
         }
 
         /** Passes still to run at most: the prompt's remaining pieces and the tokens still to generate. */
-        int remaining() {
+        int remaining(int prefillChunk) {
             int generated = continuation == null ? 0 : continuation.count();
-            return (prompt.length - fed + PREFILL_ROWS - 1) / PREFILL_ROWS + params.maxTokens() - generated;
+            return passes(prompt.length - fed, prefillChunk) + params.maxTokens() - generated;
         }
 
         private Generation generation(FinishReason finish) {
@@ -136,6 +133,7 @@ final class BatchScheduler implements AutoCloseable {
     private final LanguageModel lm;
     private final Engine engine;
     private final int maxBatch;
+    private final int prefillChunk;           // prompt tokens per pass while others decode
     private final StateMemory memory;
     private final Runnable onChange;          // told when the running set shrinks (memory freed)
     private final ArrayDeque<Job> waiting = new ArrayDeque<>();
@@ -148,18 +146,24 @@ final class BatchScheduler implements AutoCloseable {
     private boolean closed;
     private boolean held;                     // tests: admit, but run no pass
     private volatile int peak;                // most requests in one pass so far
+    private volatile int peakPrefill;         // most prompt tokens in one pass that also decoded
 
     /**
-     * @param maxBatch most requests in one pass
-     * @param onChange called (on the scheduler thread) after requests leave, so other schedulers can admit
+     * @param maxBatch     most requests in one pass
+     * @param prefillChunk most prompt tokens, across the requests in prefill, in a pass that also decodes
+     * @param onChange     called (on the scheduler thread) after requests leave, so other schedulers can admit
      */
-    BatchScheduler(LanguageModel lm, int maxBatch, StateMemory memory, Runnable onChange) {
+    BatchScheduler(LanguageModel lm, int maxBatch, int prefillChunk, StateMemory memory, Runnable onChange) {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("--max-batch must be at least 1, got " + maxBatch);
+        }
+        if (prefillChunk < 1) {
+            throw new IllegalArgumentException("--prefill-chunk must be at least 1, got " + prefillChunk);
         }
         this.lm = lm;
         this.engine = lm.engine();
         this.maxBatch = maxBatch;
+        this.prefillChunk = prefillChunk;
         this.memory = memory;
         this.onChange = onChange;
         this.thread = new Thread(this::loop, "nestlm-batch-" + lm.name());
@@ -214,6 +218,11 @@ final class BatchScheduler implements AutoCloseable {
         return maxBatch;
     }
 
+    /** Passes that feed {@code promptTokens} prompt tokens, {@code prefillChunk} per pass (0 for none). */
+    static int passes(int promptTokens, int prefillChunk) {
+        return (promptTokens + prefillChunk - 1) / prefillChunk;
+    }
+
     long cancelledCount() {
         return cancelled.get();
     }
@@ -238,7 +247,7 @@ final class BatchScheduler implements AutoCloseable {
         int waitPasses = 0;
         int free = maxBatch - running.size();
         if (free <= waiting.size()) {
-            int[] left = running.stream().mapToInt(Job::remaining).sorted().toArray();
+            int[] left = running.stream().mapToInt(j -> j.remaining(prefillChunk)).sorted().toArray();
             int k = waiting.size() - free;
             waitPasses = left.length == 0 ? 0 : left[Math.min(k, left.length - 1)] * (1 + k / Math.max(1, left.length));
         }
@@ -248,6 +257,11 @@ final class BatchScheduler implements AutoCloseable {
     /** Most requests that ran in one pass so far. */
     int peak() {
         return peak;
+    }
+
+    /** Most prompt tokens fed in one pass that also decoded, so far. */
+    int peakPrefillWhileDecoding() {
+        return peakPrefill;
     }
 
     /** For tests: while held, requests are admitted (and cancelled ones leave) but no pass runs. */
@@ -393,7 +407,8 @@ final class BatchScheduler implements AutoCloseable {
         for (Job j : batch) {
             decoding |= !j.cancelled() && j.fed == j.prompt.length;
         }
-        int prefillBudget = decoding ? PREFILL_ROWS : PREFILL_ROWS_ALONE;
+        int budget = decoding ? prefillChunk : Math.max(prefillChunk, PREFILL_ROWS_ALONE);
+        int prefillBudget = budget;
         for (Job j : batch) {
             if (j.cancelled()) {
                 continue;
@@ -416,6 +431,9 @@ final class BatchScheduler implements AutoCloseable {
         }
         if (in.isEmpty()) {
             return finished;
+        }
+        if (decoding) {
+            peakPrefill = Math.max(peakPrefill, budget - prefillBudget);
         }
         InferenceState[] states = new InferenceState[in.size()];
         for (int i = 0; i < states.length; i++) {

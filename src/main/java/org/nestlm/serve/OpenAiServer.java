@@ -62,15 +62,26 @@ public final class OpenAiServer implements AutoCloseable {
      * How the server schedules and bounds its work.
      *
      * @param maxBatch         requests in one pass of one size's batch
+     * @param prefillChunk     prompt tokens fed per pass, across the requests in prefill, while others decode: a
+     *                         smaller chunk stretches the decoding streams' slowest tokens less and delays the
+     *                         joining request's first token more (docs/PERFORMANCE.md, "Serving")
      * @param maxQueue         requests allowed to wait beyond the running ones
      * @param graceSeconds     how long {@link #close()} lets running requests finish
      * @param stateMemoryBytes decode state (KV caches, Mamba states) all running requests may hold together
      * @param heartbeatMillis  how often a waiting client is written to, so that a closed connection is noticed
      */
-    public record Options(int maxBatch, int maxQueue, int graceSeconds, long stateMemoryBytes, long heartbeatMillis) {
+    public record Options(int maxBatch, int prefillChunk, int maxQueue, int graceSeconds, long stateMemoryBytes,
+                          long heartbeatMillis) {
+
+        /** Prompt tokens per pass while other requests decode, unless set. */
+        public static final int DEFAULT_PREFILL_CHUNK = 32;
+
         public Options {
             if (maxBatch < 1) {
                 throw new IllegalArgumentException("--max-batch must be at least 1, got " + maxBatch);
+            }
+            if (prefillChunk < 1) {
+                throw new IllegalArgumentException("--prefill-chunk must be at least 1, got " + prefillChunk);
             }
             if (maxQueue < 0) {
                 throw new IllegalArgumentException("--max-queue must be ≥ 0, got " + maxQueue);
@@ -88,7 +99,7 @@ public final class OpenAiServer implements AutoCloseable {
 
         /** Defaults: decode state up to half the heap, a heartbeat a second. */
         public static Options of(int maxBatch, int maxQueue, int graceSeconds) {
-            return new Options(maxBatch, maxQueue, graceSeconds, defaultStateMemory(), 1000);
+            return new Options(maxBatch, DEFAULT_PREFILL_CHUNK, maxQueue, graceSeconds, defaultStateMemory(), 1000);
         }
 
         /** Half of the JVM's heap limit: decode state lives in Java arrays. */
@@ -223,7 +234,8 @@ public final class OpenAiServer implements AutoCloseable {
                     waiting += w;
                     cancelled += b == null ? 0 : b.cancelledCount();
                     batches.addObject().put("model", m.name()).put("running", r).put("waiting", w)
-                            .put("max_batch", options.maxBatch()).put("occupancy", (double) r / options.maxBatch())
+                            .put("max_batch", options.maxBatch()).put("prefill_chunk", options.prefillChunk())
+                            .put("occupancy", (double) r / options.maxBatch())
                             .put("peak", b == null ? 0 : b.peak()).put("pass_ms", b == null ? 0 : b.passNanos() / 1e6);
                 }
                 o.put("running", running).put("waiting", waiting).put("cancelled", cancelled);
@@ -323,7 +335,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** The batch of {@code m}, started on first use. */
     BatchScheduler scheduler(LanguageModel m) {
-        return schedulers.computeIfAbsent(m, k -> new BatchScheduler(k, options.maxBatch(), memory, this::pokeAll));
+        return schedulers.computeIfAbsent(m, k -> new BatchScheduler(k, options.maxBatch(), options.prefillChunk(), memory, this::pokeAll));
     }
 
     /** Memory was freed by one size: the others may admit now. */
@@ -608,8 +620,7 @@ public final class OpenAiServer implements AutoCloseable {
         if (scheduler(requested).hasRoom()) {
             return requested;
         }
-        int passes = (req.prompt().length + BatchScheduler.PREFILL_ROWS - 1) / BatchScheduler.PREFILL_ROWS
-                + req.params().maxTokens();
+        int passes = BatchScheduler.passes(req.prompt().length, options.prefillChunk()) + req.params().maxTokens();
         // nanoseconds per parameter of a pass, from any size that has run one (before that: parameters alone)
         double perParam = 1;
         for (BatchScheduler b : schedulers.values()) {

@@ -106,7 +106,9 @@ class BenchCommandTest {
         CliRun.Run r = CliRun.run("bench", "serve", "--model", m.toString(), "--threads", "1", "--concurrency", "1,3",
                 "--requests", "2", "--prompt-tokens", "5", "--tokens", "6", "--warmup-seconds", "0", "--json");
         assertEquals(0, r.code(), r.err());
-        JsonNode results = new ObjectMapper().readTree(r.out()).get("results");
+        JsonNode report = new ObjectMapper().readTree(r.out());
+        assertEquals(32, report.get("prefill_chunk").asInt(), "the server's default, read from its /health");
+        JsonNode results = report.get("results");
         assertEquals(2, results.size());
         for (int i = 0; i < 2; i++) {
             JsonNode row = results.get(i);
@@ -119,6 +121,9 @@ class BenchCommandTest {
         }
         CliRun.Run bad = CliRun.run("bench", "serve", "--threads", "1");
         assertEquals(2, bad.code(), bad.err());
+        CliRun.Run chunk = CliRun.run("bench", "serve", "--model", m.toString(), "--threads", "1", "--prefill-chunk", "0");
+        assertEquals(2, chunk.code(), chunk.err());
+        assertTrue(chunk.err().contains("--prefill-chunk must be at least 1"), chunk.err());
     }
 
     @Test

@@ -60,7 +60,12 @@ class ContinuousBatchingTest {
     }
 
     static OpenAiServer server(int maxBatch, long stateMemory) throws Exception {
-        return new OpenAiServer(List.of(lm), null, null, "127.0.0.1", 0, new OpenAiServer.Options(maxBatch, 16, 5, stateMemory, 1000));
+        return server(maxBatch, OpenAiServer.Options.DEFAULT_PREFILL_CHUNK, stateMemory);
+    }
+
+    static OpenAiServer server(int maxBatch, int prefillChunk, long stateMemory) throws Exception {
+        return new OpenAiServer(List.of(lm), null, null, "127.0.0.1", 0,
+                new OpenAiServer.Options(maxBatch, prefillChunk, 16, 5, stateMemory, 1000));
     }
 
     static JsonNode post(OpenAiServer s, String body) throws Exception {
@@ -138,6 +143,46 @@ class ContinuousBatchingTest {
         } finally {
             pool.shutdownNow();
             s.close();
+        }
+    }
+
+    /**
+     * A long prompt joining a decoding stream is fed {@code --prefill-chunk} tokens per pass once the stream decodes
+     * (the first pass, where nobody decodes yet, takes up to 256), and both get the tokens they get alone.
+     */
+    @Test
+    void aPromptJoiningADecodingStreamIsFedInPiecesOfThePrefillChunk() throws Exception {
+        StringBuilder longPrompt = new StringBuilder();
+        for (int t = 0; t < 300; t++) {
+            longPrompt.append(t == 0 ? "" : ", ").append((7 * t) % 60);
+        }
+        String stream = "{\"prompt\": [1], \"max_tokens\": 40, \"ignore_eos\": true, \"temperature\": 0}";
+        String joining = "{\"prompt\": [" + longPrompt + "], \"max_tokens\": 5, \"ignore_eos\": true, \"temperature\": 0}";
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int chunk : new int[] {4, 32}) {
+                OpenAiServer s = server(8, chunk, 1L << 30);
+                try {
+                    String alone0 = post(s, stream).get("choices").get(0).get("token_ids").toString();
+                    String alone1 = post(s, joining).get("choices").get(0).get("token_ids").toString();
+                    BatchScheduler batch = s.scheduler(lm);
+                    assertEquals(0, batch.peakPrefillWhileDecoding(), "chunk " + chunk + ": nothing decoded beside a prompt yet");
+                    batch.holdForTest(true);
+                    Future<JsonNode> f0 = pool.submit(() -> post(s, stream));
+                    await(() -> batch.running() == 1, "the stream is admitted");
+                    Future<JsonNode> f1 = pool.submit(() -> post(s, joining));
+                    await(() -> batch.running() == 2, "the long prompt is admitted after it");
+                    batch.holdForTest(false);
+                    assertEquals(alone0, f0.get(60, TimeUnit.SECONDS).get("choices").get(0).get("token_ids").toString(), "chunk " + chunk);
+                    assertEquals(alone1, f1.get(60, TimeUnit.SECONDS).get("choices").get(0).get("token_ids").toString(), "chunk " + chunk);
+                    // pass 1 feeds 1 + 255 prompt tokens; the remaining 45 go in pieces of the chunk while the stream decodes
+                    assertEquals(chunk, batch.peakPrefillWhileDecoding(), "chunk " + chunk);
+                } finally {
+                    s.close();
+                }
+            }
+        } finally {
+            pool.shutdownNow();
         }
     }
 }

@@ -68,7 +68,7 @@ class ServerLifecycleTest {
     }
 
     static OpenAiServer server(int graceSeconds) throws Exception {
-        return new OpenAiServer(List.of(lm), null, null, "127.0.0.1", 0, new OpenAiServer.Options(4, 8, graceSeconds, 1L << 30, 20));
+        return new OpenAiServer(List.of(lm), null, null, "127.0.0.1", 0, new OpenAiServer.Options(4, OpenAiServer.Options.DEFAULT_PREFILL_CHUNK, 8, graceSeconds, 1L << 30, 20));
     }
 
     static HttpResponse<String> send(OpenAiServer s, String method, String path, String body) throws Exception {

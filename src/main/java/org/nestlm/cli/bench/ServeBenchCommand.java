@@ -57,6 +57,10 @@ public final class ServeBenchCommand implements Callable<Integer> {
     @Option(names = "--max-batch", defaultValue = "0", description = "The in-process server's --max-batch; 0 = serve's default.")
     int maxBatch;
 
+    @Option(names = "--prefill-chunk", defaultValue = "" + OpenAiServer.Options.DEFAULT_PREFILL_CHUNK,
+            description = "The in-process server's --prefill-chunk (default ${DEFAULT-VALUE}).")
+    int prefillChunk;
+
     @Option(names = "--concurrency", defaultValue = "1,2,4,8,16", split = ",",
             description = "Concurrent clients, one measurement each (default ${DEFAULT-VALUE}).")
     int[] concurrency;
@@ -103,11 +107,12 @@ public final class ServeBenchCommand implements Callable<Integer> {
         int most = Arrays.stream(concurrency).max().getAsInt();
         try (ElasticFamily family = ElasticFamily.open(model, null, n, false)) {
             OpenAiServer server = new OpenAiServer(family.members(), null, null, "127.0.0.1", 0,
-                    new OpenAiServer.Options(batch, Math.max(64, most), 5, OpenAiServer.Options.defaultStateMemory(), 1000));
+                    new OpenAiServer.Options(batch, prefillChunk, Math.max(64, most), 5, OpenAiServer.Options.defaultStateMemory(), 1000));
             try {
                 LanguageModel lm = family.members().getFirst();
                 if (!json) {
-                    System.out.printf(Locale.ROOT, "server: %s in this process, %d threads, --max-batch %d%n", lm.name(), n, batch);
+                    System.out.printf(Locale.ROOT, "server: %s in this process, %d threads, --max-batch %d, --prefill-chunk %d%n",
+                            lm.name(), n, batch, prefillChunk);
                 }
                 return run("http://127.0.0.1:" + server.port(), lm.engine().vocabSize());
             } finally {
@@ -147,6 +152,14 @@ public final class ServeBenchCommand implements Callable<Integer> {
         } while (System.nanoTime() < warmEnd);
         ObjectNode out = JSON.createObjectNode().put("url", base).put("prompt_tokens", promptTokens).put("output_tokens", tokens)
                 .put("requests_per_client", requests).put("elastic", elastic);
+        // the server's own scheduling settings, so that a result read later says what it measured
+        JsonNode batch = JSON.readTree(client.send(HttpRequest.newBuilder(URI.create(base + "/health")).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofString()).body()).path("batches").path(0);
+        for (String key : new String[] {"max_batch", "prefill_chunk"}) {
+            if (batch.path(key).isInt()) {
+                out.put(key, batch.path(key).asInt());
+            }
+        }
         ArrayNode rows = out.putArray("results");
         if (!json) {
             System.out.printf(Locale.ROOT, "%d prompt tokens, %d output tokens, %d requests per client%n", promptTokens, tokens, requests);
