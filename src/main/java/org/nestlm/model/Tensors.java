@@ -5,6 +5,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 
 /**
  * The one way values from Java reach libtorch: every tensor made here lives in memory libtorch allocated and
@@ -46,6 +51,26 @@ public final class Tensors {
     /** 1-d int64 tensor holding {@code data}. */
     public static NDArray of(NDManager m, long[] data) {
         return of(m, data, new Shape(data.length));
+    }
+
+    /**
+     * The storage of a dense fp32 CPU tensor as a segment, read and written in place: a view of libtorch's memory,
+     * valid while the tensor lives. DJL's buffer call returns a contiguous copy of any other tensor, so the view is
+     * asked for twice and must be the same memory both times (a copy would lie elsewhere).
+     *
+     * @throws IllegalStateException when {@code x} is not a contiguous fp32 CPU tensor
+     */
+    public static MemorySegment storage(NDArray x) {
+        long bytes = x.getShape().size() * Float.BYTES;
+        ByteBuffer b = JniUtils.getByteBuffer((PtNDArray) x, true);
+        if (x.getDataType() != DataType.FLOAT32 || !b.isDirect() || b.capacity() != bytes) {
+            throw new IllegalStateException("not a dense fp32 CPU tensor of " + bytes + " bytes: " + x.getShape() + " " + x.getDataType());
+        }
+        MemorySegment view = MemorySegment.ofBuffer(b);
+        if (MemorySegment.ofBuffer(JniUtils.getByteBuffer((PtNDArray) x, true)).address() != view.address()) {
+            throw new IllegalStateException("not a contiguous tensor (its buffer is a copy): " + x.getShape());
+        }
+        return view;
     }
 
     /** 0-d fp32 tensor holding {@code value}, in libtorch's memory. */

@@ -4,11 +4,10 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import org.nestlm.dist.Communicator;
 import org.nestlm.model.Param;
+import org.nestlm.model.Tensors;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -82,12 +81,12 @@ public final class GradientAllReduce implements AutoCloseable {
             for (int i = 0; i < grads.length; i++) {
                 grads[i] = params.get(i).value().getGradient();
                 long bytes = params.get(i).numel() * Float.BYTES;
-                MemorySegment.copy(view(grads[i], bytes), 0, buffer, offsets[i] * Float.BYTES, bytes);
+                MemorySegment.copy(Tensors.storage(grads[i]), 0, buffer, offsets[i] * Float.BYTES, bytes);
             }
             comm.sumInRankOrder(buffer);
             for (int i = 0; i < grads.length; i++) {
                 long bytes = params.get(i).numel() * Float.BYTES;
-                MemorySegment.copy(buffer, offsets[i] * Float.BYTES, view(grads[i], bytes), 0, bytes);
+                MemorySegment.copy(buffer, offsets[i] * Float.BYTES, Tensors.storage(grads[i]), 0, bytes);
             }
         } finally {
             for (NDArray g : grads) {
@@ -102,15 +101,6 @@ public final class GradientAllReduce implements AutoCloseable {
     /** Time spent in {@link #sum()} so far (copies and the all-reduce), for benchmarks and logs. */
     public long nanos() {
         return nanos;
-    }
-
-    /** The gradient's own storage (contiguous fp32 on the CPU), read and written in place. */
-    private static MemorySegment view(NDArray grad, long bytes) {
-        java.nio.ByteBuffer b = JniUtils.getByteBuffer((PtNDArray) grad, true);
-        if (!b.isDirect() || b.capacity() != bytes) {
-            throw new IllegalStateException("a gradient is not a dense fp32 CPU tensor of " + bytes + " bytes");
-        }
-        return MemorySegment.ofBuffer(b);
     }
 
     @Override

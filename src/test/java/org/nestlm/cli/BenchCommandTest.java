@@ -61,7 +61,8 @@ class BenchCommandTest {
             assertTrue(Double.isFinite(s.get("loss_first_last").get(1).asDouble()), step);
             JsonNode p = s.get("profile_seconds_per_step");
             assertTrue(p.get("projections (mm, addmm)").asDouble() > 0, step);
-            assertTrue(p.get("optimizer (AdamW, wall clock)").asDouble() > 0, step);
+            assertTrue(s.get("optimizer_median_s").asDouble() > 0 && s.get("optimizer_median_s").asDouble() < s.get("median_s").asDouble(), step);
+            assertEquals(s.get("optimizer_median_s").asDouble(), p.get("optimizer (AdamW, timed steps)").asDouble(), 0, step);
         }
         try (var files = java.nio.file.Files.list(dir)) {                 // one trace per profiled step, no leftovers
             assertEquals(3 * 3, files.filter(f -> f.getFileName().toString().matches("(pretrain|kd|elastic)-trace-[0-2]\\.json")).count());

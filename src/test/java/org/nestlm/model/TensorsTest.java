@@ -122,4 +122,16 @@ class TensorsTest extends DjlTestBase {
         }
         return out;
     }
+
+    /** A storage view is libtorch's own memory, written through in place; a transposed (non-contiguous) tensor is refused. */
+    @Test
+    void storageIsAViewOfTheTensorsOwnMemoryAndRefusesNonContiguousTensors() {
+        NDArray x = Tensors.of(manager, new float[] {1, 2, 3, 4, 5, 6}, new Shape(2, 3));
+        java.lang.foreign.MemorySegment s = Tensors.storage(x);
+        s.set(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 4 * Float.BYTES, 50f);
+        assertArrayEquals(new float[] {1, 2, 3, 4, 50, 6}, x.toFloatArray());
+        NDArray t = x.transpose();
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> Tensors.storage(t));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("contiguous"), e.getMessage());
+    }
 }

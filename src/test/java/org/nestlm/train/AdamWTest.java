@@ -105,6 +105,57 @@ class AdamWTest extends DjlTestBase {
         }
     }
 
+    /**
+     * The one-pass update over libtorch's storage equals, bit for bit, the tensor operations it replaced (one
+     * libtorch operation per product, quotient and sum, in the same order; the square root correctly rounded), over
+     * three steps with and without clipping and decay, for lengths that end in the vector body and in the tail.
+     */
+    @Test
+    void theOnePassUpdateEqualsTheTensorOperationsItReplacedToTheBit() {
+        java.util.Random r = new java.util.Random(7);
+        for (int n : new int[] {5, 37, 4099}) {
+            float[] w0 = new float[n], m0 = new float[n], v0 = new float[n];
+            for (int i = 0; i < n; i++) {
+                w0[i] = (float) r.nextGaussian();
+                m0[i] = (float) (0.01 * r.nextGaussian());
+                v0[i] = (float) (1e-4 * r.nextDouble());
+            }
+            NDArray w = Tensors.of(manager, w0), m = Tensors.of(manager, m0), v = Tensors.of(manager, v0);
+            NDArray w1 = Tensors.of(manager, w0), m1 = Tensors.of(manager, m0), v1 = Tensors.of(manager, v0);
+            for (int t = 1; t <= 3; t++) {
+                float[] g0 = new float[n];
+                for (int i = 0; i < n; i++) {
+                    g0[i] = (float) (0.1 * r.nextGaussian());
+                }
+                double lr = 3e-3 * t, c1 = 1 - Math.pow(B1, t), c2 = 1 - Math.pow(B2, t);
+                AdamW.Step step = new AdamW.Step(t == 2 ? 1f : (float) (0.7 / t), (float) B1, (float) (1 - B1), (float) B2,
+                        (float) (1 - B2), t == 3 ? 1f : (float) (1 - lr * WD), (float) c2, (float) EPS, (float) (lr / c1));
+                try (NDManager scope = manager.newSubManager()) {
+                    NDArray g = Tensors.of(scope, g0), g1 = Tensors.of(scope, g0);
+                    NDArray gs = step.scale() == 1f ? g : g.mul(Tensors.scalar(scope, step.scale()));
+                    m.muli(Tensors.scalar(scope, step.beta1())).addi(gs.mul(Tensors.scalar(scope, step.oneMinusBeta1())));
+                    v.muli(Tensors.scalar(scope, step.beta2())).addi(gs.square().mul(Tensors.scalar(scope, step.oneMinusBeta2())));
+                    if (step.decay() != 1f) {
+                        w.muli(Tensors.scalar(scope, step.decay()));
+                    }
+                    // the root as IEEE fp32 (libtorch's own, MKL's vector math, is not always correctly rounded)
+                    float[] q = v.div(Tensors.scalar(scope, step.c2())).toFloatArray();
+                    for (int k = 0; k < n; k++) {
+                        q[k] = (float) Math.sqrt(q[k]);
+                    }
+                    NDArray denom = Tensors.of(scope, q).add(Tensors.scalar(scope, step.eps()));
+                    w.subi(m.div(denom).mul(Tensors.scalar(scope, step.stepSize())));
+                    AdamW.update(Tensors.storage(w1), Tensors.storage(g1), Tensors.storage(m1), Tensors.storage(v1), n, step);
+                    String at = "length " + n + ", step " + t;
+                    assertArrayEquals(m.toFloatArray(), m1.toFloatArray(), "first moments, " + at);
+                    assertArrayEquals(v.toFloatArray(), v1.toFloatArray(), "second moments, " + at);
+                    assertArrayEquals(w.toFloatArray(), w1.toFloatArray(), "weights, " + at);
+                    assertArrayEquals(new float[n], g1.toFloatArray(), "the gradient is zeroed, " + at);
+                }
+            }
+        }
+    }
+
     private static double[] toDouble(float[] f) {
         double[] d = new double[f.length];
         for (int i = 0; i < f.length; i++) {

@@ -59,7 +59,7 @@ import java.util.concurrent.Callable;
  * step's matmul FLOPs ({@link TrainFlops}) over its median time give the achieved GFLOP/s, reported against the
  * libtorch matmul rate the command measures first at the same thread count ({@link MatmulPeak}). With
  * {@code --profile DIR} three more steps of each kind run under libtorch's profiler and the time of their gradient
- * half is broken down by operation class ({@link OpProfile}); the optimizer is timed by wall clock. With
+ * half is broken down by operation class ({@link OpProfile}); the optimizer is timed by wall clock in the timed steps. With
  * {@code --ranks N} the command runs again as an N-rank MPI job: each rank computes batch/N sequences, the gradient
  * all-reduce ({@link GradientAllReduce}) and the wait for the slowest rank are timed apart, the matmul peak is the
  * sum of the ranks' rates measured at once, and rank 0 reports.
@@ -137,7 +137,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
      */
     record Measurement(String name, int tokensPerStep, double flopsPerStep, double[] seconds, double[] cpuSeconds,
                        double firstLoss, double lastLoss, double[] waitSeconds, double[] reduceSeconds,
-                       Map<String, Double> profile) {
+                       double[] updateSeconds, Map<String, Double> profile) {
         /**
          * Mean process CPU seconds per timed step (all threads; the clock ticks in milliseconds, so the mean, not
          * the median): on shared cores less disturbed than wall time.
@@ -355,6 +355,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
                                 Communicator comm, GradientAllReduce reducer, Step step) throws java.io.IOException {
         double first = Double.NaN, last = Double.NaN;
         double[] seconds = new double[timed], cpu = new double[timed], waits = new double[timed], reduces = new double[timed];
+        double[] updates = new double[timed];
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         for (int i = -warm; i < timed; i++) {
             long c0 = os.getProcessCpuTime(), t0 = System.nanoTime();
@@ -365,6 +366,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
             reducer.sum();
             long t3 = System.nanoTime();
             step.update();
+            long u = System.nanoTime();
             loss = comm.sum(loss) / comm.size();                    // the mean over the global batch
             long t4 = System.nanoTime();
             if (Double.isNaN(first)) {
@@ -376,22 +378,26 @@ public final class TrainBenchCommand implements Callable<Integer> {
                 cpu[i] = (os.getProcessCpuTime() - c0) / 1e9;
                 waits[i] = (t2 - t1) / 1e9;
                 reduces[i] = (t3 - t2) / 1e9;
+                updates[i] = (u - t3) / 1e9;
             }
         }
-        Map<String, Double> classes = profile == null ? null : profileSteps(name, step, seqLen, vocab, comm, reducer);
-        return new Measurement(name, tokens, flops, seconds, cpu, first, last, waits, reduces, classes);
+        Map<String, Double> classes = profile == null ? null
+                : profileSteps(name, step, seqLen, vocab, comm, reducer, Measurement.median(updates));
+        return new Measurement(name, tokens, flops, seconds, cpu, first, last, waits, reduces, updates, classes);
     }
 
     static final int PROFILED_STEPS = 3;
 
     /**
      * Three more steps, the gradient half of each under libtorch's profiler (one trace file per step in the
-     * {@code --profile} directory, written by rank 0): seconds per step by operation class, the JNI and Java time
-     * around the operators, and the optimizer's wall-clock time, outside the profiler (as is the all-reduce).
+     * {@code --profile} directory, written by rank 0): seconds per step by operation class and the JNI and Java time
+     * around the operators; the optimizer's share is {@code optimizer}, its median wall-clock time in the timed
+     * steps. (Timed right after a profiled pass, an update of many small libtorch operations took several times
+     * as long as in the timed steps.)
      */
     private Map<String, Double> profileSteps(String name, Step step, long seqLen, long vocab, Communicator comm,
-                                             GradientAllReduce reducer) throws java.io.IOException {
-        double gradWall = 0, optWall = 0;
+                                             GradientAllReduce reducer, double optimizer) throws java.io.IOException {
+        double gradWall = 0;
         Map<String, Double> us = new java.util.LinkedHashMap<>();
         for (int i = 0; i < PROFILED_STEPS; i++) {
             Path raw = java.nio.file.Files.createTempFile("nestlm-trace", ".json");   // libtorch writes it in place
@@ -413,15 +419,13 @@ public final class TrainBenchCommand implements Callable<Integer> {
             }
             comm.barrier();
             reducer.sum();
-            long t1 = System.nanoTime();
-            step.update();                                           // the optimizer by wall clock, unprofiled
-            optWall += (System.nanoTime() - t1) / 1e9;
+            step.update();
         }
         Map<String, Double> out = new java.util.LinkedHashMap<>();
         double busy = us.remove("busy");
         us.forEach((k, v) -> out.put(k, v / 1e6 / PROFILED_STEPS));
         out.put("JNI and Java (outside operators)", Math.max(0, gradWall - busy / 1e6) / PROFILED_STEPS);
-        out.put("optimizer (AdamW, wall clock)", optWall / PROFILED_STEPS);
+        out.put("optimizer (AdamW, timed steps)", optimizer);
         return out;
     }
 
@@ -445,7 +449,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
                 var e = res.putObject(m.name());
                 e.put("tokens_per_s_median", m.tokensPerSecond()).put("tokens_per_s_min", m.minTokensPerSecond())
                         .put("tokens_per_s_max", m.maxTokensPerSecond()).put("median_s", m.medianSeconds())
-                        .put("cpu_s_per_step", m.cpuSecondsPerStep())
+                        .put("cpu_s_per_step", m.cpuSecondsPerStep()).put("optimizer_median_s", Measurement.median(m.updateSeconds()))
                         .put("matmul_gflop_per_step", m.flopsPerStep() / 1e9).put("gflops", m.gflops())
                         .put("fraction_of_peak", m.gflops() / peak).put("repeats", m.seconds().length);
                 var s = e.putArray("seconds");
@@ -470,8 +474,9 @@ public final class TrainBenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "  processor %s; libtorch fp32 matmul %dx%d: %.1f GFLOP/s (best of 5%s)%n", processor,
                 MatmulPeak.SIZE, MatmulPeak.SIZE, peak, size > 1 ? ", summed over the " + size + " ranks running at once" : "");
         for (Measurement m : results) {
-            System.out.printf(Locale.ROOT, "  %-9s median %.4f s/step (CPU %.4f s)  %10.1f tok/s  [%.1f .. %.1f]  %6.1f GFLOP/s = %4.1f %% of peak  "
-                            + "(%d timed after %d warm-up; loss %.3f -> %.3f)%n", m.name(), m.medianSeconds(), m.cpuSecondsPerStep(), m.tokensPerSecond(),
+            System.out.printf(Locale.ROOT, "  %-9s median %.4f s/step (CPU %.4f s; optimizer %.4f s)  %10.1f tok/s  [%.1f .. %.1f]  "
+                            + "%6.1f GFLOP/s = %4.1f %% of peak  (%d timed after %d warm-up; loss %.3f -> %.3f)%n", m.name(), m.medianSeconds(),
+                    m.cpuSecondsPerStep(), Measurement.median(m.updateSeconds()), m.tokensPerSecond(),
                     m.minTokensPerSecond(), m.maxTokensPerSecond(), m.gflops(), 100 * m.gflops() / peak,
                     m.seconds().length, warm, m.firstLoss(), m.lastLoss());
             if (size > 1) {
