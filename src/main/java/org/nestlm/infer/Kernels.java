@@ -20,8 +20,10 @@ interface Kernels {
      * the first {@code nr} of them used) times {@code tokens} activation rows:
      * {@code y[t·yStride + yIndex + i] = Σ_c W[row_i, c] · x[xOff + t·cols + c]} for i in [0, nr), t in [0, tokens),
      * each activation row in the {@link #arrange arranged} order when {@link #arranges} is true for {@code dtype}.
-     * Each weight vector is loaded (and widened from BF16) once for all tokens, each activation vector once for all
-     * rows. Every output is formed the same way whatever tile it is part of and however many tokens share it.
+     * Each weight vector is loaded (and widened from BF16) once for all tokens; with two or more tokens each
+     * activation vector is loaded once for all rows, while one token's rows are dotted one after another (a single
+     * read stream from memory). Every output is formed the same way whatever tile it is part of and however many
+     * tokens share it.
      *
      * @param w the whole weight matrix (little-endian, {@code dtype})
      */

@@ -56,8 +56,11 @@ final class VectorKernels implements Kernels {
     /**
      * Four rows at a time (a tile of fewer repeats its first row, read from cache and never stored), four tokens
      * at a time, then three, two or one; columns past the last whole vector step (BF16: a run of 2L) go to the
-     * scalar tail. Every (row, token) output has one accumulator fed in column order, the same in every tile
-     * shape, so a product's outputs do not depend on how many tokens share it or how its rows are tiled: a
+     * scalar tail. A call for one token takes its rows one after another instead: with one token there is no
+     * activation load to share, and a single read stream is what the hardware prefetcher follows best (on an
+     * AMD EPYC core four interleaved rows streamed at 8 GB/s, one row at a time at 22; docs/PERFORMANCE.md,
+     * *One read stream*). Every (row, token) output has one accumulator fed in column order, the same in every
+     * tile shape, so a product's outputs do not depend on how many tokens share it or how its rows are tiled: a
      * sequence decoded alone, inside a batch or as part of its prompt gets bit-identical projections.
      */
     @Override
@@ -70,6 +73,16 @@ final class VectorKernels implements Kernels {
         long q1 = nr > 1 ? r1 : r0, q2 = nr > 2 ? r2 : r0, q3 = nr > 3 ? r3 : r0;
         boolean bf16 = dtype == DType.BF16;
         int upper = bf16 ? cols - cols % (2 * L) : F.loopBound(cols);
+        if (tokens == 1) {
+            for (int i = 0; i < nr; i++) {
+                long r = i == 0 ? r0 : i == 1 ? r1 : i == 2 ? r2 : r3;
+                y[yIndex + i] = bf16 ? bf16Row(w, r, upper, x, xOff) : f32Row(w, r, upper, x, xOff);
+            }
+            if (upper < cols) {
+                ScalarKernels.tileDotsScalar(w, dtype, r0, r1, r2, r3, nr, cols, x, xOff, 1, y, yStride, yIndex, upper);
+            }
+            return;
+        }
         int t = 0;
         for (; t < tokens; ) {
             int x0 = xOff + t * cols, y0 = yIndex + t * yStride, left = tokens - t;
@@ -106,6 +119,29 @@ final class VectorKernels implements Kernels {
         if (upper < cols) {
             ScalarKernels.tileDotsScalar(w, dtype, r0, r1, r2, r3, nr, cols, x, xOff, tokens, y, yStride, yIndex, upper);
         }
+    }
+
+    /** BF16, one row × 1 token, the columns below {@code upper}: see {@link #tileDots}. */
+    private static float bf16Row(MemorySegment w, long r0, int upper, float[] x, int x0) {
+        FloatVector a00 = FloatVector.zero(F);
+        for (int c = 0; c < upper; c += 2 * L) {
+            IntVector p0 = IntVector.fromMemorySegment(I, w, r0 + 2L * c, LE);
+            FloatVector e0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d0 = p0.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector xe = FloatVector.fromArray(F, x, x0 + c);
+            FloatVector xo = FloatVector.fromArray(F, x, x0 + c + L);
+            a00 = d0.fma(xo, e0.fma(xe, a00));
+        }
+        return a00.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** F32, one row × 1 token, the columns below {@code upper}: see {@link #tileDots}. */
+    private static float f32Row(MemorySegment w, long r0, int upper, float[] x, int x0) {
+        FloatVector a00 = FloatVector.zero(F);
+        for (int c = 0; c < upper; c += L) {
+            a00 = FloatVector.fromMemorySegment(F, w, r0 + 4L * c, LE).fma(FloatVector.fromArray(F, x, x0 + c), a00);
+        }
+        return a00.reduceLanes(VectorOperators.ADD);
     }
 
     /** BF16, four rows × 4 tokens: see {@link #tileDots}. */
@@ -594,6 +630,15 @@ final class VectorKernels implements Kernels {
         }
         long r0 = qOff, r1 = nr > 1 ? qOff + cols : qOff, r2 = nr > 2 ? qOff + 2L * cols : qOff, r3 = nr > 3 ? qOff + 3L * cols : qOff;
         int s0 = sOff, s1 = nr > 1 ? sOff + groups : sOff, s2 = nr > 2 ? sOff + 2 * groups : sOff, s3 = nr > 3 ? sOff + 3 * groups : sOff;
+        if (tokens == 1) {   // row after row, one read stream: see tileDots
+            for (int i = 0; i < nr; i++) {
+                y[yIndex + i] = q8Row(q, qOff + (long) i * cols, scales, sOff + i * groups, full, x, xOff);
+            }
+            if (full * WeightMatrix.Q8_GROUP < cols) {
+                ScalarKernels.tileDotsQ8Scalar(q, qOff, scales, sOff, groups, nr, cols, x, xOff, 1, y, yStride, yIndex, full);
+            }
+            return;
+        }
         int t = 0;
         for (; t + 2 <= tokens; t += 2) {
             q8Rows4Tokens2(q, r0, r1, r2, r3, scales, s0, s1, s2, s3, full, x, xOff + t * cols, cols, y, yIndex + t * yStride, yStride, nr);
@@ -666,6 +711,21 @@ final class VectorKernels implements Kernels {
         if (nr > 3) {
             y[y0 + yStride + 3] = a31.reduceLanes(VectorOperators.ADD);
         }
+    }
+
+    /** int8, one row × 1 token over the whole groups: see {@link #tileDotsQ8}. */
+    private static float q8Row(MemorySegment q, long r0, float[] scales, int s0, int full, float[] x, int x0) {
+        FloatVector a00 = FloatVector.zero(F);
+        for (int g = 0; g < full; g++) {
+            int c0 = g * WeightMatrix.Q8_GROUP;
+            FloatVector s00 = FloatVector.zero(F);
+            for (int j = c0; j < c0 + WeightMatrix.Q8_GROUP; j += L) {
+                FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(B, q, r0 + j, LE).convertShape(VectorOperators.B2F, F, 0);
+                s00 = w0.fma(FloatVector.fromArray(F, x, x0 + j), s00);
+            }
+            a00 = s00.fma(FloatVector.broadcast(F, scales[s0 + g]), a00);
+        }
+        return a00.reduceLanes(VectorOperators.ADD);
     }
 
     /** int8, four rows × 1 token over the whole groups: see {@link #tileDotsQ8}. */

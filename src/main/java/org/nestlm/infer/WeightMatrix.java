@@ -249,7 +249,8 @@ public record WeightMatrix(String name, int rows, int cols, DType dtype, MemoryS
      * order (the weights stream from memory sequentially) in blocks that stay in L2 while every group of tokens
      * (activations that stay in L1) passes over them, a tile of four rows × up to four tokens at a time: each
      * weight vector is read and widened once per tile for all its tokens, each activation vector once for its
-     * four rows, and the weights come from memory once per product whatever the number of tokens. The tokens are
+     * four rows (one token: row after row, see {@link Kernels#tileDots}), and the weights come from memory once per
+     * product whatever the number of tokens. The tokens are
      * independent rows (one prompt's positions or one token of each of several sequences): each gets the same
      * bits as in a product of its own.
      */
