@@ -167,6 +167,9 @@ class ContinuousBatchingTest {
                     String alone1 = post(s, joining).get("choices").get(0).get("token_ids").toString();
                     BatchScheduler batch = s.scheduler(lm);
                     assertEquals(0, batch.peakPrefillWhileDecoding(), "chunk " + chunk + ": nothing decoded beside a prompt yet");
+                    // a response can arrive before its request leaves the batch: without this wait "running == 1"
+                    // below could still count the last request alone, and the long prompt could be admitted first
+                    await(() -> batch.running() == 0, "the requests alone have left the batch");
                     batch.holdForTest(true);
                     Future<JsonNode> f0 = pool.submit(() -> post(s, stream));
                     await(() -> batch.running() == 1, "the stream is admitted");
