@@ -70,7 +70,6 @@ final class VectorKernels implements Kernels {
             ScalarKernels.tileDotsScalar(w, dtype, r0, r1, r2, r3, nr, cols, x, xOff, tokens, y, yStride, yIndex, 0);
             return;
         }
-        long q1 = nr > 1 ? r1 : r0, q2 = nr > 2 ? r2 : r0, q3 = nr > 3 ? r3 : r0;
         boolean bf16 = dtype == DType.BF16;
         int upper = bf16 ? cols - cols % (2 * L) : F.loopBound(cols);
         if (tokens == 1) {
@@ -83,6 +82,7 @@ final class VectorKernels implements Kernels {
             }
             return;
         }
+        long q1 = nr > 1 ? r1 : r0, q2 = nr > 2 ? r2 : r0, q3 = nr > 3 ? r3 : r0;
         int t = 0;
         for (; t < tokens; ) {
             int x0 = xOff + t * cols, y0 = yIndex + t * yStride, left = tokens - t;
@@ -628,8 +628,6 @@ final class VectorKernels implements Kernels {
             ScalarKernels.tileDotsQ8Scalar(q, qOff, scales, sOff, groups, nr, cols, x, xOff, tokens, y, yStride, yIndex, 0);
             return;
         }
-        long r0 = qOff, r1 = nr > 1 ? qOff + cols : qOff, r2 = nr > 2 ? qOff + 2L * cols : qOff, r3 = nr > 3 ? qOff + 3L * cols : qOff;
-        int s0 = sOff, s1 = nr > 1 ? sOff + groups : sOff, s2 = nr > 2 ? sOff + 2 * groups : sOff, s3 = nr > 3 ? sOff + 3 * groups : sOff;
         if (tokens == 1) {   // row after row, one read stream: see tileDots
             for (int i = 0; i < nr; i++) {
                 y[yIndex + i] = q8Row(q, qOff + (long) i * cols, scales, sOff + i * groups, full, x, xOff);
@@ -639,6 +637,8 @@ final class VectorKernels implements Kernels {
             }
             return;
         }
+        long r0 = qOff, r1 = nr > 1 ? qOff + cols : qOff, r2 = nr > 2 ? qOff + 2L * cols : qOff, r3 = nr > 3 ? qOff + 3L * cols : qOff;
+        int s0 = sOff, s1 = nr > 1 ? sOff + groups : sOff, s2 = nr > 2 ? sOff + 2 * groups : sOff, s3 = nr > 3 ? sOff + 3 * groups : sOff;
         int t = 0;
         for (; t + 2 <= tokens; t += 2) {
             q8Rows4Tokens2(q, r0, r1, r2, r3, scales, s0, s1, s2, s3, full, x, xOff + t * cols, cols, y, yIndex + t * yStride, yStride, nr);
